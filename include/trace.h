@@ -1,0 +1,236 @@
+/*
+ * trace.h — User-space Statically Defined Tracing (USDT) for C and C++.
+ *
+ * A header-only layer over systemtap's <sys/sdt.h>. Each tracepoint is a
+ * single `nop` in the code plus an ELF note (.note.stapsdt) that tells a
+ * tracer (bpftrace, BCC, libbpf, perf, gdb, systemtap) where the nop is and
+ * where its arguments live. Nothing happens at run time until a tracer
+ * attaches; then the kernel turns the nop into a breakpoint.
+ *
+ * Plain tracepoints
+ *   TRACE0(context, event) ... TRACE12(context, event, a1, ..., a12)
+ *   TRACE(context, event)                  same as TRACE0
+ *   TRACEPOINT(context, event, ...)        0 to 12 arguments, counted for you
+ *
+ *   Arguments are evaluated every time the site runs, attached or not: pass
+ *   values you already have (integers, pointers, bools). Each argument's size
+ *   and signedness are recorded in the note from its C type.
+ *
+ * Guarded tracepoints ("is-enabled" probes, with a semaphore)
+ *   TRACEPOINT_SEMAPHORE(context, event)   define the semaphore, at file scope
+ *                                          in the global namespace, once per
+ *                                          program
+ *   TRACEPOINT_SEMAPHORE_DECLARE(context, event)
+ *                                          declare it (for other files)
+ *   TRACEPOINT_ACTIVE(context, event)      true only while a tracer is attached
+ *   TRACEPOINT_GUARDED(context, event, ...)
+ *                                          like TRACEPOINT, but the probe fires
+ *                                          and its arguments are evaluated only
+ *                                          while the tracepoint is active
+ *
+ *   The semaphore is a 2-byte counter in the `.probes` section whose address
+ *   is written into the tracepoint's note; tracers add 1 on attach and take
+ *   it away on detach. An unattached guarded site costs a load, a compare
+ *   and a branch. A tracepoint without TRACEPOINT_SEMAPHORE records semaphore
+ *   address 0 ("none"), so plain sites need no definition at all.
+ *
+ * Compiled away
+ *   Define TRACE_DISABLE before including this header (or -DTRACE_DISABLE),
+ *   or build where <sys/sdt.h> is missing or has no STAP_PROBE macros (macOS,
+ *   FreeBSD, Windows). Then no note is emitted, argument expressions are not
+ *   evaluated (they are still type-checked, so variables used only for tracing
+ *   raise no "unused" warning), TRACEPOINT_ACTIVE is the constant 0, and the
+ *   header compiles with any C or C++ compiler. TRACE_ENABLED tells which
+ *   case applies: 1 with probes, 0 without.
+ *
+ * Limits: at most 12 arguments (sdt.h's limit); bpftrace 0.17 reads only
+ * arg0..arg5 on x86-64; strings are passed as `const char *` to
+ * NUL-terminated C strings and byte buffers as pointers, both of which must
+ * stay valid until the tracepoint returns. See doc/tracing.md.
+ */
+#ifndef MONEYROCKET_TRACE_H
+#define MONEYROCKET_TRACE_H
+
+/* ---- Do we have systemtap's probes? --------------------------------------- */
+
+#undef TRACE_ENABLED
+#if !defined(TRACE_DISABLE) && defined(__has_include)
+#if __has_include(<sys/sdt.h>)
+#include <sys/sdt.h>
+#if defined(STAP_PROBE) && defined(STAP_PROBE12) && defined(_SDT_ASM_1) && \
+    defined(_SDT_ASM_ADDR)
+#define TRACE_ENABLED 1
+#endif
+#endif
+#endif
+#ifndef TRACE_ENABLED
+#define TRACE_ENABLED 0
+#endif
+
+/* ---- Argument counting, shared by both builds ----------------------------- */
+/*
+ * TRACEPOINT(...) takes context and event as part of __VA_ARGS__, so even
+ * the zero-argument case passes two tokens to the variadic part: no empty
+ * __VA_ARGS__, hence no need for C++20's __VA_OPT__ or GNU's ##__VA_ARGS__.
+ * _TRACE_ARGC yields the number of trace arguments after context and event.
+ */
+#define _TRACE_EXPAND(x) x
+#define _TRACE_CAT(a, b) _TRACE_CAT_(a, b)
+#define _TRACE_CAT_(a, b) a##b
+#define _TRACE_PICK(_c, _e, _1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, \
+		    _12, n, ...) n
+#define _TRACE_ARGC(...)                                                   \
+	_TRACE_EXPAND(_TRACE_PICK(__VA_ARGS__, 12, 11, 10, 9, 8, 7, 6, 5, \
+				  4, 3, 2, 1, 0, _TRACE_TOO_FEW_ARGS))
+#define _TRACE_DISPATCH(...) \
+	_TRACE_CAT(TRACE, _TRACE_ARGC(__VA_ARGS__))
+
+#define TRACEPOINT(...) _TRACE_DISPATCH(__VA_ARGS__)(__VA_ARGS__)
+#define TRACE(context, event) TRACE0(context, event)
+
+/* The trailing `_` keeps the variadic part non-empty for (context, event). */
+#define _TRACE_ACTIVE_OF(context, event, ...) TRACEPOINT_ACTIVE(context, event)
+#define TRACEPOINT_GUARDED(...)                                            \
+	do {                                                               \
+		if (_TRACE_EXPAND(_TRACE_ACTIVE_OF(__VA_ARGS__, _)))       \
+			TRACEPOINT(__VA_ARGS__);                           \
+	} while (0)
+
+#if TRACE_ENABLED
+
+/*
+ * sdt.h writes a semaphore address into every note only when the whole
+ * translation unit defines _SDT_HAS_SEMAPHORES, and then every probe needs
+ * a semaphore variable. We want plain and guarded sites side by side, so we
+ * replace sdt.h's one-line semaphore slot: the note refers to
+ * `context_event_semaphore` as a hidden weak symbol. If TRACEPOINT_SEMAPHORE
+ * defined it, the note carries its address; if not, the weak reference
+ * resolves to 0, which every tracer reads as "no semaphore". sdt.h itself
+ * uses the same weak/hidden pattern for `_.stapsdt.base`.
+ */
+#undef _SDT_SEMAPHORE
+#define _SDT_SEMAPHORE(p, n)                                  \
+	_SDT_ASM_1(.weak p##_##n##_semaphore)                 \
+	_SDT_ASM_1(.hidden p##_##n##_semaphore)               \
+	_SDT_ASM_1(_SDT_ASM_ADDR p##_##n##_semaphore)
+
+/*
+ * The definition is weak and hidden like the note's reference, so both
+ * assemblers (GNU as and clang's) see one consistent binding, and a
+ * semaphore defined in several files of one program is still one counter.
+ */
+#define _TRACE_SEMAPHORE_ATTRS \
+	__attribute__((section(".probes"), used, weak, visibility("hidden")))
+#define TRACEPOINT_SEMAPHORE(context, event) \
+	_TRACE_SEMAPHORE_ATTRS volatile unsigned short context##_##event##_semaphore
+#define TRACEPOINT_SEMAPHORE_DECLARE(context, event)                  \
+	extern __attribute__((visibility("hidden"))) volatile unsigned \
+		short context##_##event##_semaphore
+#define TRACEPOINT_ACTIVE(context, event) \
+	__builtin_expect(context##_##event##_semaphore > 0, 0)
+
+/*
+ * sdt.h passes an empty variadic argument to one of its own macros. GCC
+ * forgives that inside a system header; clang -pedantic reports it at our
+ * call site, so we silence exactly that diagnostic around the expansion.
+ */
+#if defined(__clang__)
+#define _TRACE_SDT_BEGIN                                \
+	do {                                            \
+		_Pragma("clang diagnostic push")        \
+		_Pragma("clang diagnostic ignored \"-Wgnu-zero-variadic-macro-arguments\"")
+#define _TRACE_SDT_END                                  \
+		_Pragma("clang diagnostic pop")         \
+	} while (0)
+#else
+#define _TRACE_SDT_BEGIN do {
+#define _TRACE_SDT_END \
+	}              \
+	while (0)
+#endif
+
+#define TRACE0(context, event) _TRACE_SDT_BEGIN STAP_PROBE(context, event); _TRACE_SDT_END
+#define TRACE1(context, event, a) _TRACE_SDT_BEGIN STAP_PROBE1(context, event, a); _TRACE_SDT_END
+#define TRACE2(context, event, a, b) _TRACE_SDT_BEGIN STAP_PROBE2(context, event, a, b); _TRACE_SDT_END
+#define TRACE3(context, event, a, b, c) _TRACE_SDT_BEGIN STAP_PROBE3(context, event, a, b, c); _TRACE_SDT_END
+#define TRACE4(context, event, a, b, c, d) \
+	_TRACE_SDT_BEGIN STAP_PROBE4(context, event, a, b, c, d); _TRACE_SDT_END
+#define TRACE5(context, event, a, b, c, d, e) \
+	_TRACE_SDT_BEGIN STAP_PROBE5(context, event, a, b, c, d, e); _TRACE_SDT_END
+#define TRACE6(context, event, a, b, c, d, e, f) \
+	_TRACE_SDT_BEGIN STAP_PROBE6(context, event, a, b, c, d, e, f); _TRACE_SDT_END
+#define TRACE7(context, event, a, b, c, d, e, f, g) \
+	_TRACE_SDT_BEGIN STAP_PROBE7(context, event, a, b, c, d, e, f, g); _TRACE_SDT_END
+#define TRACE8(context, event, a, b, c, d, e, f, g, h) \
+	_TRACE_SDT_BEGIN STAP_PROBE8(context, event, a, b, c, d, e, f, g, h); _TRACE_SDT_END
+#define TRACE9(context, event, a, b, c, d, e, f, g, h, i) \
+	_TRACE_SDT_BEGIN STAP_PROBE9(context, event, a, b, c, d, e, f, g, h, i); _TRACE_SDT_END
+#define TRACE10(context, event, a, b, c, d, e, f, g, h, i, j) \
+	_TRACE_SDT_BEGIN STAP_PROBE10(context, event, a, b, c, d, e, f, g, h, i, j); _TRACE_SDT_END
+#define TRACE11(context, event, a, b, c, d, e, f, g, h, i, j, k) \
+	_TRACE_SDT_BEGIN STAP_PROBE11(context, event, a, b, c, d, e, f, g, h, i, j, k); _TRACE_SDT_END
+#define TRACE12(context, event, a, b, c, d, e, f, g, h, i, j, k, l) \
+	_TRACE_SDT_BEGIN STAP_PROBE12(context, event, a, b, c, d, e, f, g, h, i, j, k, l); _TRACE_SDT_END
+
+#else /* !TRACE_ENABLED: everything compiles away */
+
+/*
+ * Arguments sit in dead code: type-checked and counted as used, never
+ * evaluated, and no instruction is emitted for them. Each is cast to void
+ * so the comma expression raises no "no effect" warning.
+ */
+#define _TRACE_NONE(...)     \
+	do {                 \
+		if (0) {     \
+			__VA_ARGS__; \
+		}            \
+	} while (0)
+
+/* A declaration, so the file-scope use still ends in a valid `;`. */
+#define TRACEPOINT_SEMAPHORE(context, event) \
+	extern volatile unsigned short context##_##event##_semaphore
+#define TRACEPOINT_SEMAPHORE_DECLARE(context, event) \
+	TRACEPOINT_SEMAPHORE(context, event)
+#define TRACEPOINT_ACTIVE(context, event) 0
+
+#define TRACE0(context, event) \
+	do {                   \
+	} while (0)
+#define TRACE1(context, event, a) \
+	_TRACE_NONE((void)(a))
+#define TRACE2(context, event, a, b) \
+	_TRACE_NONE((void)(a), (void)(b))
+#define TRACE3(context, event, a, b, c3) \
+	_TRACE_NONE((void)(a), (void)(b), (void)(c3))
+#define TRACE4(context, event, a, b, c3, d) \
+	_TRACE_NONE((void)(a), (void)(b), (void)(c3), (void)(d))
+#define TRACE5(context, event, a, b, c3, d, e5) \
+	_TRACE_NONE((void)(a), (void)(b), (void)(c3), (void)(d), (void)(e5))
+#define TRACE6(context, event, a, b, c3, d, e5, f) \
+	_TRACE_NONE((void)(a), (void)(b), (void)(c3), (void)(d), \
+		    (void)(e5), (void)(f))
+#define TRACE7(context, event, a, b, c3, d, e5, f, g) \
+	_TRACE_NONE((void)(a), (void)(b), (void)(c3), (void)(d), \
+		    (void)(e5), (void)(f), (void)(g))
+#define TRACE8(context, event, a, b, c3, d, e5, f, g, h) \
+	_TRACE_NONE((void)(a), (void)(b), (void)(c3), (void)(d), \
+		    (void)(e5), (void)(f), (void)(g), (void)(h))
+#define TRACE9(context, event, a, b, c3, d, e5, f, g, h, i) \
+	_TRACE_NONE((void)(a), (void)(b), (void)(c3), (void)(d), \
+		    (void)(e5), (void)(f), (void)(g), (void)(h), (void)(i))
+#define TRACE10(context, event, a, b, c3, d, e5, f, g, h, i, j) \
+	_TRACE_NONE((void)(a), (void)(b), (void)(c3), (void)(d), \
+		    (void)(e5), (void)(f), (void)(g), (void)(h), (void)(i), \
+		    (void)(j))
+#define TRACE11(context, event, a, b, c3, d, e5, f, g, h, i, j, k) \
+	_TRACE_NONE((void)(a), (void)(b), (void)(c3), (void)(d), \
+		    (void)(e5), (void)(f), (void)(g), (void)(h), (void)(i), \
+		    (void)(j), (void)(k))
+#define TRACE12(context, event, a, b, c3, d, e5, f, g, h, i, j, k, l) \
+	_TRACE_NONE((void)(a), (void)(b), (void)(c3), (void)(d), \
+		    (void)(e5), (void)(f), (void)(g), (void)(h), (void)(i), \
+		    (void)(j), (void)(k), (void)(l))
+
+#endif /* TRACE_ENABLED */
+
+#endif /* MONEYROCKET_TRACE_H */
