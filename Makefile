@@ -1,0 +1,89 @@
+# Moneyrocket Core tracing — top-level build.
+#
+#   make            build everything (node, tools, test programs)
+#   make check      install what is missing, build, run every test
+#   make demo       install what is missing, build, run the demo network
+#   make bench      build and print the benchmark tables
+#   make install PREFIX=/usr/local   install trace.h and moneyrocket-trace.pc
+#
+# Each folder adds its own rules in a build.mk fragment included below and
+# appends to ALL_TARGETS, UNIT_TEST_SRCS (sources under test, compiled into
+# the runner so sanitizers see them), UNIT_TEST_LDLIBS, CONTRACT_CHECKS and
+# BENCH_TARGETS.
+# V=1 shows full commands.
+
+CC       ?= gcc
+CLANG    ?= clang
+PREFIX   ?= /usr/local
+BUILD    := build
+# Debian's python3 has the bcc module; a pyenv python3 on PATH may not.
+PYTHON   := /usr/bin/python3
+
+WARN     := -Wall -Wextra -Werror
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 $(WARN) -D_GNU_SOURCE -Iinclude -Isrc
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+ALL_TARGETS     :=
+UNIT_TEST_SRCS  :=
+UNIT_TEST_LDLIBS :=
+# Entries "BINARY:CONTRACT.md" for the probe-contract checker.
+CONTRACT_CHECKS :=
+BENCH_TARGETS   :=
+
+.PHONY: all check demo bench install clean setup unit unit-run functional contract
+all:
+
+# test/unit/build.mk comes last: it links what the others added.
+include $(filter-out test/unit/build.mk,$(wildcard */build.mk */*/build.mk))
+include test/unit/build.mk
+
+all: $(ALL_TARGETS)
+
+setup:
+	$(Q)scripts/setup-deps.sh
+
+# check: set up first, then build, so a fresh machine needs nothing else.
+check: setup
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory unit contract functional
+
+# Unit tests run twice: plain, then under AddressSanitizer + UBSan.
+unit:
+	$(Q)$(MAKE) --no-print-directory unit-run
+	$(Q)$(MAKE) --no-print-directory UNIT_SANITIZE=1 unit-run
+
+unit-run: $(UNIT_TEST_BIN)
+	$(Q)$(UNIT_TEST_BIN)
+
+contract: $(ALL_TARGETS)
+	$(Q)set -e; for pair in $(CONTRACT_CHECKS); do \
+		$(PYTHON) contrib/devtools/check-tracepoints.py "$${pair%%:*}" "$${pair#*:}"; \
+	done
+
+functional: $(ALL_TARGETS)
+	$(Q)cd test/functional && $(PYTHON) -m pytest -ra $(PYTEST_ARGS)
+
+demo: setup
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh
+
+bench: setup
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_TARGETS)
+	$(Q)scripts/bench.sh
+
+install: moneyrocket-trace.pc.in include/trace.h
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 0644 include/trace.h $(DESTDIR)$(PREFIX)/include/trace.h
+	sed 's|@PREFIX@|$(PREFIX)|g' moneyrocket-trace.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/moneyrocket-trace.pc
+
+clean:
+	rm -rf $(BUILD) $(CLEAN_FILES)
