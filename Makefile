@@ -6,7 +6,8 @@
 #   make bench      build and print the benchmark tables
 #   make install PREFIX=/usr/local   install trace.h and moneyrocket-trace.pc
 #
-# Each folder adds its own rules in a build.mk fragment included below and
+# Each part adds its own rules in a *.mk fragment (src/node.mk, bench/build.mk,
+# ...) included below, and
 # appends to ALL_TARGETS, UNIT_TEST_SRCS (sources under test, compiled into
 # the runner so sanitizers see them), UNIT_TEST_LDLIBS, CONTRACT_CHECKS and
 # BENCH_TARGETS.
@@ -42,7 +43,7 @@ BENCH_TARGETS   :=
 all:
 
 # test/unit/build.mk comes last: it links what the others added.
-include $(filter-out test/unit/build.mk,$(wildcard */build.mk */*/build.mk))
+include $(filter-out test/unit/build.mk,$(sort $(wildcard */*.mk */*/*.mk)))
 include test/unit/build.mk
 
 all: $(ALL_TARGETS)
