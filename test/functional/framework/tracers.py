@@ -1,0 +1,314 @@
+"""Attach tracers to a running moneyrocketd from tests.
+
+TracerProcess runs a tracer program (bpftrace, a BCC script) in the
+background, collects its output lines in a reader thread, and stops it with
+SIGINT (what Ctrl-C sends) so it prints its summary and exits cleanly.
+
+NetTracer attaches BCC to the seven `net:` tracepoints of one node process
+and records every event as a dict. Its callbacks only append; tests poll with
+`wait_for` and assert afterwards (an exception inside a BCC callback would
+be lost).
+"""
+import ctypes
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+
+from framework.node import timeout, wait_until
+
+
+class TracerProcess:
+    """A tracer running in the background with its output collected.
+
+    stdout and stderr are read line by line into `.lines` / `.err_lines`.
+    """
+
+    def __init__(self, cmd, env=None, cwd=None):
+        self.cmd = [str(c) for c in cmd]
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        full_env.setdefault("PYTHONUNBUFFERED", "1")
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     stdin=subprocess.DEVNULL, env=full_env, cwd=cwd,
+                                     text=True, errors="replace", bufsize=1)
+        self.lines = []
+        self.err_lines = []
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._read, args=(self.proc.stdout, self.lines),
+                                          daemon=True),
+                         threading.Thread(target=self._read, args=(self.proc.stderr, self.err_lines),
+                                          daemon=True)]
+        for t in self._threads:
+            t.start()
+
+    def _read(self, stream, into):
+        for line in stream:
+            with self._lock:
+                into.append(line.rstrip("\n"))
+
+    def output(self):
+        with self._lock:
+            return list(self.lines)
+
+    def stderr(self):
+        with self._lock:
+            return list(self.err_lines)
+
+    def find(self, pattern, start=0):
+        """Lines of stdout (from index `start`) matching regex `pattern`."""
+        rx = re.compile(pattern)
+        return [l for l in self.output()[start:] if rx.search(l)]
+
+    def wait_for_line(self, pattern, timeout_s=60, start=0):
+        """Wait for a stdout line matching `pattern`; return it.
+
+        Raises with the tracer's stderr if the tracer exits first.
+        """
+        rx = re.compile(pattern)
+
+        def seen():
+            for l in self.output()[start:]:
+                if rx.search(l):
+                    return l
+            if self.proc.poll() is not None:
+                time.sleep(0.1)  # let the reader threads finish
+                for l in self.output()[start:]:
+                    if rx.search(l):
+                        return l
+                raise AssertionError(f"{self.cmd} exited {self.proc.returncode} before printing "
+                                     f"{pattern!r}\nstdout:\n" + "\n".join(self.output()) +
+                                     "\nstderr:\n" + "\n".join(self.stderr()))
+            return None
+        return wait_until(seen, timeout_s, what=f"{os.path.basename(self.cmd[0])} output {pattern!r}")
+
+    def stop(self, sig=signal.SIGINT, timeout_s=30):
+        """Send `sig` (Ctrl-C by default) and wait; return the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout(timeout_s))
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError(f"{self.cmd} did not exit within {timeout_s}s of {sig!r}")
+        for t in self._threads:
+            t.join(5)
+        return self.proc.returncode
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+# bpftrace 0.17 prints this when it cannot raise RLIMIT_MEMLOCK (a container
+# without CAP_SYS_RESOURCE); kernels >= 5.11 account BPF memory to the cgroup,
+# so loading works anyway. Tests ignore exactly this line.
+BPFTRACE_BENIGN = re.compile(r"couldn't set RLIMIT_MEMLOCK")
+
+
+def bpftrace_errors(lines):
+    """stderr lines of bpftrace that are not the benign RLIMIT warning."""
+    return [l for l in lines if l.strip() and not BPFTRACE_BENIGN.search(l)]
+
+
+# ---- BCC tracer for all net tracepoints ----------------------------------
+
+MAX_MSG_CAPTURE = 4096   # power of two: payload bytes copied per message event
+
+_BPF_TEXT = r"""
+#include <uapi/linux/ptrace.h>
+
+#define ADDR_LEN 69
+#define CONN_LEN 21
+#define TYPE_LEN 21
+#define REASON_LEN 129
+#define MAX_CAPTURE @MAX_CAPTURE@
+
+struct msg_event {
+    u32 kind;            /* 1 inbound, 2 outbound */
+    u32 captured;
+    s64 peer_id;
+    u64 size;
+    char addr[ADDR_LEN];
+    char conn_type[CONN_LEN];
+    char msg_type[TYPE_LEN];
+    u8 data[MAX_CAPTURE];
+};
+
+struct conn_event {
+    u32 kind;            /* 3 inbound, 4 outbound, 5 closed, 6 evicted */
+    u32 network;
+    s64 peer_id;
+    u64 value;           /* connection count or established time */
+    char addr[ADDR_LEN];
+    char conn_type[CONN_LEN];
+};
+
+struct misbehaving_event {
+    s64 peer_id;
+    char reason[REASON_LEN];
+};
+
+BPF_PERCPU_ARRAY(msg_scratch, struct msg_event, 1);
+BPF_PERF_OUTPUT(msg_events);
+BPF_PERF_OUTPUT(conn_events);
+BPF_PERF_OUTPUT(misbehaving_events);
+
+static int trace_msg(struct pt_regs *ctx, u32 kind)
+{
+    int zero = 0;
+    struct msg_event *e = msg_scratch.lookup(&zero);
+    if (!e)
+        return 0;
+    u64 p = 0;
+    e->kind = kind;
+    bpf_usdt_readarg(1, ctx, &e->peer_id);
+    bpf_usdt_readarg(2, ctx, &p);
+    bpf_probe_read_user_str(e->addr, sizeof(e->addr), (void *)p);
+    bpf_usdt_readarg(3, ctx, &p);
+    bpf_probe_read_user_str(e->conn_type, sizeof(e->conn_type), (void *)p);
+    bpf_usdt_readarg(4, ctx, &p);
+    bpf_probe_read_user_str(e->msg_type, sizeof(e->msg_type), (void *)p);
+    bpf_usdt_readarg(5, ctx, &e->size);
+    bpf_usdt_readarg(6, ctx, &p);
+    u32 n = e->size < MAX_CAPTURE ? e->size : MAX_CAPTURE;
+    n &= (MAX_CAPTURE * 2 - 1);
+    if (n > MAX_CAPTURE)
+        n = MAX_CAPTURE;
+    e->captured = n;
+    if (n > 0)
+        bpf_probe_read_user(e->data, n, (void *)p);
+    msg_events.perf_submit(ctx, e, sizeof(*e));
+    return 0;
+}
+
+int trace_inbound_message(struct pt_regs *ctx) { return trace_msg(ctx, 1); }
+int trace_outbound_message(struct pt_regs *ctx) { return trace_msg(ctx, 2); }
+
+static int trace_conn(struct pt_regs *ctx, u32 kind)
+{
+    struct conn_event e = {};
+    u64 p = 0;
+    e.kind = kind;
+    bpf_usdt_readarg(1, ctx, &e.peer_id);
+    bpf_usdt_readarg(2, ctx, &p);
+    bpf_probe_read_user_str(e.addr, sizeof(e.addr), (void *)p);
+    bpf_usdt_readarg(3, ctx, &p);
+    bpf_probe_read_user_str(e.conn_type, sizeof(e.conn_type), (void *)p);
+    bpf_usdt_readarg(4, ctx, &e.network);
+    bpf_usdt_readarg(5, ctx, &e.value);
+    conn_events.perf_submit(ctx, &e, sizeof(e));
+    return 0;
+}
+
+int trace_inbound_connection(struct pt_regs *ctx) { return trace_conn(ctx, 3); }
+int trace_outbound_connection(struct pt_regs *ctx) { return trace_conn(ctx, 4); }
+int trace_closed_connection(struct pt_regs *ctx) { return trace_conn(ctx, 5); }
+int trace_evicted_inbound_connection(struct pt_regs *ctx) { return trace_conn(ctx, 6); }
+
+int trace_misbehaving_connection(struct pt_regs *ctx)
+{
+    struct misbehaving_event e = {};
+    u64 p = 0;
+    bpf_usdt_readarg(1, ctx, &e.peer_id);
+    bpf_usdt_readarg(2, ctx, &p);
+    bpf_probe_read_user_str(e.reason, sizeof(e.reason), (void *)p);
+    misbehaving_events.perf_submit(ctx, &e, sizeof(e));
+    return 0;
+}
+"""
+
+NET_TRACEPOINTS = ("inbound_message", "outbound_message", "inbound_connection",
+                   "outbound_connection", "closed_connection",
+                   "evicted_inbound_connection", "misbehaving_connection")
+
+_CONN_KINDS = {3: "inbound_connection", 4: "outbound_connection",
+               5: "closed_connection", 6: "evicted_inbound_connection"}
+_CONN_VALUE = {3: "inbound_count", 4: "outbound_count", 5: "established",
+               6: "established"}
+
+
+def _cstr(raw):
+    return bytes(raw).split(b"\0", 1)[0].decode(errors="replace")
+
+
+class NetTracer:
+    """BCC attached to the net tracepoints of process `pid` running `binary`.
+
+    Events are dicts with `tp` (tracepoint name without `net:`) and the
+    arguments by name: peer_id, addr, conn_type, msg_type, size, data
+    (captured bytes), network, inbound_count / outbound_count, established,
+    reason. `lost` counts samples the kernel dropped.
+    """
+
+    def __init__(self, binary, pid, tracepoints=NET_TRACEPOINTS):
+        from bcc import BPF, USDT  # Debian's python3-bpfcc
+        self.events = []
+        self.lost = 0
+        usdt = USDT(path=str(binary), pid=pid)
+        for tp in tracepoints:
+            usdt.enable_probe(probe=f"net:{tp}", fn_name=f"trace_{tp}")
+        text = _BPF_TEXT.replace("@MAX_CAPTURE@", str(MAX_MSG_CAPTURE))
+        self.bpf = BPF(text=text, usdt_contexts=[usdt])
+        self.bpf["msg_events"].open_perf_buffer(self._on_msg, page_cnt=256, lost_cb=self._on_lost)
+        self.bpf["conn_events"].open_perf_buffer(self._on_conn, page_cnt=64, lost_cb=self._on_lost)
+        self.bpf["misbehaving_events"].open_perf_buffer(self._on_misbehaving, page_cnt=64,
+                                                        lost_cb=self._on_lost)
+
+    # Callbacks: record only.
+    def _on_lost(self, count):
+        self.lost += count
+
+    def _on_msg(self, _cpu, data, _size):
+        e = self.bpf["msg_events"].event(data)
+        self.events.append({
+            "tp": "inbound_message" if e.kind == 1 else "outbound_message",
+            "peer_id": e.peer_id, "addr": _cstr(e.addr), "conn_type": _cstr(e.conn_type),
+            "msg_type": _cstr(e.msg_type), "size": e.size,
+            "data": ctypes.string_at(ctypes.addressof(e.data), e.captured),
+            "time": time.time()})
+
+    def _on_conn(self, _cpu, data, _size):
+        e = self.bpf["conn_events"].event(data)
+        self.events.append({
+            "tp": _CONN_KINDS[e.kind], "peer_id": e.peer_id, "addr": _cstr(e.addr),
+            "conn_type": _cstr(e.conn_type), "network": e.network,
+            _CONN_VALUE[e.kind]: e.value, "time": time.time()})
+
+    def _on_misbehaving(self, _cpu, data, _size):
+        e = self.bpf["misbehaving_events"].event(data)
+        self.events.append({"tp": "misbehaving_connection", "peer_id": e.peer_id,
+                            "reason": _cstr(e.reason), "time": time.time()})
+
+    def poll(self, timeout_ms=50):
+        self.bpf.perf_buffer_poll(timeout=timeout_ms)
+
+    def select(self, tp=None, **fields):
+        """Recorded events of tracepoint `tp` whose fields equal `fields`."""
+        return [e for e in self.events
+                if (tp is None or e["tp"] == tp)
+                and all(e.get(k) == v for k, v in fields.items())]
+
+    def wait_for(self, tp, predicate=None, timeout_s=30, count=1, **fields):
+        """Poll until `count` events match; return the list of matches."""
+        def enough():
+            self.poll()
+            found = [e for e in self.select(tp, **fields) if predicate is None or predicate(e)]
+            return found if len(found) >= count else None
+        return wait_until(enough, timeout_s, interval=0,
+                          what=f"{count}x net:{tp} {fields or ''}")
+
+    def drain(self, quiet_ms=200):
+        """Poll until nothing new arrives for `quiet_ms`."""
+        while True:
+            n = len(self.events)
+            self.poll(quiet_ms)
+            if len(self.events) == n:
+                return
+
+    def close(self):
+        self.bpf.cleanup()
