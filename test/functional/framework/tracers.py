@@ -158,57 +158,7 @@ BPF_PERF_OUTPUT(msg_events);
 BPF_PERF_OUTPUT(conn_events);
 BPF_PERF_OUTPUT(misbehaving_events);
 
-static int trace_msg(struct pt_regs *ctx, u32 kind)
-{
-    int zero = 0;
-    struct msg_event *e = msg_scratch.lookup(&zero);
-    if (!e)
-        return 0;
-    u64 p = 0;
-    e->kind = kind;
-    bpf_usdt_readarg(1, ctx, &e->peer_id);
-    bpf_usdt_readarg(2, ctx, &p);
-    bpf_probe_read_user_str(e->addr, sizeof(e->addr), (void *)p);
-    bpf_usdt_readarg(3, ctx, &p);
-    bpf_probe_read_user_str(e->conn_type, sizeof(e->conn_type), (void *)p);
-    bpf_usdt_readarg(4, ctx, &p);
-    bpf_probe_read_user_str(e->msg_type, sizeof(e->msg_type), (void *)p);
-    bpf_usdt_readarg(5, ctx, &e->size);
-    bpf_usdt_readarg(6, ctx, &p);
-    u32 n = e->size < MAX_CAPTURE ? e->size : MAX_CAPTURE;
-    n &= (MAX_CAPTURE * 2 - 1);
-    if (n > MAX_CAPTURE)
-        n = MAX_CAPTURE;
-    e->captured = n;
-    if (n > 0)
-        bpf_probe_read_user(e->data, n, (void *)p);
-    msg_events.perf_submit(ctx, e, sizeof(*e));
-    return 0;
-}
-
-int trace_inbound_message(struct pt_regs *ctx) { return trace_msg(ctx, 1); }
-int trace_outbound_message(struct pt_regs *ctx) { return trace_msg(ctx, 2); }
-
-static int trace_conn(struct pt_regs *ctx, u32 kind)
-{
-    struct conn_event e = {};
-    u64 p = 0;
-    e.kind = kind;
-    bpf_usdt_readarg(1, ctx, &e.peer_id);
-    bpf_usdt_readarg(2, ctx, &p);
-    bpf_probe_read_user_str(e.addr, sizeof(e.addr), (void *)p);
-    bpf_usdt_readarg(3, ctx, &p);
-    bpf_probe_read_user_str(e.conn_type, sizeof(e.conn_type), (void *)p);
-    bpf_usdt_readarg(4, ctx, &e.network);
-    bpf_usdt_readarg(5, ctx, &e.value);
-    conn_events.perf_submit(ctx, &e, sizeof(e));
-    return 0;
-}
-
-int trace_inbound_connection(struct pt_regs *ctx) { return trace_conn(ctx, 3); }
-int trace_outbound_connection(struct pt_regs *ctx) { return trace_conn(ctx, 4); }
-int trace_closed_connection(struct pt_regs *ctx) { return trace_conn(ctx, 5); }
-int trace_evicted_inbound_connection(struct pt_regs *ctx) { return trace_conn(ctx, 6); }
+@FUNCTIONS@
 
 int trace_misbehaving_connection(struct pt_regs *ctx)
 {
@@ -221,6 +171,68 @@ int trace_misbehaving_connection(struct pt_regs *ctx)
     return 0;
 }
 """
+
+# BCC binds each bpf_usdt_readarg() to the probe of the function it is
+# written in, so every probe gets its own function made from these templates.
+_MSG_FN = r"""
+int trace_@TP@(struct pt_regs *ctx)
+{
+    int zero = 0;
+    struct msg_event *e = msg_scratch.lookup(&zero);
+    if (!e)
+        return 0;
+    u64 p = 0;
+    e->kind = @KIND@;
+    bpf_usdt_readarg(1, ctx, &e->peer_id);
+    bpf_usdt_readarg(2, ctx, &p);
+    bpf_probe_read_user_str(e->addr, sizeof(e->addr), (void *)p);
+    bpf_usdt_readarg(3, ctx, &p);
+    bpf_probe_read_user_str(e->conn_type, sizeof(e->conn_type), (void *)p);
+    bpf_usdt_readarg(4, ctx, &p);
+    bpf_probe_read_user_str(e->msg_type, sizeof(e->msg_type), (void *)p);
+    bpf_usdt_readarg(5, ctx, &e->size);
+    bpf_usdt_readarg(6, ctx, &p);
+    u64 n = e->size < MAX_CAPTURE ? e->size : MAX_CAPTURE;
+    /* The barrier keeps the compiler from folding the check below into
+     * the one above, so the verifier sees n bounded where it is used. */
+    asm volatile("" : "+r"(n));
+    if (n > MAX_CAPTURE)
+        return 0;
+    e->captured = n;
+    if (n > 0)
+        bpf_probe_read_user(e->data, n, (void *)p);
+    msg_events.perf_submit(ctx, e, sizeof(*e));
+    return 0;
+}
+"""
+
+_CONN_FN = r"""
+int trace_@TP@(struct pt_regs *ctx)
+{
+    struct conn_event e = {};
+    u64 p = 0;
+    e.kind = @KIND@;
+    bpf_usdt_readarg(1, ctx, &e.peer_id);
+    bpf_usdt_readarg(2, ctx, &p);
+    bpf_probe_read_user_str(e.addr, sizeof(e.addr), (void *)p);
+    bpf_usdt_readarg(3, ctx, &p);
+    bpf_probe_read_user_str(e.conn_type, sizeof(e.conn_type), (void *)p);
+    bpf_usdt_readarg(4, ctx, &e.network);
+    bpf_usdt_readarg(5, ctx, &e.value);
+    conn_events.perf_submit(ctx, &e, sizeof(e));
+    return 0;
+}
+"""
+
+
+def _program_text():
+    fns = [_MSG_FN.replace("@TP@", "inbound_message").replace("@KIND@", "1"),
+           _MSG_FN.replace("@TP@", "outbound_message").replace("@KIND@", "2")]
+    for kind, tp in _CONN_KINDS.items():
+        fns.append(_CONN_FN.replace("@TP@", tp).replace("@KIND@", str(kind)))
+    return (_BPF_TEXT.replace("@MAX_CAPTURE@", str(MAX_MSG_CAPTURE))
+            .replace("@FUNCTIONS@", "".join(fns)))
+
 
 NET_TRACEPOINTS = ("inbound_message", "outbound_message", "inbound_connection",
                    "outbound_connection", "closed_connection",
@@ -249,11 +261,12 @@ class NetTracer:
         from bcc import BPF, USDT  # Debian's python3-bpfcc
         self.events = []
         self.lost = 0
-        usdt = USDT(path=str(binary), pid=pid)
+        # Keep the USDT context alive: freeing it resets the semaphores,
+        # and guarded tracepoints would stop firing.
+        self.usdt = usdt = USDT(path=str(binary), pid=pid)
         for tp in tracepoints:
             usdt.enable_probe(probe=f"net:{tp}", fn_name=f"trace_{tp}")
-        text = _BPF_TEXT.replace("@MAX_CAPTURE@", str(MAX_MSG_CAPTURE))
-        self.bpf = BPF(text=text, usdt_contexts=[usdt])
+        self.bpf = BPF(text=_program_text(), usdt_contexts=[usdt])
         self.bpf["msg_events"].open_perf_buffer(self._on_msg, page_cnt=256, lost_cb=self._on_lost)
         self.bpf["conn_events"].open_perf_buffer(self._on_conn, page_cnt=64, lost_cb=self._on_lost)
         self.bpf["misbehaving_events"].open_perf_buffer(self._on_misbehaving, page_cnt=64,
