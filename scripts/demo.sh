@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# demo.sh — `make demo`: a three-node moneyrocketd network on loopback,
+# watched through its tracepoints.
+#
+# Steps:
+#   1. start three nodes in a temporary directory (free loopback ports)
+#   2. attach contrib/tracing/log_p2p_traffic.bt and log_p2p_connections.bt
+#      (needs root; without it the demo runs untraced and says so)
+#   3. connect the nodes in a triangle, let them exchange version, addr and
+#      ping messages; a throw-away peer sends a message with the wrong network
+#      magic, so the node reports it misbehaving; one connection is dropped
+#   4. stop the tracers (they print their totals), stop the nodes, remove the
+#      temporary directory
+# Tracer output is shown prefixed with [traffic] / [conns]. Ctrl-C or an
+# error at any point still stops everything and removes the directory.
+#
+# Environment: MONEYROCKETD, MONEYROCKET_CLI (binaries to use),
+# DEMO_SECONDS (how long traffic runs in step 3, default 5),
+# DEMO_KEEP=1 (keep the temporary directory).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DAEMON=${MONEYROCKETD:-$ROOT/src/moneyrocketd}
+CLI=${MONEYROCKET_CLI:-$ROOT/src/moneyrocket-cli}
+PY=/usr/bin/python3
+DEMO_SECONDS=${DEMO_SECONDS:-5}
+NODES=3
+
+TMP=""
+NODE_PIDS=()
+TRACER_PIDS=()
+P2P_PORTS=()
+RPC_PORTS=()
+
+say() { printf '\n==> %s\n' "$*"; }
+die() { echo "demo: $*" >&2; exit 1; }
+
+# ---- cleanup: runs on every exit path -------------------------------------
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	stop_tracers
+	stop_nodes
+	if [ -n "$TMP" ] && [ -d "$TMP" ]; then
+		if [ "${DEMO_KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then
+			echo "demo: files kept in $TMP"
+		else
+			rm -rf "$TMP"
+		fi
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+trap 'echo; echo "demo: interrupted"; exit 130' INT TERM
+
+# wait_for SECONDS CMD...: run CMD until it succeeds, or fail after SECONDS.
+wait_for() {
+	local deadline=$((SECONDS + $1)); shift
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $deadline ] || return 1
+		sleep 0.1
+	done
+}
+
+free_port() {
+	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+cli() { # cli N METHOD ARGS...
+	local n=$1; shift
+	"$CLI" -datadir="$TMP/node$n" -rpcport="${RPC_PORTS[$n]}" "$@"
+}
+
+# json_get KEY: read a JSON object on stdin, print its KEY.
+json_get() { "$PY" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+# ---- step 1: nodes --------------------------------------------------------
+start_nodes() {
+	say "Step 1: starting $NODES nodes in $TMP"
+	local n
+	for ((n = 0; n < NODES; n++)); do
+		P2P_PORTS[$n]=$(free_port)
+		RPC_PORTS[$n]=$(free_port)
+		mkdir -p "$TMP/node$n"
+		"$DAEMON" -datadir="$TMP/node$n" -port="${P2P_PORTS[$n]}" \
+			-rpcport="${RPC_PORTS[$n]}" -bind=127.0.0.1 -listen=1 -debug=net \
+			>"$TMP/node$n/stdout.txt" 2>&1 &
+		NODE_PIDS[$n]=$!
+	done
+	for ((n = 0; n < NODES; n++)); do
+		wait_for 30 cli $n getnetworkinfo ||
+			die "node$n did not answer RPC; see $TMP/node$n/debug.log"
+		echo "node$n: pid ${NODE_PIDS[$n]}, P2P 127.0.0.1:${P2P_PORTS[$n]}, RPC ${RPC_PORTS[$n]}"
+	done
+}
+
+stop_nodes() {
+	local n pid
+	for n in "${!NODE_PIDS[@]}"; do
+		pid=${NODE_PIDS[$n]}
+		kill -0 "$pid" 2>/dev/null || continue
+		cli "$n" stop >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+	done
+	for n in "${!NODE_PIDS[@]}"; do
+		pid=${NODE_PIDS[$n]}
+		if ! wait_for 30 sh -c "! kill -0 $pid"; then
+			echo "demo: node$n did not stop; killing it" >&2
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+		wait "$pid" 2>/dev/null || true
+	done
+	NODE_PIDS=()
+}
+
+# ---- step 2: tracers ------------------------------------------------------
+# start_tracer NAME SCRIPT: run a bpftrace script against the node binary,
+# its output shown prefixed with [NAME] and kept in $TMP/NAME.log.
+start_tracer() {
+	local name=$1 script=$2
+	bpftrace "$ROOT/contrib/tracing/$script" "$DAEMON" \
+		> >(tee "$TMP/$name.log" | sed -u -e '/RLIMIT_MEMLOCK/d' -e "s/^/[$name] /") 2>&1 &
+	TRACER_PIDS+=($!)
+	# The script's BEGIN block prints "... Ctrl-C to end." once attached.
+	wait_for 60 grep -q "Ctrl-C to end" "$TMP/$name.log" ||
+		die "$script did not attach; see $TMP/$name.log"
+}
+
+start_tracers() {
+	say "Step 2: attaching log_p2p_traffic.bt and log_p2p_connections.bt"
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "demo: not root, so no tracing (bpftrace needs root); the network runs untraced"
+		return
+	fi
+	command -v bpftrace >/dev/null || die "bpftrace not installed (run scripts/setup-deps.sh)"
+	start_tracer traffic log_p2p_traffic.bt
+	start_tracer conns log_p2p_connections.bt
+}
+
+stop_tracers() {
+	local pid
+	for pid in "${TRACER_PIDS[@]}"; do
+		kill -INT "$pid" 2>/dev/null || true
+	done
+	for pid in "${TRACER_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	TRACER_PIDS=()
+	sleep 0.2 # let the prefixing pipes flush their last lines
+}
+
+# ---- step 3: traffic ------------------------------------------------------
+connections() { cli "$1" getnetworkinfo | json_get connections; }
+has_connections() { [ "$(connections "$1")" -ge "$2" ]; }
+has_fewer_connections() { [ "$(connections "$1")" -lt "$2" ]; }
+
+connect() { # connect A B: node A opens a manual connection to node B
+	cli "$1" addnode "127.0.0.1:${P2P_PORTS[$2]}" onetry >/dev/null
+}
+
+# A peer that speaks the wrong network: 24 bytes of header with bad magic.
+send_wrong_magic() {
+	"$PY" - "${P2P_PORTS[0]}" <<-'EOF'
+		import socket, struct, sys
+		# From its own address: the node discourages the IP of a misbehaving peer.
+		s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10,
+		                             source_address=("127.99.0.1", 0))
+		s.sendall(b"\xf9\xbe\xb4\xd9" + b"version".ljust(12, b"\0") + struct.pack("<I", 0) + b"\x5d\xf6\xe0\xe2")
+		try:
+		    s.recv(1)  # the node closes the connection
+		except OSError:
+		    pass
+	EOF
+}
+
+traffic() {
+	say "Step 3: connecting the nodes and letting them talk for ${DEMO_SECONDS}s"
+	connect 1 0
+	connect 2 1
+	connect 2 0
+	wait_for 30 has_connections 0 2 || die "node0 did not get its two connections"
+	wait_for 30 has_connections 1 2 || die "node1 did not get its two connections"
+	wait_for 30 has_connections 2 2 || die "node2 did not get its two connections"
+	echo "all three nodes connected"
+	local n
+	for ((n = 0; n < NODES; n++)); do
+		cli $n ping >/dev/null 2>&1 || true # ask for a ping round now
+	done
+	echo "a stranger sends node0 a message with the wrong network magic"
+	send_wrong_magic
+	sleep "$DEMO_SECONDS"
+	echo "node2 drops its connection to node0"
+	local peer
+	peer=$(cli 2 getpeerinfo | "$PY" -c '
+import json, sys
+port = sys.argv[1]
+print(next(p["id"] for p in json.load(sys.stdin) if p["addr"].endswith(":" + port)))' "${P2P_PORTS[0]}")
+	cli 2 disconnectnode "" "$peer" >/dev/null
+	wait_for 30 has_fewer_connections 2 2 ||
+		die "node2 did not drop the connection"
+	for ((n = 0; n < NODES; n++)); do
+		echo "node$n: $(connections $n) connections"
+	done
+}
+
+main() {
+	[ -x "$DAEMON" ] || die "$DAEMON is not built (run make)"
+	[ -x "$CLI" ] || die "$CLI is not built (run make)"
+	TMP=$(mktemp -d "${TMPDIR:-/tmp}/moneyrocket-demo.XXXXXX")
+	start_nodes
+	start_tracers
+	traffic
+	say "Step 4: stopping tracers and nodes"
+	stop_tracers
+	stop_nodes
+	echo "demo finished"
+}
+
+main "$@"
