@@ -325,3 +325,130 @@ class NetTracer:
 
     def close(self):
         self.bpf.cleanup()
+
+
+# ---- bpftrace tracer for all net tracepoints -----------------------------
+
+BPFTRACE_CHUNK = 64      # bytes per buf() print (BPFTRACE_STRLEN default)
+BPFTRACE_CHUNKS = 8      # so up to 512 payload bytes per message are printed
+
+# One tab-separated line per event; message payloads follow as "D" lines
+# keyed by the event's nsecs stamp. bpftrace 0.17 reads arg0..arg5 only,
+# which is exactly the six arguments of the message tracepoints.
+_BPFTRACE_MSG_PROGRAM = r"""
+BEGIN { printf("READY\n"); }
+
+usdt:$1:net:inbound_message, usdt:$1:net:outbound_message
+{
+	$t = nsecs;
+	$size = (uint64)arg4;
+	printf("M\t%s\t%llu\t%lld\t%s\t%s\t%s\t%llu\n", probe, $t, (int64)arg0, str(arg1),
+	       str(arg2), str(arg3), $size);
+	$off = (uint64)0;
+	unroll(@CHUNKS@) {
+		if ($off < $size) {
+			$n = $size - $off;
+			if ($n > @CHUNK@) { $n = @CHUNK@; }
+			printf("D\t%llu\t%llu\t%rx\n", $t, $off, buf(arg5 + $off, $n));
+			$off = $off + @CHUNK@;
+		}
+	}
+}
+
+"""
+
+_BPFTRACE_CONN_PROGRAM = r"""
+BEGIN { printf("READY\n"); }
+
+usdt:$1:net:inbound_connection, usdt:$1:net:outbound_connection,
+usdt:$1:net:closed_connection, usdt:$1:net:evicted_inbound_connection
+{
+	printf("C\t%s\t%lld\t%s\t%s\t%u\t%llu\n", probe, (int64)arg0, str(arg1), str(arg2),
+	       (uint32)arg3, (uint64)arg4);
+}
+
+usdt:$1:net:misbehaving_connection
+{
+	printf("X\t%lld\t%s\n", (int64)arg0, str(arg1));
+}
+"""
+
+
+def _unhex(text):
+    """Bytes from bpftrace's %rx output (\\x00\\x01...)."""
+    return bytes.fromhex(text.replace("\\x", ""))
+
+
+class BpftraceNetTracer:
+    """bpftrace attached to the net tracepoints of process `pid`.
+
+    Same interface and event dicts as NetTracer; `data` holds at most
+    BPFTRACE_CHUNK * BPFTRACE_CHUNKS payload bytes.
+    """
+
+    def __init__(self, binary, pid, workdir):
+        msg_script = os.path.join(workdir, "net_messages_test.bt")
+        with open(msg_script, "w") as f:
+            f.write(_BPFTRACE_MSG_PROGRAM.replace("@CHUNKS@", str(BPFTRACE_CHUNKS))
+                    .replace("@CHUNK@", str(BPFTRACE_CHUNK)))
+        conn_script = os.path.join(workdir, "net_connections_test.bt")
+        with open(conn_script, "w") as f:
+            f.write(_BPFTRACE_CONN_PROGRAM)
+        # Two processes because BPFTRACE_STRLEN is global and the BPF stack
+        # is 512 bytes: three 70-byte strings plus a payload chunk for
+        # messages (addresses are at most 68 characters), two 130-byte
+        # strings for connections (reasons are at most 128).
+        self.procs = [
+            TracerProcess(["bpftrace", "-p", str(pid), msg_script, str(binary)],
+                          env={"BPFTRACE_STRLEN": "70"}),
+            TracerProcess(["bpftrace", "-p", str(pid), conn_script, str(binary)],
+                          env={"BPFTRACE_STRLEN": "130"})]
+        for proc in self.procs:
+            proc.wait_for_line(r"^READY$", timeout_s=60)
+        self._parsed = [0, 0]
+        self.events = []
+        self.lost = 0
+        self._by_stamp = {}
+
+    def poll(self, timeout_ms=50):
+        time.sleep(timeout_ms / 1000)
+        for i, proc in enumerate(self.procs):
+            lines = proc.output()
+            for line in lines[self._parsed[i]:]:
+                self._parse(line)
+            self._parsed[i] = len(lines)
+
+    def _parse(self, line):
+        f = line.split("\t")
+        if f[0] == "M":
+            tp = f[1].rsplit(":", 1)[1]
+            e = {"tp": tp, "peer_id": int(f[3]), "addr": f[4], "conn_type": f[5],
+                 "msg_type": f[6], "size": int(f[7]), "data": b"", "time": time.time()}
+            self._by_stamp[f[2]] = e
+            self.events.append(e)
+        elif f[0] == "D":
+            e = self._by_stamp[f[1]]
+            assert int(f[2]) == len(e["data"]), f"payload chunk out of order: {line}"
+            e["data"] += _unhex(f[3])
+        elif f[0] == "C":
+            tp = f[1].rsplit(":", 1)[1]
+            kind = {v: k for k, v in _CONN_KINDS.items()}[tp]
+            self.events.append({"tp": tp, "peer_id": int(f[2]), "addr": f[3],
+                                "conn_type": f[4], "network": int(f[5]),
+                                _CONN_VALUE[kind]: int(f[6]), "time": time.time()})
+        elif f[0] == "X":
+            self.events.append({"tp": "misbehaving_connection", "peer_id": int(f[1]),
+                                "reason": f[2], "time": time.time()})
+        elif re.search(r"[Ll]ost \d+ events", line):
+            self.lost += int(re.search(r"(\d+)", line).group(1))
+
+    select = NetTracer.select
+    wait_for = NetTracer.wait_for
+    drain = NetTracer.drain
+
+    def errors(self):
+        return [e for proc in self.procs for e in bpftrace_errors(proc.stderr())]
+
+    def close(self):
+        for proc in self.procs:
+            proc.stop()
