@@ -129,6 +129,7 @@ _BPF_TEXT = r"""
 #define MAX_CAPTURE @MAX_CAPTURE@
 
 struct msg_event {
+    u64 ts;              /* bpf_ktime_get_ns(): orders events across CPUs */
     u32 kind;            /* 1 inbound, 2 outbound */
     u32 captured;
     s64 peer_id;
@@ -140,6 +141,7 @@ struct msg_event {
 };
 
 struct conn_event {
+    u64 ts;
     u32 kind;            /* 3 inbound, 4 outbound, 5 closed, 6 evicted */
     u32 network;
     s64 peer_id;
@@ -149,6 +151,7 @@ struct conn_event {
 };
 
 struct misbehaving_event {
+    u64 ts;
     s64 peer_id;
     char reason[REASON_LEN];
 };
@@ -164,6 +167,7 @@ int trace_misbehaving_connection(struct pt_regs *ctx)
 {
     struct misbehaving_event e = {};
     u64 p = 0;
+    e.ts = bpf_ktime_get_ns();
     bpf_usdt_readarg(1, ctx, &e.peer_id);
     bpf_usdt_readarg(2, ctx, &p);
     bpf_probe_read_user_str(e.reason, sizeof(e.reason), (void *)p);
@@ -182,6 +186,7 @@ int trace_@TP@(struct pt_regs *ctx)
     if (!e)
         return 0;
     u64 p = 0;
+    e->ts = bpf_ktime_get_ns();
     e->kind = @KIND@;
     bpf_usdt_readarg(1, ctx, &e->peer_id);
     bpf_usdt_readarg(2, ctx, &p);
@@ -211,6 +216,7 @@ int trace_@TP@(struct pt_regs *ctx)
 {
     struct conn_event e = {};
     u64 p = 0;
+    e.ts = bpf_ktime_get_ns();
     e.kind = @KIND@;
     bpf_usdt_readarg(1, ctx, &e.peer_id);
     bpf_usdt_readarg(2, ctx, &p);
@@ -283,25 +289,28 @@ class NetTracer:
             "peer_id": e.peer_id, "addr": _cstr(e.addr), "conn_type": _cstr(e.conn_type),
             "msg_type": _cstr(e.msg_type), "size": e.size,
             "data": ctypes.string_at(ctypes.addressof(e.data), e.captured),
-            "time": time.time()})
+            "ts": e.ts})
 
     def _on_conn(self, _cpu, data, _size):
         e = self.bpf["conn_events"].event(data)
         self.events.append({
             "tp": _CONN_KINDS[e.kind], "peer_id": e.peer_id, "addr": _cstr(e.addr),
             "conn_type": _cstr(e.conn_type), "network": e.network,
-            _CONN_VALUE[e.kind]: e.value, "time": time.time()})
+            _CONN_VALUE[e.kind]: e.value, "ts": e.ts})
 
     def _on_misbehaving(self, _cpu, data, _size):
         e = self.bpf["misbehaving_events"].event(data)
         self.events.append({"tp": "misbehaving_connection", "peer_id": e.peer_id,
-                            "reason": _cstr(e.reason), "time": time.time()})
+                            "reason": _cstr(e.reason), "ts": e.ts})
 
     def poll(self, timeout_ms=50):
         self.bpf.perf_buffer_poll(timeout=timeout_ms)
+        self.events.sort(key=lambda e: e["ts"])
 
     def select(self, tp=None, **fields):
-        """Recorded events of tracepoint `tp` whose fields equal `fields`."""
+        """Recorded events of tracepoint `tp` whose fields equal `fields`, in
+    the order they fired (each CPU has its own buffer, so arrival order is
+    not firing order; `poll` sorts by the kernel timestamp `ts`)."""
         return [e for e in self.events
                 if (tp is None or e["tp"] == tp)
                 and all(e.get(k) == v for k, v in fields.items())]
@@ -324,7 +333,14 @@ class NetTracer:
                 return
 
     def close(self):
-        self.bpf.cleanup()
+        """Detach. The uprobes go away only with the BPF object and the USDT
+        context; until then the kernel refuses a tracer that registers the
+        same probes with a semaphore offset (bpftrace): "ref_ctr_offset
+        mismatch"."""
+        if self.bpf is not None:
+            self.bpf.cleanup()
+        self.bpf = None
+        self.usdt = None
 
 
 # ---- bpftrace tracer for all net tracepoints -----------------------------
@@ -363,13 +379,13 @@ BEGIN { printf("READY\n"); }
 usdt:$1:net:inbound_connection, usdt:$1:net:outbound_connection,
 usdt:$1:net:closed_connection, usdt:$1:net:evicted_inbound_connection
 {
-	printf("C\t%s\t%lld\t%s\t%s\t%u\t%llu\n", probe, (int64)arg0, str(arg1), str(arg2),
-	       (uint32)arg3, (uint64)arg4);
+	printf("C\t%llu\t%s\t%lld\t%s\t%s\t%u\t%llu\n", nsecs, probe, (int64)arg0, str(arg1),
+	       str(arg2), (uint32)arg3, (uint64)arg4);
 }
 
 usdt:$1:net:misbehaving_connection
 {
-	printf("X\t%lld\t%s\n", (int64)arg0, str(arg1));
+	printf("X\t%llu\t%lld\t%s\n", nsecs, (int64)arg0, str(arg1));
 }
 """
 
@@ -417,13 +433,14 @@ class BpftraceNetTracer:
             for line in lines[self._parsed[i]:]:
                 self._parse(line)
             self._parsed[i] = len(lines)
+        self.events.sort(key=lambda e: e["ts"])
 
     def _parse(self, line):
         f = line.split("\t")
         if f[0] == "M":
             tp = f[1].rsplit(":", 1)[1]
             e = {"tp": tp, "peer_id": int(f[3]), "addr": f[4], "conn_type": f[5],
-                 "msg_type": f[6], "size": int(f[7]), "data": b"", "time": time.time()}
+                 "msg_type": f[6], "size": int(f[7]), "data": b"", "ts": int(f[2])}
             self._by_stamp[f[2]] = e
             self.events.append(e)
         elif f[0] == "D":
@@ -431,14 +448,14 @@ class BpftraceNetTracer:
             assert int(f[2]) == len(e["data"]), f"payload chunk out of order: {line}"
             e["data"] += _unhex(f[3])
         elif f[0] == "C":
-            tp = f[1].rsplit(":", 1)[1]
+            tp = f[2].rsplit(":", 1)[1]
             kind = {v: k for k, v in _CONN_KINDS.items()}[tp]
-            self.events.append({"tp": tp, "peer_id": int(f[2]), "addr": f[3],
-                                "conn_type": f[4], "network": int(f[5]),
-                                _CONN_VALUE[kind]: int(f[6]), "time": time.time()})
+            self.events.append({"tp": tp, "peer_id": int(f[3]), "addr": f[4],
+                                "conn_type": f[5], "network": int(f[6]),
+                                _CONN_VALUE[kind]: int(f[7]), "ts": int(f[1])})
         elif f[0] == "X":
-            self.events.append({"tp": "misbehaving_connection", "peer_id": int(f[1]),
-                                "reason": f[2], "time": time.time()})
+            self.events.append({"tp": "misbehaving_connection", "peer_id": int(f[2]),
+                                "reason": f[3], "ts": int(f[1])})
         elif re.search(r"[Ll]ost \d+ events", line):
             self.lost += int(re.search(r"(\d+)", line).group(1))
 
