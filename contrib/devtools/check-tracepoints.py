@@ -116,7 +116,7 @@ def _parse_notes(section, endian, ptr, align):
         name_at = pos + 12
         desc_at = name_at + pad(namesz)
         pos = desc_at + pad(descsz)
-        if pos > len(section) + align:
+        if desc_at + descsz > len(section):
             raise CheckError("truncated .note.stapsdt entry")
         owner = section[name_at:name_at + namesz].rstrip(b"\0")
         if owner != b"stapsdt" or ntype != NT_STAPSDT:
