@@ -4,6 +4,8 @@ Each test compiles a small C program with include/trace.h (gcc, into the
 test's tmp_path), writes a contract document, runs the checker and checks
 its exit status and the exact mismatch lines. No root needed.
 """
+import importlib.util
+import re
 import shutil
 import subprocess
 import sys
@@ -328,3 +330,28 @@ def test_tracing_md_catches_a_changed_net_argument(tmp_path):
     assert rc == 1
     assert mismatches(out) == ["net:inbound_connection: argument 5 is 4 bytes signed in "
                                "the binary, documented uint64 (8 bytes unsigned)"]
+
+
+def test_note_parsing_agrees_with_readelf(tmp_path):
+    """The checker's own ELF parsing reads what binutils' readelf reads."""
+    readelf = require_tool("readelf")
+    spec = importlib.util.spec_from_file_location("check_tracepoints", CHECKER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    binary = build(tmp_path, PROGRAM)
+    sites, ptr = module.read_sites(binary)
+    ours = sorted((s.name, s.pc, s.semaphore, s.args) for s in sites)
+
+    text = subprocess.run([readelf, "-n", "--wide", str(binary)], capture_output=True,
+                          text=True, check=True).stdout
+    theirs = []
+    for m in re.finditer(r"Provider: (\S+)\s+Name: (\S+)\s+Location: (0x[0-9a-f]+), "
+                         r"Base: 0x[0-9a-f]+, Semaphore: (0x[0-9a-f]+)\s+Arguments: ?(.*)",
+                         text):
+        args = [(abs(int(a.split("@")[0])), a.startswith("-")) for a in m.group(5).split()]
+        theirs.append((f"{m.group(1)}:{m.group(2)}", int(m.group(3), 16),
+                       int(m.group(4), 16), args))
+    assert ptr == 8
+    assert len(ours) == 4
+    assert ours == sorted(theirs)
+    assert [s for s in ours if s[0] == "demo:guarded"][0][2] != 0  # has a semaphore
