@@ -43,7 +43,7 @@ BENCH_TARGETS   :=
 all:
 
 # test/unit/build.mk comes last: it links what the others added.
-include $(filter-out test/unit/build.mk,$(sort $(wildcard */*.mk */*/*.mk)))
+include $(filter-out test/unit/build.mk,$(sort $(wildcard */*.mk */*/*.mk */*/*/*.mk)))
 include test/unit/build.mk
 
 all: $(ALL_TARGETS)
