@@ -53,6 +53,16 @@
 
 /* ---- Do we have systemtap's probes? --------------------------------------- */
 
+/*
+ * sdt.h lets each argument live in a register, memory or an immediate
+ * ("nor"). Given that choice clang spills every argument to the stack, which
+ * turns a one-nop probe into a store per argument; registers and immediates
+ * ("nr") keep clang's probes as cheap as gcc's. A user's choice wins.
+ */
+#if defined(__clang__) && defined(__x86_64__) && !defined(STAP_SDT_ARG_CONSTRAINT)
+#define STAP_SDT_ARG_CONSTRAINT nr
+#endif
+
 #undef TRACE_ENABLED
 #if !defined(TRACE_DISABLE) && defined(__has_include)
 #if __has_include(<sys/sdt.h>)
