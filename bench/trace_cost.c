@@ -29,13 +29,6 @@ struct bench_record bench_record;
  * typically uses the values the tracepoint reports, and put the tracepoint
  * where those values already sit in registers.
  */
-#define RECORD(a, b, c, d, e, f)                                       \
-	do {                                                           \
-		bench_record.a1 = a; bench_record.a2 = b;              \
-		bench_record.a3 = c; bench_record.a4 = d;              \
-		bench_record.a5 = e; bench_record.a6 = f;              \
-	} while (0)
-
 __attribute__((noinline)) void site_baseline(long a, long b, long c, long d,
 					     long e, long f)
 {

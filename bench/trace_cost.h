@@ -16,6 +16,16 @@ struct bench_record {
 };
 extern struct bench_record bench_record;
 
+#define RECORD(a, b, c, d, e, f)                               \
+	do {                                                   \
+		bench_record.a1 = a;                           \
+		bench_record.a2 = b;                           \
+		bench_record.a3 = c;                           \
+		bench_record.a4 = d;                           \
+		bench_record.a5 = e;                           \
+		bench_record.a6 = f;                           \
+	} while (0)
+
 void site_baseline(long a, long b, long c, long d, long e, long f);
 void site_plain(long a, long b, long c, long d, long e, long f);
 void site_guarded(long a, long b, long c, long d, long e, long f);

@@ -12,22 +12,12 @@
 __attribute__((noinline)) void site_off_baseline(long a, long b, long c, long d,
 						 long e, long f)
 {
-	bench_record.a1 = a;
-	bench_record.a2 = b;
-	bench_record.a3 = c;
-	bench_record.a4 = d;
-	bench_record.a5 = e;
-	bench_record.a6 = f;
+	RECORD(a, b, c, d, e, f);
 }
 
 __attribute__((noinline)) void site_off(long a, long b, long c, long d, long e,
 					long f)
 {
 	TRACE6(bench, off, a, b, c, d, e, f);
-	bench_record.a1 = a;
-	bench_record.a2 = b;
-	bench_record.a3 = c;
-	bench_record.a4 = d;
-	bench_record.a5 = e;
-	bench_record.a6 = f;
+	RECORD(a, b, c, d, e, f);
 }
