@@ -64,7 +64,7 @@ unit:
 unit-run: $(UNIT_TEST_BIN)
 	$(Q)$(UNIT_TEST_BIN)
 
-contract: $(ALL_TARGETS)
+contract: $(ALL_TARGETS) $(UNIT_TEST_BIN)
 	$(Q)set -e; for pair in $(CONTRACT_CHECKS); do \
 		$(PYTHON) contrib/devtools/check-tracepoints.py "$${pair%%:*}" "$${pair#*:}"; \
 	done

@@ -3,7 +3,7 @@
 BENCH_DIR := $(BUILD)/bench
 BENCH_TARGETS += $(BENCH_DIR)/trace_cost $(BENCH_DIR)/trace_cost-clang
 ALL_TARGETS += $(BENCH_DIR)/trace_cost $(BENCH_DIR)/trace_cost-clang
-CONTRACT_CHECKS += $(BENCH_DIR)/trace_cost:bench/tracepoints.md
+CONTRACT_CHECKS += $(BENCH_DIR)/trace_cost:bench/tracepoints.md $(BENCH_DIR)/trace_cost-clang:bench/tracepoints.md
 
 $(BENCH_DIR)/trace_cost_off.o: bench/trace_cost_off.c bench/trace_cost.h include/trace.h
 	@mkdir -p $(dir $@)

@@ -6,6 +6,7 @@ signedness); only the guarded probe has a semaphore, and it lies in `.probes`. C
 away, there is no `.note.stapsdt` and no argument expression is evaluated.
 """
 import re
+import subprocess
 
 import pytest
 
@@ -84,3 +85,55 @@ def test_enabled_build_does_not_evaluate_guarded_args_unattached():
 def test_std_matrix_compiled():
     # Built by `make`: every compiler x standard x on/off, -Wall -Wextra -Werror -pedantic.
     require_built(HEADER_BUILD / "stdmatrix.stamp")
+
+
+# A translation unit that needs nothing but trace.h, so it also builds with -nostdinc.
+NO_SDT_SOURCE = """
+#include "trace.h"
+TRACEPOINT_SEMAPHORE(nosdt, guarded);
+static int evaluations;
+static int count(void) { return ++evaluations; }
+#ifdef __cplusplus
+extern "C"
+#endif
+int nosdt_run(void);
+int nosdt_run(void)
+{
+    TRACE(nosdt, zero);
+    TRACEPOINT(nosdt, three, count(), 2, 3);
+    TRACEPOINT_GUARDED(nosdt, guarded, count());
+    return TRACE_ENABLED * 100 + TRACEPOINT_ACTIVE(nosdt, guarded) * 10 + evaluations;
+}
+"""
+NO_SDT_MAIN = """
+int nosdt_run(void);
+int main(void) { return nosdt_run(); }
+"""
+
+
+@pytest.mark.parametrize("compiler", ["gcc", "clang", "g++", "clang++"])
+@pytest.mark.parametrize("how", ["sdt.h missing", "sdt.h without STAP_PROBE"])
+def test_header_compiles_away_without_usable_sdt_h(tmp_path, compiler, how):
+    from conftest import ROOT
+    src = tmp_path / "nosdt.c"
+    src.write_text(NO_SDT_SOURCE)
+    obj = tmp_path / "nosdt.o"
+    lang = ["-x", "c++", "-std=c++11"] if compiler.endswith("++") else ["-std=c99"]
+    flags = [*lang, "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", f"-I{ROOT}/include"]
+    if how == "sdt.h missing":
+        flags.append("-nostdinc")   # hides /usr/include and with it sys/sdt.h
+    else:
+        # A sys/sdt.h like FreeBSD's or macOS's: present, but no systemtap macros.
+        (tmp_path / "sys").mkdir()
+        (tmp_path / "sys" / "sdt.h").write_text("#define SDT_PROBE_DEFINE(x)\n")
+        flags.append(f"-I{tmp_path}")
+    run([compiler, *flags, "-c", "-o", str(obj), str(src)])
+    sections = run(["readelf", "-S", "--wide", str(obj)]).stdout
+    assert ".note.stapsdt" not in sections and ".probes" not in sections
+    main = tmp_path / "main.c"
+    main.write_text(NO_SDT_MAIN)
+    exe = tmp_path / "nosdt"
+    run(["gcc", "-o", str(exe), str(main), str(obj)] +
+        (["-lstdc++"] if compiler.endswith("++") else []))
+    # TRACE_ENABLED 0, TRACEPOINT_ACTIVE 0, and no argument was evaluated.
+    assert subprocess.run([str(exe)]).returncode == 0

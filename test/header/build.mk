@@ -11,6 +11,7 @@ HDR_STDS_CXX := c++11 c++17 c++20
 
 ALL_TARGETS += $(HDR_BINS) $(HDR_DIR)/stdmatrix.stamp
 CONTRACT_CHECKS += $(foreach v,$(HDR_VARIANTS),$(HDR_DIR)/$(v):test/header/tracepoints.md)
+CONTRACT_CHECKS += $(HDR_DIR)/probes-off:test/header/no-tracepoints.md
 
 $(HDR_DIR)/probes-gcc-c: $(HDR_SRC) include/trace.h
 	@mkdir -p $(dir $@)

@@ -10,3 +10,5 @@ UNIT_SAN_FLAGS := $(if $(UNIT_SANITIZE),$(SANITIZE_FLAGS))
 $(UNIT_TEST_BIN): $(UNIT_TEST_SRCS) $(wildcard test/unit/*.h include/*.h src/*.h)
 	@mkdir -p $(dir $@)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $(UNIT_SAN_FLAGS) -Itest/unit -o $@ $(UNIT_TEST_SRCS) $(UNIT_TEST_LDLIBS)
+
+CONTRACT_CHECKS += $(BUILD)/test/unit_tests:test/unit/tracepoints.md

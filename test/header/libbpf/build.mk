@@ -17,3 +17,4 @@ $(LIBBPF_DIR)/usdt_args.skel.h: $(LIBBPF_DIR)/usdt_args.bpf.o
 
 $(LIBBPF_DIR)/usdt_args: $(LIBBPF_SRC)/usdt_args.c $(LIBBPF_SRC)/usdt_args.h $(LIBBPF_DIR)/usdt_args.skel.h
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -I$(LIBBPF_DIR) -I$(LIBBPF_SRC) -o $@ $< -lbpf -lelf -lz
+CONTRACT_CHECKS += $(LIBBPF_DIR)/usdt_args:test/header/no-tracepoints.md
