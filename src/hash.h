@@ -1,0 +1,26 @@
+/*
+ * hash.h — SHA-256 and Bitcoin's double SHA-256, over OpenSSL's libcrypto.
+ */
+#ifndef MR_HASH_H
+#define MR_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HASH_SIZE 32
+
+/* out = SHA256(data). Never fails for in-memory input (aborts only if
+ * libcrypto cannot allocate a digest context, which is not recoverable). */
+void hash_sha256(const void *data, size_t len, uint8_t out[HASH_SIZE]);
+
+/* out = SHA256(SHA256(data)): txids, block hashes, message checksums. */
+void hash_sha256d(const void *data, size_t len, uint8_t out[HASH_SIZE]);
+
+/* Lower-case hex of `len` bytes into `out` (2*len+1 bytes, NUL-terminated). */
+void hash_hex(const uint8_t *bytes, size_t len, char *out);
+
+/* Hex of a 32-byte hash in display order: Bitcoin shows hashes byte-reversed
+ * from how they are stored and serialized. `out` holds 65 bytes. */
+void hash_hex_reversed(const uint8_t hash[HASH_SIZE], char out[2 * HASH_SIZE + 1]);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * ser.h — Bitcoin serialization: a growable writer and a bounds-checked reader.
+ *
+ * Writers never fail part-way: on allocation failure `oom` is set and later
+ * writes are ignored, so callers check once at the end. Readers never read
+ * past the end: an over-read or a malformed value sets `err`, returns zeroes,
+ * and every later read fails too, so callers check once at the end.
+ */
+#ifndef MR_SER_H
+#define MR_SER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct wbuf {
+	uint8_t *data; /* owned; free with wbuf_free */
+	size_t len, cap;
+	bool oom;
+};
+
+void wbuf_init(struct wbuf *w);
+void wbuf_free(struct wbuf *w); /* accepts NULL */
+void wbuf_bytes(struct wbuf *w, const void *p, size_t n);
+void wbuf_u8(struct wbuf *w, uint8_t v);
+void wbuf_u16(struct wbuf *w, uint16_t v);    /* little-endian */
+void wbuf_u16be(struct wbuf *w, uint16_t v);  /* big-endian (ports) */
+void wbuf_u32(struct wbuf *w, uint32_t v);
+void wbuf_u64(struct wbuf *w, uint64_t v);
+void wbuf_i32(struct wbuf *w, int32_t v);
+void wbuf_i64(struct wbuf *w, int64_t v);
+/* CompactSize: 1, 3, 5 or 9 bytes, the shortest encoding. */
+void wbuf_compact(struct wbuf *w, uint64_t v);
+/* CompactSize length then the bytes of a NUL-terminated string. */
+void wbuf_varstr(struct wbuf *w, const char *s);
+
+struct rbuf {
+	const uint8_t *p; /* not owned */
+	size_t len, pos;
+	bool err;
+};
+
+void rbuf_init(struct rbuf *r, const void *p, size_t len);
+size_t rbuf_remaining(const struct rbuf *r);
+/* Copies n bytes into out (zeroes on error). */
+void rbuf_bytes(struct rbuf *r, void *out, size_t n);
+uint8_t rbuf_u8(struct rbuf *r);
+uint16_t rbuf_u16(struct rbuf *r);
+uint16_t rbuf_u16be(struct rbuf *r);
+uint32_t rbuf_u32(struct rbuf *r);
+uint64_t rbuf_u64(struct rbuf *r);
+int32_t rbuf_i32(struct rbuf *r);
+int64_t rbuf_i64(struct rbuf *r);
+/* CompactSize, rejecting non-canonical encodings and values above `max`
+ * (both set err). */
+uint64_t rbuf_compact(struct rbuf *r, uint64_t max);
+/* A CompactSize-prefixed string into out (cap bytes incl. NUL); a string
+ * longer than cap-1 or containing NUL sets err. */
+void rbuf_varstr(struct rbuf *r, char *out, size_t cap);
+
+#endif
