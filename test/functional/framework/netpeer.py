@@ -1,22 +1,19 @@
-"""Test peers for the net tracepoint tests: the few behaviours those tests
-need on top of plain P2P — a chosen source address, a handshake held back,
-pings left unanswered, raw (malformed) bytes — with every message sent and
-received kept in order.
+"""Test peers and the wire codec they need (doc/p2p.md): framing with
+the network magic and SHA256d checksum, and the version, ping, addr payloads.
 
-Framing and payloads come from framework.messages (the wire codec) when it
-provides them; this module only moves bytes.
+A TestPeer keeps every message it sent and received, in order, and can do
+what the net tests need beyond plain P2P: connect from a chosen loopback
+source address, hold back its side of a handshake, leave pings unanswered,
+and send raw (malformed) bytes. A Listener accepts connections the node
+opens (manual, outbound, feeler).
 """
+import hashlib
 import socket
 import struct
 import threading
 import time
 
 from framework.node import free_port, wait_until
-
-try:  # the project's wire codec
-    from framework import messages as _codec
-except ImportError:  # pragma: no cover - the codec is part of the framework
-    _codec = None
 
 MAGIC = bytes.fromhex("4d524b54")   # "MRKT"
 HEADER_SIZE = 24
@@ -28,7 +25,6 @@ USER_AGENT = b"/moneyrocket-test:0.1/"
 # ---- wire helpers ---------------------------------------------------------
 
 def sha256d(data):
-    import hashlib
     return hashlib.sha256(hashlib.sha256(data).digest()).digest()
 
 
