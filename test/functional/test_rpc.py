@@ -131,8 +131,9 @@ def test_addnode_and_disconnectnode(node_factory):
 def test_stop_via_cli(node_factory):
     (n,) = node_factory.start(1)
     proc = n.cli("stop")
-    assert "stopping" in proc.stdout.lower()
+    assert proc.returncode == 0 and not proc.stderr.strip()
     assert n.process.wait(30) == 0
+    assert not n.cookie_file.exists()
 
 
 # ---- malformed requests ----------------------------------------------------
