@@ -29,6 +29,7 @@ extern struct bench_record bench_record;
 void site_baseline(long a, long b, long c, long d, long e, long f);
 void site_plain(long a, long b, long c, long d, long e, long f);
 void site_guarded(long a, long b, long c, long d, long e, long f);
+void site_handguard(long a, long b, long c, long d, long e, long f);
 void site_xor_baseline(long a, long b, long c, long d, long e, long f);
 void site_xor_plain(long a, long b, long c, long d, long e, long f);
 /* In trace_cost_off.c, compiled with TRACE_DISABLE. */
