@@ -26,10 +26,22 @@ extern struct bench_record bench_record;
 		bench_record.a6 = f;                           \
 	} while (0)
 
+/* The first five of RECORD's stores. */
+#define RECORD5(a, b, c, d, e)                                 \
+	do {                                                   \
+		bench_record.a1 = a;                           \
+		bench_record.a2 = b;                           \
+		bench_record.a3 = c;                           \
+		bench_record.a4 = d;                           \
+		bench_record.a5 = e;                           \
+	} while (0)
+
 void site_baseline(long a, long b, long c, long d, long e, long f);
 void site_plain(long a, long b, long c, long d, long e, long f);
 void site_guarded(long a, long b, long c, long d, long e, long f);
 void site_handguard(long a, long b, long c, long d, long e, long f);
+void site_baseline5(long a, long b, long c, long d, long e);
+void site_guarded5(long a, long b, long c, long d, long e);
 void site_xor_baseline(long a, long b, long c, long d, long e, long f);
 void site_xor_plain(long a, long b, long c, long d, long e, long f);
 /* In trace_cost_off.c, compiled with TRACE_DISABLE. */

@@ -30,7 +30,8 @@ RUNS = 3                     # (b): each figure is the median of this many runs
 ATTACH_TIMEOUT = 60          # seconds a tracer may take to report it is attached
 
 SHORT = {"site_plain": "TRACE6", "site_guarded": "TRACEPOINT_GUARDED",
-         "site_off": "compiled away", "site_handguard": "ref: if (flag) by hand"}
+         "site_off": "compiled away", "site_handguard": "ref: if (flag) by hand",
+         "site_guarded5": "ref: guarded, 5 params"}
 COMPILERS = (("gcc", "trace_cost"), ("clang", "trace_cost-clang"))
 
 Site = collections.namedtuple("Site", "label site baseline target")
@@ -41,6 +42,9 @@ SITES = [
     Site("compiled away (TRACE_DISABLE)", "site_off", "site_off_baseline", ("==", 0)),
     # For reference, no target: the same guard written by hand, no tracepoint.
     Site("ref: if (volatile flag) by hand, no probe", "site_handguard", "site_baseline",
+         None),
+    # For reference, no target: a guarded site in a five-parameter function.
+    Site("ref: TRACEPOINT_GUARDED, 5 args, 5 params", "site_guarded5", "site_baseline5",
          None),
     # For reference, no target: the work overwrites the probe's argument registers.
     Site("ref: TRACE6, work consumes the arg regs", "site_xor_plain", "site_xor_baseline",
@@ -154,7 +158,7 @@ def disassembly(build):
     for compiler, name in COMPILERS:
         binary = os.path.join(build, name)
         names = symbols(binary)
-        for row in SITES[:4]:
+        for row in SITES[:5]:
             hot, cold = function_code(binary, row.site, names)
             base, _ = function_code(binary, row.baseline, names)
             diff = [d[0] + " " + d[2:] for d in difflib.ndiff(base, hot)
