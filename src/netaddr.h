@@ -41,9 +41,14 @@ int netaddr_parse(const char *s, uint16_t default_port, struct netaddr *out);
 /* "a.b.c.d:port" or "[v6]:port" into out (NETADDR_STRLEN bytes). */
 void netaddr_format(const struct netaddr *a, char *out, size_t cap);
 
+/* True for an IPv4 address (stored IPv4-mapped). */
 bool netaddr_is_ipv4(const struct netaddr *a);
+/* The contract's network number: NET_UNROUTABLE for loopback, RFC1918,
+ * CGNAT, link-local, unique-local, documentation and reserved ranges;
+ * otherwise NET_IPV4 or NET_IPV6. */
 enum net_network netaddr_network(const struct netaddr *a);
-/* The name getpeerinfo shows for a network number ("ipv4", ...). */
+/* The name getpeerinfo shows for a network number ("ipv4", ...);
+ * "unknown" for a number outside the enum. Static storage. */
 const char *net_network_name(enum net_network n);
 
 /*
@@ -52,8 +57,17 @@ const char *net_network_name(enum net_network n);
  */
 uint64_t netaddr_group(const struct netaddr *a);
 
-/* To and from a socket address; from returns -1 for other families. */
+/* To a socket address (AF_INET for IPv4-mapped, else AF_INET6); returns
+ * the length to pass to bind/connect. From one: 0, or -1 for a family other
+ * than AF_INET/AF_INET6. IPv4-mapped AF_INET6 addresses stay as they are. */
 socklen_t netaddr_to_sockaddr(const struct netaddr *a, struct sockaddr_storage *ss);
 int netaddr_from_sockaddr(const struct sockaddr *sa, struct netaddr *out);
+
+/* The address without the port ("a.b.c.d" or "v6", no brackets) into out
+ * (NETADDR_STRLEN bytes is enough): what discouragement is keyed by. */
+void netaddr_format_ip(const struct netaddr *a, char *out, size_t cap);
+
+/* True if a and b have the same IP (ports ignored). */
+bool netaddr_same_ip(const struct netaddr *a, const struct netaddr *b);
 
 #endif

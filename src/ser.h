@@ -19,9 +19,14 @@ struct wbuf {
 	bool oom;
 };
 
+/* An empty writer (no allocation until the first write). */
 void wbuf_init(struct wbuf *w);
-void wbuf_free(struct wbuf *w); /* accepts NULL */
+/* Release the buffer and leave w empty, as after wbuf_init. Accepts NULL. */
+void wbuf_free(struct wbuf *w);
+/* Append n bytes of p (p may be NULL when n is 0). On allocation failure
+ * sets oom; once oom is set every write is ignored. */
 void wbuf_bytes(struct wbuf *w, const void *p, size_t n);
+/* The fixed-size writers below append like wbuf_bytes. */
 void wbuf_u8(struct wbuf *w, uint8_t v);
 void wbuf_u16(struct wbuf *w, uint16_t v);    /* little-endian */
 void wbuf_u16be(struct wbuf *w, uint16_t v);  /* big-endian (ports) */
@@ -40,9 +45,12 @@ struct rbuf {
 	bool err;
 };
 
+/* Read len bytes at p (not copied: p must outlive r). */
 void rbuf_init(struct rbuf *r, const void *p, size_t len);
+/* Bytes left to read; 0 once err is set. */
 size_t rbuf_remaining(const struct rbuf *r);
-/* Copies n bytes into out (zeroes on error). */
+/* Copies n bytes into out (zeroes on error). The fixed-size readers below
+ * return 0 once err is set or when fewer bytes remain than they need. */
 void rbuf_bytes(struct rbuf *r, void *out, size_t n);
 uint8_t rbuf_u8(struct rbuf *r);
 uint16_t rbuf_u16(struct rbuf *r);
@@ -57,5 +65,12 @@ uint64_t rbuf_compact(struct rbuf *r, uint64_t max);
 /* A CompactSize-prefixed string into out (cap bytes incl. NUL); a string
  * longer than cap-1 or containing NUL sets err. */
 void rbuf_varstr(struct rbuf *r, char *out, size_t cap);
+
+/* Forget the contents (len 0, oom cleared) but keep the allocation. */
+void wbuf_reset(struct wbuf *w);
+
+/* True if every byte was read and nothing failed: payloads must not carry
+ * trailing bytes. */
+bool rbuf_done(const struct rbuf *r);
 
 #endif
