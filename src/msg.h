@@ -132,6 +132,19 @@ int msg_count_check(const char *command, const uint8_t *p, size_t len,
 int msg_checksum_verify(const struct msg_header *hdr, const uint8_t *payload,
 			char reason[MSG_REASON_MAX]);
 
+/*
+ * Find one message at the start of a receive buffer `buf` (len bytes), for
+ * a stream reader. Returns the size of the whole message (header and
+ * payload, > 0) when it is complete and valid, with its header in `hdr` and
+ * its payload at buf + MSG_HEADER_SIZE; 0 when more bytes are needed (a
+ * truncated header or payload; hdr is filled once the header is complete);
+ * or MSG_ERR_MALFORMED with the reason of msg_header_parse or
+ * msg_checksum_verify. The header is judged as soon as its 24 bytes are
+ * there, so an oversized length fails before its payload is awaited.
+ */
+int msg_unframe(const uint8_t *buf, size_t len, struct msg_header *hdr,
+		char reason[MSG_REASON_MAX]);
+
 /* Payloads of ping and pong. */
 void msg_nonce_encode(struct wbuf *out, uint64_t nonce);
 
