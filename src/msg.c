@@ -3,7 +3,9 @@
  */
 #include "msg.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hash.h"
@@ -123,9 +125,11 @@ int msg_version_decode(const uint8_t *p, size_t len, struct msg_version *out,
 	netaddr_decode(&r, &out->addr_from);
 	out->nonce = rbuf_u64(&r);
 	rbuf_varstr(&r, out->user_agent, sizeof(out->user_agent));
-	if (!r.err && rbuf_remaining(&r) >= 4)
+	/* Optional, but a field that is started must be complete: 1 to 3
+	 * bytes of start_height is a truncated message, not an old one. */
+	if (rbuf_remaining(&r) > 0)
 		out->start_height = rbuf_i32(&r);
-	if (!r.err && rbuf_remaining(&r) >= 1)
+	if (rbuf_remaining(&r) > 0)
 		out->relay = rbuf_u8(&r) != 0;
 	if (r.err) {
 		snprintf(reason, MSG_REASON_MAX, "malformed version message");
@@ -201,5 +205,418 @@ int msg_count_check(const char *command, const uint8_t *p, size_t len,
 		snprintf(reason, MSG_REASON_MAX, "malformed %s message", command);
 		return -1;
 	}
+	return 0;
+}
+
+/* Write a reason and return `code`: the one way decoders fail. */
+__attribute__((format(printf, 3, 4)))
+static int fail(char reason[MSG_REASON_MAX], int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, MSG_REASON_MAX, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static int malformed(const char *command, char reason[MSG_REASON_MAX])
+{
+	return fail(reason, MSG_ERR_MALFORMED, "malformed %s message", command);
+}
+
+int msg_checksum_verify(const struct msg_header *hdr, const uint8_t *payload,
+			char reason[MSG_REASON_MAX])
+{
+	if (msg_checksum_ok(hdr, payload))
+		return 0;
+	return fail(reason, MSG_ERR_MALFORMED, "checksum mismatch for %s message",
+		    hdr->command);
+}
+
+int msg_unframe(const uint8_t *buf, size_t len, struct msg_header *hdr,
+		char reason[MSG_REASON_MAX])
+{
+	if (len < MSG_HEADER_SIZE)
+		return 0;
+	if (msg_header_parse(buf, hdr, reason) != 0)
+		return MSG_ERR_MALFORMED;
+	if (len - MSG_HEADER_SIZE < hdr->length)
+		return 0;
+	if (msg_checksum_verify(hdr, buf + MSG_HEADER_SIZE, reason) != 0)
+		return MSG_ERR_MALFORMED;
+	return MSG_HEADER_SIZE + (int)hdr->length;
+}
+
+void msg_nonce_encode(struct wbuf *out, uint64_t nonce)
+{
+	wbuf_u64(out, nonce);
+}
+
+int msg_empty_decode(const char *command, size_t len, char reason[MSG_REASON_MAX])
+{
+	return len == 0 ? 0 : malformed(command, reason);
+}
+
+void msg_feefilter_encode(struct wbuf *out, int64_t feerate)
+{
+	wbuf_i64(out, feerate);
+}
+
+int msg_feefilter_decode(const uint8_t *p, size_t len, int64_t *feerate,
+			 char reason[MSG_REASON_MAX])
+{
+	struct rbuf r;
+
+	rbuf_init(&r, p, len);
+	*feerate = rbuf_i64(&r);
+	if (!rbuf_done(&r) || *feerate < 0) {
+		*feerate = 0;
+		return malformed("feefilter", reason);
+	}
+	return 0;
+}
+
+/*
+ * The count that starts a list: read it whatever its size so an excess can
+ * be reported with its value, then check it against `limit` and check that
+ * exactly count * entry_size bytes follow (plus `tail`, e.g. getheaders'
+ * stop hash). Nothing has been allocated yet when this fails, whatever the
+ * peer claimed.
+ */
+static int read_count(struct rbuf *r, const char *command, const char *what,
+		      uint64_t limit, size_t entry_size, size_t tail, uint64_t *count,
+		      char reason[MSG_REASON_MAX])
+{
+	*count = rbuf_compact(r, UINT64_MAX);
+	if (r->err)
+		return malformed(command, reason);
+	if (*count > limit)
+		return fail(reason, MSG_ERR_TOO_MANY, "%s %s size = %llu", command, what,
+			    (unsigned long long)*count);
+	/* count <= limit keeps the product far from overflowing. */
+	if (rbuf_remaining(r) != *count * entry_size + tail)
+		return malformed(command, reason);
+	return 0;
+}
+
+/* calloc for n entries: NULL when n is 0 (nothing to hold) or on failure. */
+static void *alloc_entries(uint64_t n, size_t size)
+{
+	return n ? calloc((size_t)n, size) : NULL;
+}
+
+static int nomem(const char *command, char reason[MSG_REASON_MAX])
+{
+	return fail(reason, MSG_ERR_NOMEM, "%s: out of memory", command);
+}
+
+#define ADDR_ENTRY_SIZE 30
+#define INV_ENTRY_SIZE 36
+
+void msg_addr_encode(struct wbuf *out, const struct msg_addr_entry *entries, size_t n)
+{
+	wbuf_compact(out, n);
+	for (size_t i = 0; i < n; i++) {
+		wbuf_u32(out, entries[i].time);
+		netaddr_encode(out, &entries[i].addr);
+	}
+}
+
+int msg_addr_decode(const uint8_t *p, size_t len, struct msg_addr *out,
+		    char reason[MSG_REASON_MAX])
+{
+	struct rbuf r;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rbuf_init(&r, p, len);
+	rc = read_count(&r, "addr", "message", MSG_MAX_ADDR, ADDR_ENTRY_SIZE, 0,
+			&out->count, reason);
+	if (rc != 0)
+		return rc;
+	out->entries = alloc_entries(out->count, sizeof(*out->entries));
+	if (out->count && !out->entries)
+		return nomem("addr", reason);
+	for (uint64_t i = 0; i < out->count; i++) {
+		out->entries[i].time = rbuf_u32(&r);
+		netaddr_decode(&r, &out->entries[i].addr);
+	}
+	/* read_count checked the length, so this only guards our own arithmetic. */
+	if (!rbuf_done(&r)) {
+		msg_addr_free(out);
+		return malformed("addr", reason);
+	}
+	return 0;
+}
+
+void msg_addr_free(struct msg_addr *a)
+{
+	if (!a)
+		return;
+	free(a->entries);
+	memset(a, 0, sizeof(*a));
+}
+
+void msg_inv_encode(struct wbuf *out, const struct msg_inv_entry *entries, size_t n)
+{
+	wbuf_compact(out, n);
+	for (size_t i = 0; i < n; i++) {
+		wbuf_u32(out, entries[i].type);
+		wbuf_bytes(out, entries[i].hash, sizeof(entries[i].hash));
+	}
+}
+
+int msg_inv_decode(const char *command, const uint8_t *p, size_t len,
+		   struct msg_inv *out, char reason[MSG_REASON_MAX])
+{
+	struct rbuf r;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rbuf_init(&r, p, len);
+	rc = read_count(&r, command, "message", MSG_MAX_INV, INV_ENTRY_SIZE, 0,
+			&out->count, reason);
+	if (rc != 0)
+		return rc;
+	out->entries = alloc_entries(out->count, sizeof(*out->entries));
+	if (out->count && !out->entries)
+		return nomem(command, reason);
+	for (uint64_t i = 0; i < out->count; i++) {
+		out->entries[i].type = rbuf_u32(&r);
+		rbuf_bytes(&r, out->entries[i].hash, sizeof(out->entries[i].hash));
+	}
+	if (!rbuf_done(&r)) {
+		msg_inv_free(out);
+		return malformed(command, reason);
+	}
+	return 0;
+}
+
+void msg_inv_free(struct msg_inv *inv)
+{
+	if (!inv)
+		return;
+	free(inv->entries);
+	memset(inv, 0, sizeof(*inv));
+}
+
+void msg_block_header_encode(struct wbuf *out, const struct msg_block_header *h)
+{
+	wbuf_i32(out, h->version);
+	wbuf_bytes(out, h->prev_block, sizeof(h->prev_block));
+	wbuf_bytes(out, h->merkle_root, sizeof(h->merkle_root));
+	wbuf_u32(out, h->time);
+	wbuf_u32(out, h->bits);
+	wbuf_u32(out, h->nonce);
+}
+
+static void block_header_decode(struct rbuf *r, struct msg_block_header *h)
+{
+	h->version = rbuf_i32(r);
+	rbuf_bytes(r, h->prev_block, sizeof(h->prev_block));
+	rbuf_bytes(r, h->merkle_root, sizeof(h->merkle_root));
+	h->time = rbuf_u32(r);
+	h->bits = rbuf_u32(r);
+	h->nonce = rbuf_u32(r);
+}
+
+void msg_block_header_hash(const struct msg_block_header *h, uint8_t out[32])
+{
+	/* Serialize on the stack: 80 bytes, no allocation to fail. */
+	uint8_t raw[MSG_BLOCK_HEADER_SIZE];
+	uint32_t fields[4] = { (uint32_t)h->version, h->time, h->bits, h->nonce };
+	uint8_t le[4][4];
+
+	for (int f = 0; f < 4; f++)
+		for (int i = 0; i < 4; i++)
+			le[f][i] = (uint8_t)(fields[f] >> (8 * i));
+	memcpy(raw, le[0], 4);
+	memcpy(raw + 4, h->prev_block, 32);
+	memcpy(raw + 36, h->merkle_root, 32);
+	memcpy(raw + 68, le[1], 4);
+	memcpy(raw + 72, le[2], 4);
+	memcpy(raw + 76, le[3], 4);
+	hash_sha256d(raw, sizeof(raw), out);
+}
+
+void msg_getheaders_encode(struct wbuf *out, const struct msg_getheaders *g)
+{
+	uint64_t n = g->count < MSG_MAX_LOCATOR ? g->count : MSG_MAX_LOCATOR;
+
+	wbuf_u32(out, g->version);
+	wbuf_compact(out, n);
+	for (uint64_t i = 0; i < n; i++)
+		wbuf_bytes(out, g->locator[i], 32);
+	wbuf_bytes(out, g->stop, sizeof(g->stop));
+}
+
+int msg_getheaders_decode(const uint8_t *p, size_t len, struct msg_getheaders *out,
+			  char reason[MSG_REASON_MAX])
+{
+	struct rbuf r;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rbuf_init(&r, p, len);
+	out->version = rbuf_u32(&r);
+	if (r.err)
+		return malformed("getheaders", reason);
+	rc = read_count(&r, "getheaders", "locator", MSG_MAX_LOCATOR, 32,
+			sizeof(out->stop), &out->count, reason);
+	if (rc != 0)
+		return rc;
+	for (uint64_t i = 0; i < out->count; i++)
+		rbuf_bytes(&r, out->locator[i], 32);
+	rbuf_bytes(&r, out->stop, sizeof(out->stop));
+	return rbuf_done(&r) ? 0 : malformed("getheaders", reason);
+}
+
+void msg_headers_encode(struct wbuf *out, const struct msg_block_header *h, size_t n)
+{
+	wbuf_compact(out, n);
+	for (size_t i = 0; i < n; i++) {
+		msg_block_header_encode(out, &h[i]);
+		wbuf_compact(out, 0);
+	}
+}
+
+int msg_headers_decode(const uint8_t *p, size_t len, struct msg_headers *out,
+		       char reason[MSG_REASON_MAX])
+{
+	struct rbuf r;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rbuf_init(&r, p, len);
+	/* Each entry is 80 bytes and a one-byte transaction count of 0. */
+	rc = read_count(&r, "headers", "message", MSG_MAX_HEADERS,
+			MSG_BLOCK_HEADER_SIZE + 1, 0, &out->count, reason);
+	if (rc != 0)
+		return rc;
+	out->headers = alloc_entries(out->count, sizeof(*out->headers));
+	if (out->count && !out->headers)
+		return nomem("headers", reason);
+	for (uint64_t i = 0; i < out->count; i++) {
+		block_header_decode(&r, &out->headers[i]);
+		rbuf_compact(&r, 0); /* a non-zero transaction count sets err */
+	}
+	if (!rbuf_done(&r)) {
+		msg_headers_free(out);
+		return malformed("headers", reason);
+	}
+	return 0;
+}
+
+void msg_headers_free(struct msg_headers *h)
+{
+	if (!h)
+		return;
+	free(h->headers);
+	memset(h, 0, sizeof(*h));
+}
+
+/* Decode-and-discard wrappers, one per known message, for msg_payload_check. */
+static int check_version(const char *c, const uint8_t *p, size_t len, char *reason)
+{
+	struct msg_version v;
+
+	(void)c;
+	return msg_version_decode(p, len, &v, reason);
+}
+
+static int check_empty(const char *c, const uint8_t *p, size_t len, char *reason)
+{
+	(void)p;
+	return msg_empty_decode(c, len, reason);
+}
+
+static int check_nonce(const char *c, const uint8_t *p, size_t len, char *reason)
+{
+	uint64_t nonce;
+
+	return msg_nonce_decode(c, p, len, &nonce, reason);
+}
+
+static int check_feefilter(const char *c, const uint8_t *p, size_t len, char *reason)
+{
+	int64_t feerate;
+
+	(void)c;
+	return msg_feefilter_decode(p, len, &feerate, reason);
+}
+
+static int check_addr(const char *c, const uint8_t *p, size_t len, char *reason)
+{
+	struct msg_addr a;
+	int rc = msg_addr_decode(p, len, &a, reason);
+
+	(void)c;
+	msg_addr_free(&a);
+	return rc;
+}
+
+static int check_inv(const char *c, const uint8_t *p, size_t len, char *reason)
+{
+	struct msg_inv inv;
+	int rc = msg_inv_decode(c, p, len, &inv, reason);
+
+	msg_inv_free(&inv);
+	return rc;
+}
+
+static int check_getheaders(const char *c, const uint8_t *p, size_t len, char *reason)
+{
+	/* Too large for a comfortable stack frame in every caller's thread. */
+	struct msg_getheaders *g = malloc(sizeof(*g));
+	int rc;
+
+	(void)c;
+	if (!g)
+		return nomem("getheaders", reason);
+	rc = msg_getheaders_decode(p, len, g, reason);
+	free(g);
+	return rc;
+}
+
+static int check_headers(const char *c, const uint8_t *p, size_t len, char *reason)
+{
+	struct msg_headers h;
+	int rc = msg_headers_decode(p, len, &h, reason);
+
+	(void)c;
+	msg_headers_free(&h);
+	return rc;
+}
+
+static const struct {
+	const char *command;
+	int (*check)(const char *command, const uint8_t *p, size_t len, char *reason);
+} known_messages[] = {
+	{ "version", check_version },	  { "verack", check_empty },
+	{ "ping", check_nonce },	  { "pong", check_nonce },
+	{ "addr", check_addr },		  { "getaddr", check_empty },
+	{ "sendheaders", check_empty },	  { "feefilter", check_feefilter },
+	{ "inv", check_inv },		  { "getdata", check_inv },
+	{ "notfound", check_inv },	  { "getheaders", check_getheaders },
+	{ "headers", check_headers },
+};
+
+#define N_KNOWN (sizeof(known_messages) / sizeof(*known_messages))
+
+bool msg_is_known(const char *command)
+{
+	for (size_t i = 0; i < N_KNOWN; i++)
+		if (strcmp(known_messages[i].command, command) == 0)
+			return true;
+	return false;
+}
+
+int msg_payload_check(const char *command, const uint8_t *p, size_t len,
+		      char reason[MSG_REASON_MAX])
+{
+	for (size_t i = 0; i < N_KNOWN; i++)
+		if (strcmp(known_messages[i].command, command) == 0)
+			return known_messages[i].check(command, p, len, reason);
 	return 0;
 }

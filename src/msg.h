@@ -79,8 +79,9 @@ struct msg_version {
 void msg_version_encode(struct wbuf *out, const struct msg_version *v);
 /*
  * Decode a version payload. start_height and relay are optional trailing
- * fields (default 0 and true); bytes after them are allowed, as later
- * protocol versions may add fields. Returns 0, or -1 with
+ * fields (default 0 and true), but a start_height cut short is malformed;
+ * bytes after relay are allowed, as later protocol versions may add fields.
+ * The user agent may be up to 256 bytes. Returns 0, or -1 with
  * "malformed version message".
  */
 int msg_version_decode(const uint8_t *p, size_t len, struct msg_version *out,

@@ -171,3 +171,19 @@ int netaddr_from_sockaddr(const struct sockaddr *sa, struct netaddr *out)
 	}
 	return -1;
 }
+
+void netaddr_format_ip(const struct netaddr *a, char *out, size_t cap)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (netaddr_is_ipv4(a))
+		inet_ntop(AF_INET, a->ip + 12, host, sizeof(host));
+	else
+		inet_ntop(AF_INET6, a->ip, host, sizeof(host));
+	snprintf(out, cap, "%s", host);
+}
+
+bool netaddr_same_ip(const struct netaddr *a, const struct netaddr *b)
+{
+	return memcmp(a->ip, b->ip, sizeof(a->ip)) == 0;
+}

@@ -193,3 +193,14 @@ void rbuf_varstr(struct rbuf *r, char *out, size_t cap)
 	if (!r->err && memchr(out, '\0', (size_t)n))
 		r->err = true;
 }
+
+void wbuf_reset(struct wbuf *w)
+{
+	w->len = 0;
+	w->oom = false;
+}
+
+bool rbuf_done(const struct rbuf *r)
+{
+	return !r->err && r->pos == r->len;
+}

@@ -104,3 +104,86 @@ UNIT_TEST(netaddr_sockaddr_round_trip)
 	CHECK_EQ_INT(netaddr_from_sockaddr((struct sockaddr *)&ss, &b), 0);
 	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
 }
+
+UNIT_TEST(netaddr_more_ranges)
+{
+	CHECK_EQ_INT(network_of("0.0.0.0"), NET_UNROUTABLE);
+	CHECK_EQ_INT(network_of("169.254.10.1"), NET_UNROUTABLE);
+	CHECK_EQ_INT(network_of("172.16.0.1"), NET_UNROUTABLE);
+	CHECK_EQ_INT(network_of("172.15.255.255"), NET_IPV4);
+	CHECK_EQ_INT(network_of("100.63.255.255"), NET_IPV4);
+	CHECK_EQ_INT(network_of("100.128.0.1"), NET_IPV4);
+	CHECK_EQ_INT(network_of("198.18.0.1"), NET_UNROUTABLE);
+	CHECK_EQ_INT(network_of("198.20.0.1"), NET_IPV4);
+	CHECK_EQ_INT(network_of("240.0.0.1"), NET_UNROUTABLE);
+	CHECK_EQ_INT(network_of("255.255.255.255"), NET_UNROUTABLE);
+	CHECK_EQ_INT(network_of("127.2.0.1"), NET_UNROUTABLE);
+	CHECK_EQ_INT(network_of("[::]"), NET_UNROUTABLE);
+	CHECK_EQ_INT(network_of("[2001:db8::1]"), NET_UNROUTABLE);
+	CHECK_EQ_INT(network_of("[fc00::1]"), NET_UNROUTABLE);
+	CHECK_EQ_INT(network_of("[febf::1]"), NET_UNROUTABLE);
+	CHECK_EQ_INT(network_of("[fec0::1]"), NET_IPV6);
+	CHECK_EQ_INT(network_of("[::ffff:8.8.4.4]"), NET_IPV4);
+	CHECK_EQ_INT(network_of("[::ffff:192.168.0.1]"), NET_UNROUTABLE);
+	CHECK_EQ_STR(net_network_name(NET_IPV4), "ipv4");
+	CHECK_EQ_STR(net_network_name(NET_ONION), "onion");
+	CHECK_EQ_STR(net_network_name(NET_I2P), "i2p");
+	CHECK_EQ_STR(net_network_name(NET_CJDNS), "cjdns");
+	CHECK_EQ_STR(net_network_name(NET_INTERNAL), "internal");
+	CHECK_EQ_STR(net_network_name((enum net_network)7), "unknown");
+}
+
+UNIT_TEST(netaddr_ipv4_mapped_formats_as_ipv4)
+{
+	char out[NETADDR_STRLEN];
+
+	round_trip("[::ffff:1.2.3.4]:5", out);
+	CHECK_EQ_STR(out, "1.2.3.4:5");
+	round_trip("[0:0:0:0:0:0:0:1]:65535", out);
+	CHECK_EQ_STR(out, "[::1]:65535");
+	round_trip("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535", out);
+	CHECK_EQ_STR(out, "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+	CHECK(strlen(out) < NETADDR_STRLEN);
+}
+
+UNIT_TEST(netaddr_ip_only_and_same_ip)
+{
+	struct netaddr a, b, c;
+	char out[NETADDR_STRLEN];
+
+	netaddr_parse("127.2.0.1:1000", 1, &a);
+	netaddr_parse("127.2.0.1:2000", 1, &b);
+	netaddr_parse("[::1]:1000", 1, &c);
+	netaddr_format_ip(&a, out, sizeof(out));
+	CHECK_EQ_STR(out, "127.2.0.1");
+	netaddr_format_ip(&c, out, sizeof(out));
+	CHECK_EQ_STR(out, "::1");
+	CHECK(netaddr_same_ip(&a, &b));
+	CHECK(!netaddr_same_ip(&a, &c));
+	CHECK(netaddr_is_ipv4(&a));
+	CHECK(!netaddr_is_ipv4(&c));
+}
+
+UNIT_TEST(netaddr_ipv6_groups_by_32_bits)
+{
+	struct netaddr a, b, c, v4;
+
+	netaddr_parse("[2a01:4f8:1::1]", 1, &a);
+	netaddr_parse("[2a01:4f8:ffff::2]", 1, &b);
+	netaddr_parse("[2a01:4f9::1]", 1, &c);
+	/* 42.1.x.x would be the same 32 bits as 2a01:: read as an integer. */
+	netaddr_parse("42.1.4.248", 1, &v4);
+	CHECK(netaddr_group(&a) == netaddr_group(&b));
+	CHECK(netaddr_group(&a) != netaddr_group(&c));
+	CHECK(netaddr_group(&a) != netaddr_group(&v4));
+}
+
+UNIT_TEST(netaddr_from_other_families_fails)
+{
+	struct sockaddr_storage ss;
+	struct netaddr a;
+
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = AF_UNIX;
+	CHECK_EQ_INT(netaddr_from_sockaddr((struct sockaddr *)&ss, &a), -1);
+}
