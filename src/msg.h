@@ -37,6 +37,7 @@
 
 extern const uint8_t MSG_MAGIC[4]; /* "MRKT" */
 
+/* A parsed header. */
 struct msg_header {
 	char command[MSG_COMMAND_SIZE + 1]; /* NUL-terminated */
 	uint32_t length;
@@ -51,10 +52,16 @@ struct msg_header {
 int msg_header_parse(const uint8_t raw[MSG_HEADER_SIZE], struct msg_header *out,
 		     char reason[MSG_REASON_MAX]);
 
-/* True if the payload's SHA256d starts with the header's checksum. */
+/* True if the payload's SHA256d starts with the header's checksum.
+ * `payload` holds hdr->length bytes (may be NULL when that is 0). */
 bool msg_checksum_ok(const struct msg_header *hdr, const uint8_t *payload);
 
-/* Append header + payload for `command` to `out` (oom reported in out). */
+/*
+ * Append header + payload for `command` to `out` (oom reported in out).
+ * `command` is at most MSG_COMMAND_SIZE characters (longer is cut there);
+ * `len` must not exceed MSG_MAX_PAYLOAD for a peer to accept it. `payload`
+ * may be NULL when len is 0.
+ */
 void msg_frame(struct wbuf *out, const char *command, const uint8_t *payload,
 	       size_t len);
 
@@ -65,18 +72,21 @@ struct msg_netaddr {
 	uint16_t port;
 };
 
+/* The version message: what a peer says about itself in the handshake. */
 struct msg_version {
 	int32_t version;
 	uint64_t services;
 	int64_t timestamp;
 	struct msg_netaddr addr_recv, addr_from;
 	uint64_t nonce;
-	char user_agent[257];
+	char user_agent[257]; /* NUL-terminated, at most 256 bytes */
 	int32_t start_height;
 	bool relay;
 };
 
+/* A version payload with every field, start_height and relay included. */
 void msg_version_encode(struct wbuf *out, const struct msg_version *v);
+
 /*
  * Decode a version payload. start_height and relay are optional trailing
  * fields (default 0 and true), but a start_height cut short is malformed;
@@ -102,7 +112,6 @@ int msg_nonce_decode(const char *command, const uint8_t *p, size_t len,
  */
 int msg_count_check(const char *command, const uint8_t *p, size_t len,
 		    uint64_t *count, char reason[MSG_REASON_MAX]);
-
 
 /* ---- Additions: the remaining messages ---------------------------------
  *
