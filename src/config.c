@@ -1,0 +1,419 @@
+/*
+ * config.c — option table, command-line and config-file parsing.
+ *
+ * One table describes every option: its name, kind, where it lives in
+ * struct config, its range and help text. Parsing, the "set on the command
+ * line" rule and -help all read the same table.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "msg.h"
+#include "netaddr.h"
+#include "util.h"
+
+enum opt_kind { OPT_INT, OPT_BOOL, OPT_PATH, OPT_ADDRS, OPT_DEBUG, OPT_FLAG };
+
+struct opt {
+	const char *name;
+	enum opt_kind kind;
+	size_t offset;
+	int64_t min, max; /* OPT_INT range */
+	const char *help;
+};
+
+#define OFF(field) offsetof(struct config, field)
+
+static const struct opt opts[] = {
+	{ "datadir", OPT_PATH, OFF(datadir), 0, 0,
+	  "=DIR  data directory (default ~/.moneyrocket)" },
+	{ "port", OPT_INT, OFF(port), 1, 65535,
+	  "=N  listen for P2P connections on port N (default 28444)" },
+	{ "rpcport", OPT_INT, OFF(rpcport), 1, 65535,
+	  "=N  JSON-RPC on 127.0.0.1:N (default 28443)" },
+	{ "bind", OPT_ADDRS, OFF(bind), 0, 0,
+	  "=ADDR[:PORT]  listen on this address (repeatable; default all)" },
+	{ "listen", OPT_BOOL, OFF(listen), 0, 0,
+	  "=0|1  accept inbound connections (default 1)" },
+	{ "connect", OPT_ADDRS, OFF(connect), 0, 0,
+	  "=ADDR[:PORT]  connect only to this peer (repeatable; 0: none)" },
+	{ "addnode", OPT_ADDRS, OFF(addnode), 0, 0,
+	  "=ADDR[:PORT]  keep a manual connection to this peer (repeatable)" },
+	{ "seednode", OPT_ADDRS, OFF(seednode), 0, 0,
+	  "=ADDR[:PORT]  ask this peer for addresses, then disconnect" },
+	{ "maxconnections", OPT_INT, OFF(maxconnections), 0, 100000,
+	  "=N  inbound + automatic outbound connections (default 125)" },
+	{ "logmessages", OPT_BOOL, OFF(logmessages), 0, 0,
+	  "  log every P2P message to DATADIR/message_logging/" },
+	{ "printtoconsole", OPT_BOOL, OFF(printtoconsole), 0, 0,
+	  "  also print debug.log lines to stdout" },
+	{ "debug", OPT_DEBUG, OFF(debug_mask), 0, 0,
+	  "=net|rpc|all  log more detail for a category" },
+	{ "discouragetime", OPT_INT, OFF(discouragetime), 1, 10LL * 365 * 86400,
+	  "=SECONDS  how long a misbehaving IP is refused (test; 86400)" },
+	{ "handshaketimeout", OPT_INT, OFF(handshaketimeout), 1, 86400,
+	  "=SECONDS  time allowed for the version handshake (test; 60)" },
+	{ "feelerinterval", OPT_INT, OFF(feelerinterval), 1, 86400,
+	  "=SECONDS  time between feeler connections (test; 120)" },
+	{ "help", OPT_FLAG, OFF(help), 0, 0, "  print this help and exit" },
+	{ "version", OPT_FLAG, OFF(version), 0, 0, "  print the version and exit" },
+};
+
+#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+
+void config_init(struct config *cfg)
+{
+	const char *home = getenv("HOME");
+
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->datadir, sizeof(cfg->datadir), "%s/.moneyrocket",
+		 home && *home ? home : ".");
+	cfg->port = MSG_DEFAULT_PORT;
+	cfg->rpcport = MSG_DEFAULT_RPC_PORT;
+	cfg->listen = true;
+	cfg->maxconnections = CONFIG_DEFAULT_MAXCONNECTIONS;
+	cfg->discouragetime = CONFIG_DEFAULT_DISCOURAGE_TIME;
+	cfg->handshaketimeout = CONFIG_DEFAULT_HANDSHAKE_TIMEOUT;
+	cfg->feelerinterval = CONFIG_DEFAULT_FEELER_INTERVAL;
+}
+
+static void list_free(struct config_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+void config_free(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	list_free(&cfg->bind);
+	list_free(&cfg->connect);
+	list_free(&cfg->addnode);
+	list_free(&cfg->seednode);
+}
+
+static const struct opt *opt_find(const char *name, size_t len)
+{
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0)
+			return &opts[i];
+	}
+	return NULL;
+}
+
+static int list_add(struct config_list *l, const char *value)
+{
+	char **items = realloc(l->items, (l->n + 1) * sizeof(*items));
+	char *copy = strdup(value);
+
+	if (!items || !copy) {
+		free(copy);
+		if (items)
+			l->items = items;
+		return -1;
+	}
+	l->items = items;
+	l->items[l->n++] = copy;
+	return 0;
+}
+
+static int set_int(struct config *cfg, const struct opt *o, const char *v,
+		   char *err, size_t errlen)
+{
+	int64_t n;
+
+	if (!v || util_parse_int64(v, o->min, o->max, &n) < 0) {
+		snprintf(err, errlen,
+			 "invalid value for -%s: '%s' (expected an integer from %lld to %lld)",
+			 o->name, v ? v : "", (long long)o->min, (long long)o->max);
+		return -1;
+	}
+	*(int64_t *)((char *)cfg + o->offset) = n;
+	return 0;
+}
+
+static int set_bool(struct config *cfg, const struct opt *o, const char *v,
+		    char *err, size_t errlen)
+{
+	bool *field = (bool *)((char *)cfg + o->offset);
+
+	if (!v || strcmp(v, "1") == 0) {
+		*field = true;
+	} else if (strcmp(v, "0") == 0) {
+		*field = false;
+	} else {
+		snprintf(err, errlen, "invalid value for -%s: '%s' (expected 0 or 1)",
+			 o->name, v);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_addr(struct config *cfg, const struct opt *o, const char *v,
+		    char *err, size_t errlen)
+{
+	struct config_list *l = (struct config_list *)((char *)cfg + o->offset);
+	struct netaddr a;
+
+	/* -connect=0 (or -noconnect): no connections except manual ones. */
+	if (strcmp(o->name, "connect") == 0 && v && strcmp(v, "0") == 0) {
+		cfg->connect_only = true;
+		return 0;
+	}
+	if (!v || !*v || netaddr_parse(v, MSG_DEFAULT_PORT, &a) < 0) {
+		snprintf(err, errlen,
+			 "invalid address for -%s: '%s' (expected IP, IP:PORT or [IPv6]:PORT)",
+			 o->name, v ? v : "");
+		return -1;
+	}
+	if (list_add(l, v) < 0) {
+		snprintf(err, errlen, "-%s: out of memory", o->name);
+		return -1;
+	}
+	if (strcmp(o->name, "connect") == 0)
+		cfg->connect_only = true;
+	return 0;
+}
+
+static int set_debug(struct config *cfg, const struct opt *o, const char *v,
+		     char *err, size_t errlen)
+{
+	unsigned mask;
+
+	if (!v)
+		v = "all";
+	if (log_category_parse(v, &mask) < 0) {
+		snprintf(err, errlen,
+			 "invalid value for -%s: '%s' (expected net, rpc, all or 0)",
+			 o->name, v);
+		return -1;
+	}
+	if (mask == 0)
+		cfg->debug_mask = 0;
+	cfg->debug_mask |= mask;
+	return 0;
+}
+
+static int set_path(struct config *cfg, const struct opt *o, const char *v,
+		    char *err, size_t errlen)
+{
+	if (!v || !*v || strlen(v) >= sizeof(cfg->datadir) - 64) {
+		snprintf(err, errlen, "invalid value for -%s: '%s' (expected a path)",
+			 o->name, v ? v : "");
+		return -1;
+	}
+	util_strlcpy(cfg->datadir, v, sizeof(cfg->datadir));
+	return 0;
+}
+
+static int set_value(struct config *cfg, const struct opt *o, const char *v,
+		     char *err, size_t errlen)
+{
+	switch (o->kind) {
+	case OPT_INT:
+		return set_int(cfg, o, v, err, errlen);
+	case OPT_BOOL:
+	case OPT_FLAG:
+		return set_bool(cfg, o, v, err, errlen);
+	case OPT_ADDRS:
+		return set_addr(cfg, o, v, err, errlen);
+	case OPT_DEBUG:
+		return set_debug(cfg, o, v, err, errlen);
+	case OPT_PATH:
+		return set_path(cfg, o, v, err, errlen);
+	}
+	return -1;
+}
+
+/* "-noname": the negation of a boolean option, or NULL. */
+static const struct opt *opt_negated(const char *name, size_t len)
+{
+	const struct opt *o;
+
+	if (len <= 2 || strncmp(name, "no", 2) != 0)
+		return NULL;
+	o = opt_find(name + 2, len - 2);
+	if (o && (o->kind == OPT_BOOL || strcmp(o->name, "connect") == 0))
+		return o;
+	return NULL;
+}
+
+int config_set(struct config *cfg, const char *name, const char *value,
+	       bool from_file, char *err, size_t errlen)
+{
+	size_t len = strlen(name);
+	const struct opt *o = opt_find(name, len);
+	const struct opt *neg = o ? NULL : opt_negated(name, len);
+	uint64_t bit;
+
+	if (!o && !neg) {
+		snprintf(err, errlen, "unknown option -%s", name);
+		return -1;
+	}
+	if (neg) {
+		if (value) {
+			snprintf(err, errlen, "-%s takes no value", name);
+			return -1;
+		}
+		o = neg;
+		value = "0";
+	}
+	if (from_file && (o->kind == OPT_PATH || o->kind == OPT_FLAG)) {
+		snprintf(err, errlen, "-%s cannot be set in %s", o->name, CONFIG_FILE_NAME);
+		return -1;
+	}
+	bit = 1ULL << (o - opts);
+	if (from_file && o->kind != OPT_ADDRS && (cfg->set_on_cmdline & bit))
+		return 0;
+	if (!from_file)
+		cfg->set_on_cmdline |= bit;
+	if (!value && (o->kind == OPT_INT || o->kind == OPT_PATH || o->kind == OPT_ADDRS)) {
+		snprintf(err, errlen, "option -%s needs a value (-%s=...)", o->name, o->name);
+		return -1;
+	}
+	return set_value(cfg, o, value, err, errlen);
+}
+
+/* One command-line argument "-name[=value]". */
+static int parse_arg(struct config *cfg, const char *arg, char *err, size_t errlen)
+{
+	const char *name = arg + (arg[1] == '-' ? 2 : 1);
+	const char *eq = strchr(name, '=');
+	char key[64];
+	size_t len = eq ? (size_t)(eq - name) : strlen(name);
+
+	if (strcmp(name, "h") == 0 || strcmp(name, "?") == 0)
+		name = "help", len = 4;
+	if (len == 0 || len >= sizeof(key)) {
+		snprintf(err, errlen, "invalid option '%s'", arg);
+		return -1;
+	}
+	memcpy(key, name, len);
+	key[len] = '\0';
+	return config_set(cfg, key, eq ? eq + 1 : NULL, false, err, errlen);
+}
+
+int config_parse_args(struct config *cfg, int argc, char **argv,
+		      int *positional, char *err, size_t errlen)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (a[0] != '-' || a[1] == '\0') {
+			if (positional) {
+				*positional = i;
+				return 0;
+			}
+			snprintf(err, errlen,
+				 "unexpected argument '%s' (options start with '-')", a);
+			return -1;
+		}
+		if (parse_arg(cfg, a, err, errlen) < 0)
+			return -1;
+	}
+	if (positional)
+		*positional = argc;
+	return 0;
+}
+
+/* Trim leading and trailing white space in place; returns the start. */
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* One config-file line (already without its newline). */
+static int parse_line(struct config *cfg, char *line, char *err, size_t errlen)
+{
+	char *hash = strchr(line, '#');
+	char *eq, *key, *value;
+
+	if (hash)
+		*hash = '\0';
+	line = trim(line);
+	if (!*line)
+		return 0;
+	eq = strchr(line, '=');
+	if (!eq) {
+		snprintf(err, errlen, "expected key=value, got '%s'", line);
+		return -1;
+	}
+	*eq = '\0';
+	key = trim(line);
+	value = trim(eq + 1);
+	if (*key == '-') {
+		snprintf(err, errlen, "write keys without '-': '%s'", key);
+		return -1;
+	}
+	return config_set(cfg, key, value, true, err, errlen);
+}
+
+int config_read_file(struct config *cfg, const char *path, char *err,
+		     size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024], why[512];
+	int lineno = 0, rc = 0;
+
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && fgets(line, sizeof(line), f)) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (parse_line(cfg, line, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+			rc = -1;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+int config_validate(const struct config *cfg, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < cfg->bind.n; i++) {
+		struct netaddr a;
+
+		if (netaddr_parse(cfg->bind.items[i], (uint16_t)cfg->port, &a) < 0) {
+			snprintf(err, errlen, "invalid address for -bind: '%s'",
+				 cfg->bind.items[i]);
+			return -1;
+		}
+	}
+	if (cfg->port == cfg->rpcport) {
+		snprintf(err, errlen, "-port and -rpcport must differ (both %lld)",
+			 (long long)cfg->port);
+		return -1;
+	}
+	return 0;
+}
+
+void config_usage(const char *program)
+{
+	printf("Usage: %s [options]\n\nOptions (also as key=value lines in "
+	       "DATADIR/" CONFIG_FILE_NAME "):\n", program);
+	for (size_t i = 0; i < N_OPTS; i++)
+		printf("  -%s%s\n", opts[i].name, opts[i].help);
+}

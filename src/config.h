@@ -1,0 +1,98 @@
+/*
+ * config.h — the daemon's and the CLI's options, from the command line and
+ * DATADIR/moneyrocket.conf.
+ *
+ * Command line: -name=value (or --name=value); a boolean may be given as
+ * -name (1) or -noname (0). The config file holds the same keys as
+ * "name=value" lines; '#' starts a comment; blank lines are ignored. A value
+ * given on the command line wins over the file, except for list options
+ * (-bind, -connect, -addnode, -seednode), which collect both.
+ *
+ * Every function reports a bad option or value in the caller's err buffer
+ * as one complete sentence naming the option; the caller prints it and
+ * exits 1 before starting anything.
+ */
+#ifndef MR_CONFIG_H
+#define MR_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_FILE_NAME "moneyrocket.conf"
+#define CONFIG_PATH_MAX 4096
+#define CONFIG_DEFAULT_MAXCONNECTIONS 125
+#define CONFIG_DEFAULT_DISCOURAGE_TIME (24 * 60 * 60)
+#define CONFIG_DEFAULT_HANDSHAKE_TIMEOUT 60
+#define CONFIG_DEFAULT_FEELER_INTERVAL 120
+
+/* A list option's values, in the order given (strings owned). */
+struct config_list {
+	char **items;
+	size_t n;
+};
+
+struct config {
+	char datadir[CONFIG_PATH_MAX];
+	int64_t port;             /* P2P listening port */
+	int64_t rpcport;          /* JSON-RPC port on loopback */
+	struct config_list bind;  /* ADDR[:PORT] to listen on; empty: all */
+	bool listen;              /* accept inbound connections */
+	struct config_list connect; /* only these peers (manual) */
+	bool connect_only;        /* -connect given: no automatic outbound */
+	struct config_list addnode; /* manual peers kept connected */
+	struct config_list seednode; /* addr-fetch peers asked for addresses */
+	int64_t maxconnections;   /* inbound + automatic outbound */
+	bool logmessages;         /* DATADIR/message_logging/ */
+	bool printtoconsole;      /* echo debug.log to stdout */
+	unsigned debug_mask;      /* log_category bits */
+	int64_t discouragetime;   /* seconds a misbehaving IP is refused */
+	int64_t handshaketimeout; /* seconds to complete version/verack */
+	int64_t feelerinterval;   /* seconds between feeler connections */
+	bool help;                /* -help / -h / -? */
+	bool version;             /* -version */
+	/* internal: which options the command line set (bit per option) */
+	uint64_t set_on_cmdline;
+};
+
+/* Defaults: datadir $HOME/.moneyrocket, ports 28444/28443, listen=1, ... */
+void config_init(struct config *cfg);
+
+/* Free the list options. Accepts NULL. */
+void config_free(struct config *cfg);
+
+/*
+ * Parse argv[1..argc-1] as options. With `positional` non-NULL, the first
+ * argument that is not an option and every one after it are not parsed
+ * (the CLI's METHOD and ARGS): *positional is set to its index (argc if
+ * none). With `positional` NULL such an argument is an error.
+ * Returns 0, or -1 with a message in err.
+ */
+int config_parse_args(struct config *cfg, int argc, char **argv,
+		      int *positional, char *err, size_t errlen);
+
+/*
+ * Set one option by name ("port") from a string value (NULL: given without
+ * "=", i.e. boolean true). `from_file` lets an option already set on the
+ * command line keep its value. Returns 0, or -1 with a message in err.
+ */
+int config_set(struct config *cfg, const char *name, const char *value,
+	       bool from_file, char *err, size_t errlen);
+
+/*
+ * Read options from the file at `path`. A missing file is fine (returns 0).
+ * Returns 0, or -1 with "path:line: ..." in err.
+ */
+int config_read_file(struct config *cfg, const char *path, char *err,
+		     size_t errlen);
+
+/*
+ * Checks that need every option: ranges that depend on each other, and
+ * that addresses in lists parse. Returns 0 or -1 with a message in err.
+ */
+int config_validate(const struct config *cfg, char *err, size_t errlen);
+
+/* Print the option summary (for -help) to stdout. */
+void config_usage(const char *program);
+
+#endif

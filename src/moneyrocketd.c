@@ -1,0 +1,224 @@
+/*
+ * moneyrocketd.c — the daemon's main(): options, data directory, file
+ * descriptor budget, logging, then the event loop with the connection
+ * manager and the RPC server until SIGINT, SIGTERM or the `stop` RPC.
+ *
+ * Signals are ordinary libevent events: the loop exits and shutdown runs
+ * in main(), not in a signal handler.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "msg.h"
+#include "msglog.h"
+#include "net.h"
+#include "rpc.h"
+#include "rpc_net.h"
+
+#define NODE_VERSION_STRING "v0.1.0"
+/* Descriptors besides peers: stdio, debug.log, the lock, epoll, libevent's
+ * signal pipe, listeners, the RPC listener and a few RPC clients. */
+#define RESERVED_FDS 32
+
+struct node {
+	struct config cfg;
+	struct event_base *base;
+	struct connman *connman;
+	struct rpc_dispatch *dispatch;
+	struct rpc_server *rpc;
+	struct event *sigint, *sigterm;
+	int lock_fd;
+};
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Error: %s\n", msg);
+	exit(1);
+}
+
+/* ---- Before anything starts -------------------------------------------- */
+
+static void load_config(struct config *cfg, int argc, char **argv)
+{
+	char err[1024], path[CONFIG_PATH_MAX + 32];
+
+	config_init(cfg);
+	if (config_parse_args(cfg, argc, argv, NULL, err, sizeof(err)) < 0)
+		die("%s (see -help)", err);
+	if (cfg->help) {
+		config_usage(argv[0]);
+		exit(0);
+	}
+	if (cfg->version) {
+		printf("moneyrocketd version %s\n", NODE_VERSION_STRING);
+		exit(0);
+	}
+	if (mkdir(cfg->datadir, 0700) < 0 && errno != EEXIST)
+		die("cannot create data directory %s: %s", cfg->datadir, strerror(errno));
+	snprintf(path, sizeof(path), "%s/%s", cfg->datadir, CONFIG_FILE_NAME);
+	if (config_read_file(cfg, path, err, sizeof(err)) < 0 ||
+	    config_validate(cfg, err, sizeof(err)) < 0)
+		die("%s", err);
+}
+
+/*
+ * Every connection is a descriptor, as are message-log files. Refuse to
+ * start rather than fail accept() later: raise the soft limit if the hard
+ * one allows, else explain.
+ */
+static void check_fd_budget(const struct config *cfg)
+{
+	unsigned long long need = (unsigned long long)cfg->maxconnections + NET_MAX_MANUAL +
+				  RESERVED_FDS + cfg->seednode.n +
+				  (cfg->logmessages ? MSGLOG_DEFAULT_MAX_OPEN : 0);
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		die("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need &&
+	    (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need)) {
+		rl.rlim_cur = need;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+		die("-maxconnections=%lld needs %llu file descriptors (%lld connections + %d manual + %d reserved%s) but RLIMIT_NOFILE allows %llu; lower -maxconnections or raise the limit (ulimit -n)",
+		    (long long)cfg->maxconnections, need, (long long)cfg->maxconnections,
+		    NET_MAX_MANUAL, RESERVED_FDS,
+		    cfg->logmessages ? " + 64 message-log files" : "",
+		    (unsigned long long)rl.rlim_cur);
+}
+
+/* One daemon per data directory: an exclusive lock on DATADIR/.lock. */
+static int lock_datadir(const char *datadir)
+{
+	char path[CONFIG_PATH_MAX + 16];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/.lock", datadir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die("cannot open %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		die("cannot lock data directory %s: is moneyrocketd already running there?",
+		    datadir);
+	return fd;
+}
+
+/* ---- Event loop -------------------------------------------------------- */
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct node *n = arg;
+
+	(void)what;
+	log_printf("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	event_base_loopexit(n->base, NULL);
+}
+
+static void rpc_stop_cb(void *arg)
+{
+	struct node *n = arg;
+
+	log_printf("stop requested by RPC, shutting down");
+	event_base_loopexit(n->base, NULL);
+}
+
+static void start_logging(const struct config *cfg)
+{
+	char path[CONFIG_PATH_MAX + 16], err[512];
+
+	snprintf(path, sizeof(path), "%s/debug.log", cfg->datadir);
+	if (log_open(path, cfg->printtoconsole, err, sizeof(err)) < 0)
+		die("%s", err);
+	log_enable(cfg->debug_mask);
+}
+
+/* Start every subsystem; a failure is fatal (reported and exit 1). */
+static void node_start(struct node *n)
+{
+	char err[512];
+
+	n->base = event_base_new();
+	if (!n->base)
+		die("cannot create the event loop");
+	n->connman = connman_new(n->base, &n->cfg, err, sizeof(err));
+	n->dispatch = rpc_dispatch_new();
+	if (!n->connman || !n->dispatch || rpc_net_register(n->dispatch, n->connman) < 0)
+		die("start-up: %s", n->connman ? "out of memory" : err);
+	if (connman_start(n->connman, err, sizeof(err)) < 0) {
+		log_printf("net: %s", err);
+		die("%s", err);
+	}
+	n->rpc = rpc_server_new(n->base, n->dispatch, n->cfg.datadir, (uint16_t)n->cfg.rpcport,
+				rpc_stop_cb, n, err, sizeof(err));
+	if (!n->rpc) {
+		log_printf("rpc: %s", err);
+		die("rpc: %s", err);
+	}
+	n->sigint = evsignal_new(n->base, SIGINT, signal_cb, n);
+	n->sigterm = evsignal_new(n->base, SIGTERM, signal_cb, n);
+	if (!n->sigint || !n->sigterm || evsignal_add(n->sigint, NULL) < 0 ||
+	    evsignal_add(n->sigterm, NULL) < 0)
+		die("cannot install signal events");
+}
+
+/* Reverse order of node_start: peers closed first, cookie removed, files
+ * flushed, log last. */
+static void node_shutdown(struct node *n)
+{
+	connman_stop(n->connman);
+	rpc_server_free(n->rpc);
+	connman_free(n->connman);
+	rpc_dispatch_free(n->dispatch);
+	if (n->sigint)
+		event_free(n->sigint);
+	if (n->sigterm)
+		event_free(n->sigterm);
+	event_base_free(n->base);
+	log_printf("shutdown complete");
+	log_close();
+	config_free(&n->cfg);
+	close(n->lock_fd);
+}
+
+int main(int argc, char **argv)
+{
+	struct node n = { .lock_fd = -1 };
+
+	load_config(&n.cfg, argc, argv);
+	check_fd_budget(&n.cfg);
+	n.lock_fd = lock_datadir(n.cfg.datadir);
+	/* A peer closing mid-write must be an error return, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	start_logging(&n.cfg);
+	log_printf("moneyrocketd %s starting, datadir %s, pid %d", NODE_VERSION_STRING,
+		   n.cfg.datadir, (int)getpid());
+	node_start(&n);
+	log_printf("node started: P2P port %lld%s, RPC 127.0.0.1:%lld",
+		   (long long)n.cfg.port, n.cfg.listen ? "" : " (not listening)",
+		   (long long)n.cfg.rpcport);
+	event_base_dispatch(n.base);
+	node_shutdown(&n);
+	return 0;
+}

@@ -1,0 +1,161 @@
+/*
+ * net.h — the connection manager ("connman"): listening sockets, inbound
+ * and outbound connections on libevent bufferevents, connection slots,
+ * eviction, discouragement, message framing, per-peer statistics, message
+ * logging, and the seven net:* tracepoints.
+ *
+ * Message content is net_processing's business (net_processing.h): net
+ * hands it each complete, checksummed message and offers net_send.
+ *
+ * Lifetime: a peer struct lives from the connection attempt until the event
+ * loop runs after its close; code that closes a peer may keep using the
+ * pointer until its callback returns (peer->closed tells).
+ */
+#ifndef MR_NET_H
+#define MR_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "netaddr.h"
+
+struct event_base;
+struct bufferevent;
+struct addrman;
+struct msglog_peer;
+struct np_peer_state;
+
+/* Outbound slots (Bitcoin's): full-relay, block-relay-only, feeler. */
+#define NET_MAX_OUTBOUND_FULL_RELAY 8
+#define NET_MAX_BLOCK_RELAY 2
+#define NET_MAX_FEELER 1
+#define NET_OUTBOUND_SLOTS \
+	(NET_MAX_OUTBOUND_FULL_RELAY + NET_MAX_BLOCK_RELAY + NET_MAX_FEELER)
+/* Manual connections (-connect, -addnode, addnode RPC) open at once. */
+#define NET_MAX_MANUAL 8
+
+enum conn_type {
+	CONN_INBOUND,
+	CONN_OUTBOUND_FULL_RELAY,
+	CONN_BLOCK_RELAY,
+	CONN_FEELER,
+	CONN_MANUAL,
+	CONN_ADDR_FETCH,
+};
+
+/* "inbound", "outbound-full-relay", "block-relay-only", "feeler", "manual",
+ * "addr-fetch" (the contract's strings). Static storage. */
+const char *conn_type_name(enum conn_type t);
+
+/* Per-message-type statistics: known types, then "*other*". */
+#define NET_MSGTYPES 14
+/* The name of statistics slot i (0 <= i < NET_MSGTYPES). */
+const char *net_msgtype_name(int i);
+
+struct peer_stats {
+	uint64_t bytes_sent[NET_MSGTYPES], bytes_recv[NET_MSGTYPES];
+	uint64_t msgs_sent[NET_MSGTYPES], msgs_recv[NET_MSGTYPES];
+};
+
+struct peer {
+	int64_t id;                 /* 0 until established; never reused */
+	struct connman *cm;
+	struct bufferevent *bev;
+	struct netaddr addr;
+	char addr_str[NETADDR_STRLEN];     /* "ip:port" / "[v6]:port" */
+	char addrbind_str[NETADDR_STRLEN]; /* our end of the socket */
+	enum conn_type type;
+	enum net_network network;
+	uint64_t netgroup;
+	bool established;           /* TCP connected, tracepoint fired */
+	bool closed;
+	bool paused;                /* send buffer full: not reading */
+	int64_t conntime;           /* unix seconds */
+	int64_t connected_us;       /* monotonic */
+	int64_t lastsend, lastrecv; /* unix seconds, 0 never */
+	uint64_t bytessent, bytesrecv;
+	struct peer_stats stats;
+	struct msglog_peer *msglog; /* NULL unless -logmessages */
+	struct np_peer_state *np;   /* net_processing's state */
+	bool manual_persistent;     /* from -connect/-addnode/addnode add */
+	struct peer *next;
+};
+
+struct connman;
+
+/*
+ * A connection manager for `cfg` (which must outlive it) in `base`. Opens
+ * nothing yet. Returns NULL with the reason in err.
+ */
+struct connman *connman_new(struct event_base *base, const struct config *cfg,
+			    char *err, size_t errlen);
+
+/*
+ * Listen (unless -listen=0), queue -connect/-addnode/-seednode peers and
+ * start the periodic timer. Returns 0, or -1 with the reason in err (e.g.
+ * no listening socket could be bound).
+ */
+int connman_start(struct connman *cm, char *err, size_t errlen);
+
+/* Close every connection (closed_connection fires for each established
+ * one) and stop listening and connecting. Idempotent. */
+void connman_stop(struct connman *cm);
+
+/* Free everything; call after connman_stop. Accepts NULL. */
+void connman_free(struct connman *cm);
+
+/* The first established peer (then peer->next; skip !established). */
+struct peer *connman_peers(struct connman *cm);
+
+/* Established connections: inbound (`inbound` true) or not. */
+uint64_t connman_count(const struct connman *cm, bool inbound);
+
+/* The address table (owned by connman). */
+struct addrman *connman_addrman(struct connman *cm);
+
+/* The configuration the node runs with. */
+const struct config *connman_config(const struct connman *cm);
+
+/*
+ * Send one message: frames it, queues it on the socket, counts it, fires
+ * net:outbound_message and logs it with -logmessages. A closed peer
+ * ignores it. Returns 0, or -1 if the peer is closed or memory ran out
+ * (then the peer is disconnected).
+ */
+int net_send(struct peer *p, const char *command, const uint8_t *payload, size_t len);
+
+/*
+ * The peer broke a protocol rule: fires net:misbehaving_connection with
+ * `reason`, logs it, discourages its IP (-discouragetime) and disconnects.
+ */
+void net_misbehaving(struct peer *p, const char *reason);
+
+/* Close the connection now (fires net:closed_connection if established);
+ * `why` is logged with -debug=net. Safe to call twice. */
+void net_close(struct peer *p, const char *why);
+
+/* The established peer with this id, or NULL. */
+struct peer *connman_find_id(struct connman *cm, int64_t id);
+
+/* The established peer connected to this exact "ip:port", or NULL. */
+struct peer *connman_find_addr(struct connman *cm, const struct netaddr *a);
+
+/* True if `nonce` is the version nonce of one of our own outbound
+ * connections (a connection to ourselves). */
+bool connman_is_local_nonce(const struct connman *cm, uint64_t nonce);
+
+/*
+ * addnode: "add" keeps a manual connection to addr (error if already in
+ * the list), "remove" forgets it (error if absent; an open connection
+ * stays), "onetry" opens one connection now. Returns 0, or -1 with a
+ * message in err and *code one of the rpc.h codes.
+ */
+int connman_addnode(struct connman *cm, const char *addr, const char *command,
+		    int *code, char *err, size_t errlen);
+
+/* Ask every handshaken peer to be pinged as soon as possible. */
+void connman_ping_all(struct connman *cm);
+
+#endif

@@ -1,0 +1,527 @@
+/*
+ * net_processing.c — message handlers. One function per message type,
+ * looked up in a table; the handshake rules are checked before the table.
+ */
+#include "net_processing.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addrman.h"
+#include "hash.h"
+#include "log.h"
+#include "msg.h"
+#include "ser.h"
+#include "util.h"
+
+/* ---- Novelty ----------------------------------------------------------- */
+
+/*
+ * "Has anyone announced this hash before?" A direct-mapped cache of recent
+ * hashes: bounded memory, no allocation; a collision only makes an old hash
+ * look novel again, which merely refreshes a peer's eviction protection.
+ */
+#define SEEN_SLOTS 16384
+static uint8_t seen[SEEN_SLOTS][32];
+
+static bool seen_novel(const uint8_t hash[32])
+{
+	uint32_t slot;
+
+	memcpy(&slot, hash, sizeof(slot));
+	slot %= SEEN_SLOTS;
+	if (memcmp(seen[slot], hash, 32) == 0)
+		return false;
+	memcpy(seen[slot], hash, 32);
+	return true;
+}
+
+/* ---- State ------------------------------------------------------------- */
+
+struct np_peer_state *np_peer_new(void)
+{
+	struct np_peer_state *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->pingtime_us = -1;
+	s->minping_us = -1;
+	s->relaytxes = true;
+	return s;
+}
+
+void np_peer_free(struct np_peer_state *s)
+{
+	free(s);
+}
+
+bool np_handshake_done(const struct peer *p)
+{
+	return p->np->got_version && p->np->got_verack;
+}
+
+/* ---- Sending ----------------------------------------------------------- */
+
+static void to_msg_netaddr(const struct netaddr *a, uint64_t services,
+			   struct msg_netaddr *out)
+{
+	out->services = services;
+	memcpy(out->ip, a->ip, 16);
+	out->port = a->port;
+}
+
+/* Send a message built in w (freed here). */
+static void send_wbuf(struct peer *p, const char *command, struct wbuf *w)
+{
+	if (w->oom)
+		net_close(p, "out of memory building a message");
+	else
+		net_send(p, command, w->data, w->len);
+	wbuf_free(w);
+}
+
+static void send_version(struct peer *p)
+{
+	struct msg_version v = { 0 };
+	struct netaddr none = { { 0 }, 0 };
+	struct wbuf w;
+
+	p->np->local_nonce = util_random_u64() | 1;
+	v.version = MSG_PROTOCOL_VERSION;
+	v.services = NP_SERVICES;
+	v.timestamp = util_time_s();
+	to_msg_netaddr(&p->addr, 0, &v.addr_recv);
+	to_msg_netaddr(&none, NP_SERVICES, &v.addr_from);
+	v.nonce = p->np->local_nonce;
+	util_strlcpy(v.user_agent, MSG_USER_AGENT, sizeof(v.user_agent));
+	v.start_height = 0;
+	v.relay = p->type != CONN_BLOCK_RELAY;
+	wbuf_init(&w);
+	msg_version_encode(&w, &v);
+	p->np->sent_version = true;
+	send_wbuf(p, "version", &w);
+}
+
+static void send_ping(struct peer *p, int64_t now)
+{
+	struct wbuf w;
+
+	p->np->ping_nonce = util_random_u64() | 1;
+	p->np->ping_start_us = now;
+	p->np->next_ping_us = now + NP_PING_INTERVAL_US;
+	wbuf_init(&w);
+	msg_nonce_encode(&w, p->np->ping_nonce);
+	send_wbuf(p, "ping", &w);
+}
+
+void np_on_established(struct peer *p)
+{
+	if (p->type != CONN_INBOUND)
+		send_version(p);
+}
+
+void np_request_ping(struct peer *p)
+{
+	p->np->next_ping_us = 0;
+}
+
+/* ---- Handshake --------------------------------------------------------- */
+
+/* Keep printable ASCII of the peer's user agent; the rest becomes '?'. */
+static void sanitize(const char *in, char *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; in[i] && i + 1 < cap; i++)
+		out[i] = isprint((unsigned char)in[i]) ? in[i] : '?';
+	out[i] = '\0';
+}
+
+static bool version_acceptable(struct peer *p, const struct msg_version *v)
+{
+	if (p->type == CONN_INBOUND && connman_is_local_nonce(p->cm, v->nonce)) {
+		log_printf("net: peer=%lld (%s): connected to self, disconnecting",
+			   (long long)p->id, p->addr_str);
+		net_close(p, "connected to self");
+		return false;
+	}
+	if (v->version < NP_MIN_PEER_VERSION) {
+		log_printf("net: peer=%lld (%s) uses obsolete protocol version %d; disconnecting",
+			   (long long)p->id, p->addr_str, v->version);
+		net_close(p, "obsolete protocol version");
+		return false;
+	}
+	return true;
+}
+
+static void on_version(struct peer *p, const uint8_t *payload, size_t len)
+{
+	struct np_peer_state *s = p->np;
+	char reason[MSG_REASON_MAX];
+	struct msg_version v;
+
+	if (s->got_version) {
+		net_misbehaving(p, "duplicate version message");
+		return;
+	}
+	if (msg_version_decode(payload, len, &v, reason) < 0) {
+		net_misbehaving(p, reason);
+		return;
+	}
+	if (!version_acceptable(p, &v))
+		return;
+	s->got_version = true;
+	s->version = v.version;
+	s->services = v.services;
+	sanitize(v.user_agent, s->subver, sizeof(s->subver));
+	s->startingheight = v.start_height;
+	s->relaytxes = v.relay;
+	log_debug(LOG_NET, "net: peer=%lld version %d %s height %d", (long long)p->id,
+		  v.version, s->subver, v.start_height);
+	if (!s->sent_version)
+		send_version(p);
+	net_send(p, "verack", NULL, 0);
+}
+
+/* After verack: announce preferences, measure latency, ask for addresses. */
+static void on_handshake_done(struct peer *p)
+{
+	struct wbuf w;
+
+	log_debug(LOG_NET, "net: peer=%lld (%s, %s) handshake complete", (long long)p->id,
+		  p->addr_str, conn_type_name(p->type));
+	if (p->type != CONN_INBOUND)
+		addrman_good(connman_addrman(p->cm), &p->addr, util_time_s());
+	if (p->type == CONN_FEELER) {
+		net_close(p, "feeler handshake done");
+		return;
+	}
+	net_send(p, "sendheaders", NULL, 0);
+	if (p->type != CONN_BLOCK_RELAY) {
+		wbuf_init(&w);
+		msg_feefilter_encode(&w, 1000);
+		send_wbuf(p, "feefilter", &w);
+	}
+	send_ping(p, util_mono_us());
+	if (p->type == CONN_OUTBOUND_FULL_RELAY || p->type == CONN_MANUAL ||
+	    p->type == CONN_ADDR_FETCH)
+		net_send(p, "getaddr", NULL, 0);
+}
+
+static void on_verack(struct peer *p, const uint8_t *payload, size_t len)
+{
+	char reason[MSG_REASON_MAX];
+
+	(void)payload;
+	if (msg_empty_decode("verack", len, reason) < 0) {
+		net_misbehaving(p, reason);
+		return;
+	}
+	if (p->np->got_verack) {
+		log_debug(LOG_NET, "net: peer=%lld sent a second verack, ignored", (long long)p->id);
+		return;
+	}
+	p->np->got_verack = true;
+	on_handshake_done(p);
+}
+
+/* ---- Ping -------------------------------------------------------------- */
+
+static void on_ping(struct peer *p, const uint8_t *payload, size_t len)
+{
+	char reason[MSG_REASON_MAX];
+	uint64_t nonce;
+	struct wbuf w;
+
+	if (msg_nonce_decode("ping", payload, len, &nonce, reason) < 0) {
+		net_misbehaving(p, reason);
+		return;
+	}
+	wbuf_init(&w);
+	msg_nonce_encode(&w, nonce);
+	send_wbuf(p, "pong", &w);
+}
+
+static void on_pong(struct peer *p, const uint8_t *payload, size_t len)
+{
+	struct np_peer_state *s = p->np;
+	char reason[MSG_REASON_MAX];
+	uint64_t nonce;
+	int64_t rtt;
+
+	if (msg_nonce_decode("pong", payload, len, &nonce, reason) < 0) {
+		net_misbehaving(p, reason);
+		return;
+	}
+	if (!s->ping_nonce || nonce != s->ping_nonce) {
+		log_debug(LOG_NET, "net: peer=%lld pong with unexpected nonce, ignored",
+			  (long long)p->id);
+		return;
+	}
+	rtt = util_mono_us() - s->ping_start_us;
+	s->ping_nonce = 0;
+	s->pingtime_us = rtt;
+	if (s->minping_us < 0 || rtt < s->minping_us)
+		s->minping_us = rtt;
+}
+
+/* ---- Addresses --------------------------------------------------------- */
+
+static void on_addr(struct peer *p, const uint8_t *payload, size_t len)
+{
+	struct addrman *am = connman_addrman(p->cm);
+	char reason[MSG_REASON_MAX];
+	struct msg_addr a;
+	size_t added = 0;
+	int rc = msg_addr_decode(payload, len, &a, reason);
+
+	if (rc == MSG_ERR_NOMEM) {
+		log_printf("net: peer=%lld addr: out of memory, ignored", (long long)p->id);
+		return;
+	}
+	if (rc < 0) {
+		net_misbehaving(p, reason);
+		return;
+	}
+	for (uint64_t i = 0; i < a.count && p->type != CONN_BLOCK_RELAY; i++) {
+		struct netaddr na;
+
+		memcpy(na.ip, a.entries[i].addr.ip, 16);
+		na.port = a.entries[i].addr.port;
+		if (addrman_add(am, &na, a.entries[i].addr.services, a.entries[i].time) == 1)
+			added++;
+	}
+	msg_addr_free(&a);
+	if (added)
+		p->np->last_useful_us = util_mono_us();
+	log_debug(LOG_NET, "net: peer=%lld addr: %zu new addresses, %zu known",
+		  (long long)p->id, added, addrman_size(am));
+	if (p->type == CONN_ADDR_FETCH)
+		net_close(p, "addr-fetch done");
+}
+
+static void on_getaddr(struct peer *p, const uint8_t *payload, size_t len)
+{
+	struct msg_addr_entry *entries;
+	char reason[MSG_REASON_MAX];
+	struct wbuf w;
+	size_t n;
+
+	(void)payload;
+	if (msg_empty_decode("getaddr", len, reason) < 0) {
+		net_misbehaving(p, reason);
+		return;
+	}
+	/* Like Bitcoin: answer inbound peers only, and once per connection,
+	 * so our address table cannot be scraped or used to fingerprint us. */
+	if (p->type != CONN_INBOUND || p->np->getaddr_answered)
+		return;
+	p->np->getaddr_answered = true;
+	entries = calloc(MSG_MAX_ADDR, sizeof(*entries));
+	if (!entries)
+		return;
+	n = addrman_sample(connman_addrman(p->cm), entries, MSG_MAX_ADDR);
+	if (n) {
+		wbuf_init(&w);
+		msg_addr_encode(&w, entries, n);
+		send_wbuf(p, "addr", &w);
+	}
+	free(entries);
+}
+
+/* ---- Small preference messages ----------------------------------------- */
+
+static void on_sendheaders(struct peer *p, const uint8_t *payload, size_t len)
+{
+	char reason[MSG_REASON_MAX];
+
+	(void)payload;
+	if (msg_empty_decode("sendheaders", len, reason) < 0)
+		net_misbehaving(p, reason);
+	else
+		p->np->sendheaders = true;
+}
+
+static void on_feefilter(struct peer *p, const uint8_t *payload, size_t len)
+{
+	char reason[MSG_REASON_MAX];
+	int64_t rate;
+
+	if (msg_feefilter_decode(payload, len, &rate, reason) < 0)
+		net_misbehaving(p, reason);
+	else
+		p->np->feefilter = rate;
+}
+
+/* ---- Inventory --------------------------------------------------------- */
+
+/* Decode inv/getdata/notfound; on failure the peer is punished (or, for
+ * our own out-of-memory, left alone) and -1 returned. */
+static int decode_inv(struct peer *p, const char *command, const uint8_t *payload,
+		      size_t len, struct msg_inv *inv)
+{
+	char reason[MSG_REASON_MAX];
+	int rc = msg_inv_decode(command, payload, len, inv, reason);
+
+	if (rc == MSG_ERR_NOMEM)
+		log_printf("net: peer=%lld %s: out of memory, ignored", (long long)p->id, command);
+	else if (rc < 0)
+		net_misbehaving(p, reason);
+	return rc < 0 ? -1 : 0;
+}
+
+static void on_inv(struct peer *p, const uint8_t *payload, size_t len)
+{
+	struct msg_inv inv;
+	bool novel = false;
+
+	if (decode_inv(p, "inv", payload, len, &inv) < 0)
+		return;
+	for (uint64_t i = 0; i < inv.count; i++)
+		novel |= seen_novel(inv.entries[i].hash);
+	if (novel)
+		p->np->last_useful_us = util_mono_us();
+	msg_inv_free(&inv);
+}
+
+/* No chain and no mempool yet: everything asked for is not found. */
+static void on_getdata(struct peer *p, const uint8_t *payload, size_t len)
+{
+	struct msg_inv inv;
+	struct wbuf w;
+
+	if (decode_inv(p, "getdata", payload, len, &inv) < 0)
+		return;
+	if (inv.count) {
+		wbuf_init(&w);
+		msg_inv_encode(&w, inv.entries, (size_t)inv.count);
+		send_wbuf(p, "notfound", &w);
+	}
+	msg_inv_free(&inv);
+}
+
+static void on_notfound(struct peer *p, const uint8_t *payload, size_t len)
+{
+	struct msg_inv inv;
+
+	if (decode_inv(p, "notfound", payload, len, &inv) == 0)
+		msg_inv_free(&inv);
+}
+
+/* ---- Headers ----------------------------------------------------------- */
+
+static void on_getheaders(struct peer *p, const uint8_t *payload, size_t len)
+{
+	char reason[MSG_REASON_MAX];
+	struct msg_getheaders *g = malloc(sizeof(*g)); /* 3 KB: not on the stack */
+	struct wbuf w;
+
+	if (!g)
+		return;
+	if (msg_getheaders_decode(payload, len, g, reason) < 0) {
+		net_misbehaving(p, reason);
+	} else {
+		wbuf_init(&w);
+		msg_headers_encode(&w, NULL, 0);
+		send_wbuf(p, "headers", &w);
+	}
+	free(g);
+}
+
+static void on_headers(struct peer *p, const uint8_t *payload, size_t len)
+{
+	char reason[MSG_REASON_MAX];
+	struct msg_headers h;
+	bool novel = false;
+	int rc = msg_headers_decode(payload, len, &h, reason);
+
+	if (rc == MSG_ERR_NOMEM) {
+		log_printf("net: peer=%lld headers: out of memory, ignored", (long long)p->id);
+		return;
+	}
+	if (rc < 0) {
+		net_misbehaving(p, reason);
+		return;
+	}
+	for (uint64_t i = 0; i < h.count; i++) {
+		uint8_t hash[32];
+
+		msg_block_header_hash(&h.headers[i], hash);
+		novel |= seen_novel(hash);
+	}
+	if (novel)
+		p->np->last_useful_us = util_mono_us();
+	msg_headers_free(&h);
+}
+
+/* ---- Dispatch ---------------------------------------------------------- */
+
+typedef void (*handler_fn)(struct peer *p, const uint8_t *payload, size_t len);
+
+static const struct {
+	const char *command;
+	handler_fn fn;
+} handlers[] = {
+	{ "version", on_version },   { "verack", on_verack },
+	{ "ping", on_ping },         { "pong", on_pong },
+	{ "addr", on_addr },         { "getaddr", on_getaddr },
+	{ "sendheaders", on_sendheaders }, { "feefilter", on_feefilter },
+	{ "inv", on_inv },           { "getdata", on_getdata },
+	{ "notfound", on_notfound }, { "getheaders", on_getheaders },
+	{ "headers", on_headers },
+};
+
+static handler_fn find_handler(const char *command)
+{
+	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+		if (strcmp(handlers[i].command, command) == 0)
+			return handlers[i].fn;
+	}
+	return NULL;
+}
+
+void np_process(struct peer *p, const char *command, const uint8_t *payload,
+		size_t len)
+{
+	char reason[MSG_REASON_MAX];
+	handler_fn fn;
+
+	if (!p->np->got_version && strcmp(command, "version") != 0) {
+		snprintf(reason, sizeof(reason), "message before version handshake: %s", command);
+		net_misbehaving(p, reason);
+		return;
+	}
+	fn = find_handler(command);
+	if (!fn) {
+		log_debug(LOG_NET, "net: peer=%lld sent unknown message type '%s', ignored",
+			  (long long)p->id, command);
+		return;
+	}
+	/* Between version and verack only the handshake itself counts. */
+	if (!p->np->got_verack && fn != on_version && fn != on_verack) {
+		log_debug(LOG_NET, "net: peer=%lld sent %s before verack, ignored",
+			  (long long)p->id, command);
+		return;
+	}
+	fn(p, payload, len);
+}
+
+void np_tick(struct peer *p, int64_t now_us)
+{
+	struct np_peer_state *s = p->np;
+
+	if (s->ping_nonce && now_us - s->ping_start_us > NP_PING_TIMEOUT_US) {
+		log_printf("net: peer=%lld (%s) ping timeout; disconnecting", (long long)p->id,
+			   p->addr_str);
+		net_close(p, "ping timeout");
+		return;
+	}
+	if (p->type == CONN_ADDR_FETCH && now_us - p->connected_us > NP_ADDR_FETCH_LIFETIME_US) {
+		net_close(p, "addr-fetch lifetime over");
+		return;
+	}
+	if (!s->ping_nonce && now_us >= s->next_ping_us)
+		send_ping(p, now_us);
+}

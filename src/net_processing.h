@@ -1,0 +1,72 @@
+/*
+ * net_processing.h — what the node does with each P2P message: the
+ * version/verack handshake, ping/pong, addr/getaddr, sendheaders,
+ * feefilter, inv/getdata/notfound, getheaders/headers. There is no chain
+ * yet: getdata is answered with notfound and getheaders with an empty
+ * headers message. Unknown message types are ignored.
+ *
+ * Every payload is decoded by the wire layer (msg.h) before it is acted
+ * on; a payload that does not decode or exceeds its limit makes the peer
+ * misbehaving (net_misbehaving) with the wire layer's reason string.
+ */
+#ifndef MR_NET_PROCESSING_H
+#define MR_NET_PROCESSING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net.h"
+
+#define NP_PING_INTERVAL_US (120LL * 1000000)
+#define NP_PING_TIMEOUT_US (20LL * 60 * 1000000)
+#define NP_ADDR_FETCH_LIFETIME_US (120LL * 1000000)
+#define NP_SERVICES 0x409ULL
+#define NP_MIN_PEER_VERSION 31800
+
+/* Per-peer protocol state (getpeerinfo and eviction read it). */
+struct np_peer_state {
+	bool got_version, got_verack, sent_version;
+	int32_t version;          /* the peer's protocol version; 0 until known */
+	uint64_t services;
+	char subver[257];         /* printable characters only */
+	int32_t startingheight;
+	bool relaytxes;
+	bool sendheaders;         /* the peer asked for headers announcements */
+	int64_t feefilter;        /* sat/kvB the peer asked for */
+	uint64_t local_nonce;     /* the nonce in the version we sent */
+	uint64_t ping_nonce;      /* outstanding ping; 0: none */
+	int64_t ping_start_us;    /* monotonic */
+	int64_t next_ping_us;     /* monotonic; 0: as soon as possible */
+	int64_t pingtime_us;      /* last round trip; -1 unmeasured */
+	int64_t minping_us;       /* lowest round trip; -1 unmeasured */
+	int64_t last_useful_us;   /* last novel inv/headers/addr (monotonic); 0 */
+	bool getaddr_answered;    /* getaddr is answered once per connection */
+};
+
+/* Fresh state for a new connection. NULL on allocation failure. */
+struct np_peer_state *np_peer_new(void);
+
+/* Free the state. Accepts NULL. */
+void np_peer_free(struct np_peer_state *s);
+
+/* True once version and verack have both been received. */
+bool np_handshake_done(const struct peer *p);
+
+/* A connection was established: on outbound ones we speak first (version). */
+void np_on_established(struct peer *p);
+
+/*
+ * Act on one complete, checksummed message. May send replies, mark the
+ * peer misbehaving or close it (check p->closed afterwards).
+ */
+void np_process(struct peer *p, const char *command, const uint8_t *payload,
+		size_t len);
+
+/* Periodic work for one peer (pings, ping timeout, addr-fetch lifetime). */
+void np_tick(struct peer *p, int64_t now_us);
+
+/* Ask for a ping to be sent at the next tick (the `ping` RPC). */
+void np_request_ping(struct peer *p);
+
+#endif

@@ -1,0 +1,74 @@
+# moneyrocketd and moneyrocket-cli.
+#
+#   make                    src/moneyrocketd, src/moneyrocket-cli, and the
+#                           ASan+UBSan build of both in build/san/
+#   make node-san           only the ASan+UBSan build
+#   make SANITIZE=1         src/moneyrocketd itself built with ASan+UBSan
+#                           (objects rebuild when the flags change)
+#
+# Plain objects go to build/src/, sanitizer objects to build/san/obj/.
+# The wire layer (src/wire.mk: WIRE_SRCS, WIRE_LDLIBS) is linked in.
+
+NODE_DAEMON_SRCS := src/util.c src/log.c src/config.c src/addrman.c src/banman.c \
+	src/msglog.c src/net_evict.c src/net.c src/net_processing.c \
+	src/rpc.c src/rpc_http.c src/rpc_net.c
+NODE_CLI_SRCS    := src/util.c src/log.c src/config.c
+NODE_LDLIBS       = -levent -ljansson $(WIRE_LDLIBS)
+
+# The sanitizer build the functional tests run (framework/node.py reads this).
+NODE_SAN_BIN     := build/san/moneyrocketd
+NODE_SAN_CLI     := build/san/moneyrocket-cli
+
+NODE_OBJDIR      := $(BUILD)/src
+NODE_SAN_OBJDIR  := $(BUILD)/san/obj
+NODE_CFLAGS      := $(if $(SANITIZE),$(SANITIZE_FLAGS))
+NODE_FLAGS_STAMP := $(NODE_OBJDIR)/.flags
+
+# Recursive (=) and used through secondary expansion ($$): src/wire.mk is
+# included after this file, so WIRE_SRCS is only known once all are read.
+node_objs = $(patsubst src/%.c,$(2)/%.o,$(1))
+NODE_DAEMON_OBJS = $(call node_objs,$(NODE_DAEMON_SRCS) $(WIRE_SRCS) src/moneyrocketd.c,$(NODE_OBJDIR))
+NODE_CLI_OBJS    = $(call node_objs,$(NODE_CLI_SRCS) $(WIRE_SRCS) src/moneyrocket-cli.c,$(NODE_OBJDIR))
+NODE_SAN_DAEMON_OBJS = $(call node_objs,$(NODE_DAEMON_SRCS) $(WIRE_SRCS) src/moneyrocketd.c,$(NODE_SAN_OBJDIR))
+NODE_SAN_CLI_OBJS    = $(call node_objs,$(NODE_CLI_SRCS) $(WIRE_SRCS) src/moneyrocket-cli.c,$(NODE_SAN_OBJDIR))
+
+ALL_TARGETS     += src/moneyrocketd src/moneyrocket-cli $(NODE_SAN_BIN) $(NODE_SAN_CLI)
+CONTRACT_CHECKS += src/moneyrocketd:doc/tracing.md
+# Sources the unit tests (test/unit/test_config.c, test_eviction.c,
+# test_rpc.c, test_addrman.c, test_msglog.c) exercise; the test files
+# themselves come in through test/unit/build.mk's wildcard.
+UNIT_TEST_SRCS  += src/util.c src/log.c src/config.c src/rpc.c src/net_evict.c \
+	src/addrman.c src/banman.c src/msglog.c
+UNIT_TEST_LDLIBS += -ljansson
+CLEAN_FILES     += src/moneyrocketd src/moneyrocket-cli
+
+.PHONY: node-san FORCE
+node-san: $(NODE_SAN_BIN) $(NODE_SAN_CLI)
+
+# Rewritten only when the flags change, so SANITIZE=1 and back rebuild.
+$(NODE_FLAGS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CFLAGS) $(NODE_CFLAGS)' | cmp -s - $@ || echo '$(CFLAGS) $(NODE_CFLAGS)' > $@
+
+$(NODE_OBJDIR)/%.o: src/%.c $(NODE_FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) $(NODE_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(NODE_SAN_OBJDIR)/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) $(SANITIZE_FLAGS) -MMD -MP -c -o $@ $<
+
+.SECONDEXPANSION:
+src/moneyrocketd: $$(NODE_DAEMON_OBJS)
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $(NODE_CFLAGS) -o $@ $^ $(NODE_LDLIBS)
+
+src/moneyrocket-cli: $$(NODE_CLI_OBJS)
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $(NODE_CFLAGS) -o $@ $^ $(NODE_LDLIBS)
+
+$(NODE_SAN_BIN): $$(NODE_SAN_DAEMON_OBJS)
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $(SANITIZE_FLAGS) -o $@ $^ $(NODE_LDLIBS)
+
+$(NODE_SAN_CLI): $$(NODE_SAN_CLI_OBJS)
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $(SANITIZE_FLAGS) -o $@ $^ $(NODE_LDLIBS)
+
+-include $(wildcard $(NODE_OBJDIR)/*.d $(NODE_SAN_OBJDIR)/*.d)

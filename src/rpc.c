@@ -1,0 +1,400 @@
+/*
+ * rpc.c — JSON-RPC request dispatch: the command registry, request
+ * validation, parameter mapping, replies and the built-in commands
+ * (help, uptime, stop). No I/O here; rpc_http.c carries it over HTTP.
+ */
+#include "rpc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+struct rpc_entry {
+	const struct rpc_command *cmd;
+	void *ctx;
+};
+
+struct rpc_dispatch {
+	struct rpc_entry *entries;
+	size_t n;
+	int64_t start_time;  /* for uptime */
+	bool stop_requested;
+};
+
+/* What one request turned into, before it becomes a reply object. */
+struct rpc_call {
+	json_t *id;          /* borrowed; NULL means JSON null */
+	bool v2;             /* "jsonrpc": "2.0" */
+	bool notification;   /* v2 without id: no reply */
+	json_t *result;      /* owned */
+	struct rpc_error err;
+};
+
+int rpc_fail(struct rpc_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+const char *rpc_param_str(json_t *params, size_t i)
+{
+	json_t *v = json_array_get(params, i);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* ---- Registry ------------------------------------------------------------ */
+
+static const struct rpc_entry *rpc_find(const struct rpc_dispatch *d, const char *name)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		if (strcmp(d->entries[i].cmd->name, name) == 0)
+			return &d->entries[i];
+	}
+	return NULL;
+}
+
+int rpc_register(struct rpc_dispatch *d, const struct rpc_command *cmds,
+		 size_t n, void *ctx)
+{
+	struct rpc_entry *e;
+
+	for (size_t i = 0; i < n; i++) {
+		if (rpc_find(d, cmds[i].name))
+			return -1;
+	}
+	e = realloc(d->entries, (d->n + n) * sizeof(*e));
+	if (!e)
+		return -1;
+	d->entries = e;
+	for (size_t i = 0; i < n; i++)
+		d->entries[d->n++] = (struct rpc_entry){ &cmds[i], ctx };
+	return 0;
+}
+
+bool rpc_stop_requested(const struct rpc_dispatch *d)
+{
+	return d->stop_requested;
+}
+
+/* ---- Built-in commands --------------------------------------------------- */
+
+static size_t cmd_max_args(const struct rpc_command *c)
+{
+	size_t n = 0;
+
+	while (n < RPC_MAX_ARGS && c->args[n])
+		n++;
+	return n;
+}
+
+/* help with no argument: every command's usage, grouped by category in
+ * registration order. */
+static json_t *help_all(const struct rpc_dispatch *d)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+	const char *last = NULL;
+	json_t *out;
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < d->n; i++) {
+		const struct rpc_command *c = d->entries[i].cmd;
+
+		if (!last || strcmp(last, c->category) != 0)
+			fprintf(f, "%s== %s ==\n", last ? "\n" : "", c->category);
+		fprintf(f, "%s\n", c->usage);
+		last = c->category;
+	}
+	fclose(f);
+	out = json_stringn(text, size ? size - 1 : 0); /* no final newline */
+	free(text);
+	return out;
+}
+
+static int rpc_help(void *ctx, json_t *params, json_t **result, struct rpc_error *err)
+{
+	const struct rpc_dispatch *d = ctx;
+	const char *name;
+	const struct rpc_entry *e;
+
+	if (json_array_size(params) == 0) {
+		*result = help_all(d);
+		return *result ? 0 : rpc_fail(err, RPC_INTERNAL_ERROR, "out of memory");
+	}
+	name = rpc_param_str(params, 0);
+	if (!name)
+		return rpc_fail(err, RPC_INVALID_PARAMETER, "command must be a string");
+	e = rpc_find(d, name);
+	if (!e)
+		return rpc_fail(err, RPC_MISC_ERROR, "help: unknown command: %s", name);
+	*result = json_sprintf("%s\n\n%s", e->cmd->usage, e->cmd->help);
+	return 0;
+}
+
+static int rpc_uptime(void *ctx, json_t *params, json_t **result, struct rpc_error *err)
+{
+	const struct rpc_dispatch *d = ctx;
+
+	(void)params;
+	(void)err;
+	*result = json_integer(util_time_s() - d->start_time);
+	return 0;
+}
+
+static int rpc_stop(void *ctx, json_t *params, json_t **result, struct rpc_error *err)
+{
+	struct rpc_dispatch *d = ctx;
+
+	(void)params;
+	(void)err;
+	d->stop_requested = true;
+	*result = json_string("Moneyrocket server stopping");
+	return 0;
+}
+
+static const struct rpc_command builtin_commands[] = {
+	{ "help", "control", rpc_help, 0, { "command" }, "help ( \"command\" )",
+	  "List all commands, or show the usage of one command." },
+	{ "stop", "control", rpc_stop, 0, { NULL }, "stop",
+	  "Stop the node: peers are closed, files flushed, the cookie removed." },
+	{ "uptime", "control", rpc_uptime, 0, { NULL }, "uptime",
+	  "Seconds since the node started." },
+};
+
+struct rpc_dispatch *rpc_dispatch_new(void)
+{
+	struct rpc_dispatch *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->start_time = util_time_s();
+	if (rpc_register(d, builtin_commands,
+			 sizeof(builtin_commands) / sizeof(builtin_commands[0]), d) < 0) {
+		rpc_dispatch_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+void rpc_dispatch_free(struct rpc_dispatch *d)
+{
+	if (!d)
+		return;
+	free(d->entries);
+	free(d);
+}
+
+/* ---- One request ------------------------------------------------------- */
+
+/* Named parameters {"node": ..., "command": ...} to a positional array.
+ * Unknown names are an error. Returns a new array or NULL (err filled). */
+static json_t *params_from_object(const struct rpc_command *c, json_t *obj,
+				  struct rpc_error *err)
+{
+	size_t nargs = cmd_max_args(c), last = 0;
+	json_t *arr = json_array();
+	const char *key;
+	json_t *value;
+
+	json_object_foreach(obj, key, value) {
+		size_t i = 0;
+
+		while (i < nargs && strcmp(c->args[i], key) != 0)
+			i++;
+		if (i == nargs) {
+			rpc_fail(err, RPC_INVALID_PARAMETER, "unknown named parameter %s", key);
+			json_decref(arr);
+			return NULL;
+		}
+		if (i + 1 > last)
+			last = i + 1;
+	}
+	for (size_t i = 0; i < last; i++)
+		json_array_append(arr, json_object_get(obj, c->args[i]) ?
+			json_object_get(obj, c->args[i]) : json_null());
+	return arr;
+}
+
+/* The params member as a positional array (new reference) or NULL. */
+static json_t *call_params(const struct rpc_command *c, json_t *req,
+			   struct rpc_error *err)
+{
+	json_t *p = json_object_get(req, "params");
+
+	if (!p || json_is_null(p))
+		return json_array();
+	if (json_is_array(p))
+		return json_incref(p);
+	if (json_is_object(p))
+		return params_from_object(c, p, err);
+	rpc_fail(err, RPC_INVALID_REQUEST, "params must be an array or an object");
+	return NULL;
+}
+
+static void call_run(struct rpc_dispatch *d, json_t *req, struct rpc_call *call)
+{
+	json_t *method = json_object_get(req, "method"), *params;
+	const struct rpc_entry *e;
+	size_t n;
+
+	if (!json_is_string(method)) {
+		rpc_fail(&call->err, RPC_INVALID_REQUEST, "method must be a string");
+		return;
+	}
+	e = rpc_find(d, json_string_value(method));
+	if (!e) {
+		rpc_fail(&call->err, RPC_METHOD_NOT_FOUND, "Method not found: %s",
+			 json_string_value(method));
+		return;
+	}
+	params = call_params(e->cmd, req, &call->err);
+	if (!params)
+		return;
+	n = json_array_size(params);
+	if (n < (size_t)e->cmd->min_args || n > cmd_max_args(e->cmd)) {
+		rpc_fail(&call->err, RPC_INVALID_PARAMETER,
+			 "wrong number of parameters (%zu); usage: %s", n, e->cmd->usage);
+	} else if (e->cmd->handler(e->ctx, params, &call->result, &call->err) == 0) {
+		call->err.code = 0;
+		if (!call->result)
+			call->result = json_null();
+	}
+	json_decref(params);
+}
+
+/* Validate the envelope, then run. Fills call (never fails). */
+static void call_request(struct rpc_dispatch *d, json_t *req, struct rpc_call *call)
+{
+	json_t *ver;
+
+	memset(call, 0, sizeof(*call));
+	if (!json_is_object(req)) {
+		rpc_fail(&call->err, RPC_INVALID_REQUEST, "request must be a JSON object");
+		return;
+	}
+	ver = json_object_get(req, "jsonrpc");
+	call->v2 = json_is_string(ver) && strcmp(json_string_value(ver), "2.0") == 0;
+	call->id = json_object_get(req, "id");
+	call->notification = call->v2 && !call->id;
+	call_run(d, req, call);
+	if (call->err.code)
+		log_debug(LOG_RPC, "rpc: request failed: %d %s", call->err.code,
+			  call->err.message);
+}
+
+/* The reply object of a finished call (new reference). */
+static json_t *call_reply(struct rpc_call *call)
+{
+	json_t *reply = json_object();
+	json_t *id = call->id ? json_incref(call->id) : json_null();
+
+	if (call->v2)
+		json_object_set_new(reply, "jsonrpc", json_string("2.0"));
+	if (call->err.code == 0) {
+		json_object_set_new(reply, "result", call->result);
+		if (!call->v2)
+			json_object_set_new(reply, "error", json_null());
+	} else {
+		json_t *e = json_pack("{s:i,s:s}", "code", call->err.code,
+				      "message", call->err.message);
+
+		json_decref(call->result);
+		if (!call->v2)
+			json_object_set_new(reply, "result", json_null());
+		json_object_set_new(reply, "error", e);
+	}
+	call->result = NULL;
+	json_object_set_new(reply, "id", id);
+	return reply;
+}
+
+/* Bitcoin's mapping of legacy (1.0) errors to HTTP statuses; 2.0 replies
+ * are always 200. */
+static int call_status(const struct rpc_call *call)
+{
+	if (call->err.code == 0 || call->v2)
+		return 200;
+	if (call->err.code == RPC_INVALID_REQUEST)
+		return 400;
+	if (call->err.code == RPC_METHOD_NOT_FOUND)
+		return 404;
+	return 500;
+}
+
+static char *dump(json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10));
+
+	json_decref(v);
+	return s;
+}
+
+static char *batch(struct rpc_dispatch *d, json_t *arr, int *status)
+{
+	json_t *out = json_array();
+	size_t i;
+	json_t *req;
+
+	json_array_foreach(arr, i, req) {
+		struct rpc_call call;
+
+		call_request(d, req, &call);
+		if (!call.notification)
+			json_array_append_new(out, call_reply(&call));
+		else
+			json_decref(call.result);
+	}
+	*status = 200;
+	return dump(out);
+}
+
+static char *error_body(int code, const char *message, int *status, int http)
+{
+	struct rpc_call call;
+
+	memset(&call, 0, sizeof(call));
+	rpc_fail(&call.err, code, "%s", message);
+	*status = http;
+	return dump(call_reply(&call));
+}
+
+char *rpc_dispatch_body(struct rpc_dispatch *d, const char *body, size_t len,
+			int *status)
+{
+	json_error_t jerr;
+	json_t *req = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
+	struct rpc_call call;
+	char *out;
+
+	if (!req)
+		return error_body(RPC_PARSE_ERROR, "Parse error", status, 500);
+	if (json_is_array(req) && json_array_size(req) > 0) {
+		out = batch(d, req, status);
+	} else if (json_is_array(req)) {
+		out = error_body(RPC_INVALID_REQUEST, "empty batch", status, 400);
+	} else {
+		call_request(d, req, &call);
+		*status = call_status(&call);
+		if (call.notification) {
+			json_decref(call.result);
+			*status = 204;
+			out = NULL;
+		} else {
+			out = dump(call_reply(&call));
+		}
+	}
+	json_decref(req);
+	return out;
+}

@@ -1,0 +1,119 @@
+/*
+ * rpc.h — JSON-RPC 1.0/2.0 over HTTP: command registry, request dispatch,
+ * and the evhttp server with cookie authentication.
+ *
+ * Subsystems add commands by registering a table of struct rpc_command
+ * (rpc_register); the dispatcher validates the request, maps positional or
+ * named parameters, calls the handler and builds the reply. Dispatch needs
+ * no socket (rpc_dispatch_body), so it is unit-tested directly.
+ *
+ * Error codes: JSON-RPC's -32700 parse error, -32600 invalid request,
+ * -32601 method not found, and Bitcoin's application codes (-1 misc,
+ * -8 invalid parameter, -23/-24/-29 node management).
+ */
+#ifndef MR_RPC_H
+#define MR_RPC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+
+enum rpc_code {
+	RPC_PARSE_ERROR = -32700,
+	RPC_INVALID_REQUEST = -32600,
+	RPC_METHOD_NOT_FOUND = -32601,
+	RPC_INVALID_PARAMS = -32602,
+	RPC_INTERNAL_ERROR = -32603,
+	RPC_MISC_ERROR = -1,
+	RPC_INVALID_PARAMETER = -8,
+	RPC_CLIENT_NODE_ALREADY_ADDED = -23,
+	RPC_CLIENT_NODE_NOT_ADDED = -24,
+	RPC_CLIENT_NODE_NOT_CONNECTED = -29,
+};
+
+/* An error a handler returns: a code and a one-line message. */
+struct rpc_error {
+	int code;
+	char message[256];
+};
+
+/* Fill err (code and printf-style message) and return -1, so handlers can
+ * `return rpc_fail(err, RPC_INVALID_PARAMETER, "...", ...);`. */
+int rpc_fail(struct rpc_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * A command handler. `params` is always a JSON array (named parameters are
+ * mapped to positions by the table's `args`); its length is already within
+ * [min_args, max args]. On success set *result (a new reference; NULL means
+ * JSON null) and return 0; on failure fill err and return -1. `ctx` is the
+ * pointer given to rpc_register.
+ */
+typedef int (*rpc_handler_fn)(void *ctx, json_t *params, json_t **result,
+			      struct rpc_error *err);
+
+#define RPC_MAX_ARGS 4
+
+struct rpc_command {
+	const char *name;
+	const char *category;             /* help groups commands by it */
+	rpc_handler_fn handler;
+	int min_args;                     /* required parameters */
+	const char *args[RPC_MAX_ARGS];   /* parameter names, NULL-terminated */
+	const char *usage;                /* e.g. "addnode \"node\" \"command\"" */
+	const char *help;                 /* one paragraph */
+};
+
+struct rpc_dispatch;
+
+/* An empty registry with the built-in commands (help, uptime, stop).
+ * Returns NULL on allocation failure. */
+struct rpc_dispatch *rpc_dispatch_new(void);
+
+/* Free the registry (not the tables it points to). Accepts NULL. */
+void rpc_dispatch_free(struct rpc_dispatch *d);
+
+/*
+ * Register n commands; `cmds` must outlive the registry (use a static
+ * table). Handlers receive `ctx`. Returns 0, or -1 if a name is already
+ * registered or memory ran out.
+ */
+int rpc_register(struct rpc_dispatch *d, const struct rpc_command *cmds,
+		 size_t n, void *ctx);
+
+/*
+ * Handle one HTTP request body (a single request or a batch array). Returns
+ * the reply body (malloc'd, caller frees; NULL for a JSON-RPC 2.0
+ * notification, which gets no body) and the HTTP status in *status.
+ * Never fails on bad input: that is an error reply.
+ */
+char *rpc_dispatch_body(struct rpc_dispatch *d, const char *body, size_t len,
+			int *status);
+
+/* True once a `stop` request has been dispatched. */
+bool rpc_stop_requested(const struct rpc_dispatch *d);
+
+struct rpc_server;
+
+/*
+ * Start the HTTP server on 127.0.0.1:port in `base` and write the cookie
+ * file DATADIR/.cookie ("__cookie__:<64 hex>", mode 0600). `on_stop` is
+ * called (from the event loop) once the reply to a `stop` request has been
+ * sent. Returns the server, or NULL with the reason in err.
+ */
+struct rpc_server *rpc_server_new(struct event_base *base, struct rpc_dispatch *d,
+				  const char *datadir, uint16_t port,
+				  void (*on_stop)(void *), void *on_stop_arg,
+				  char *err, size_t errlen);
+
+/* Stop serving, close connections and remove the cookie file. Accepts NULL. */
+void rpc_server_free(struct rpc_server *s);
+
+/* Helpers for handlers: */
+/* params[i] as a string, or NULL if absent or not a string. */
+const char *rpc_param_str(json_t *params, size_t i);
+
+#endif
