@@ -6,6 +6,9 @@
 
 #include <stdlib.h>
 
+/* Bound on memory an attacker with many IPs can make us spend. */
+#define BANMAN_MAX_ENTRIES 100000
+
 struct ban {
 	struct netaddr addr;
 	int64_t until;
@@ -53,6 +56,8 @@ int banman_discourage(struct banman *bm, const struct netaddr *a, int64_t now_s,
 			return 0;
 		}
 	}
+	if (bm->n == BANMAN_MAX_ENTRIES)
+		return -1;
 	if (bm->n == bm->cap) {
 		size_t cap = bm->cap ? 2 * bm->cap : 16;
 		struct ban *b = realloc(bm->bans, cap * sizeof(*b));

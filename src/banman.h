@@ -19,7 +19,8 @@ struct banman *banman_new(void);
 void banman_free(struct banman *bm);
 
 /* Discourage a's IP until now_s + seconds (extends, never shortens).
- * Returns 0, or -1 if memory ran out (then it is not discouraged). */
+ * Returns 0, or -1 if memory ran out or the list is full (100000 IPs);
+ * then it is not discouraged. */
 int banman_discourage(struct banman *bm, const struct netaddr *a, int64_t now_s,
 		      int64_t seconds);
 

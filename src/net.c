@@ -1011,6 +1011,7 @@ int connman_start(struct connman *cm, char *err, size_t errlen)
 		return -1;
 	cm->next_feeler_us = util_mono_us() + cm->cfg->feelerinterval * 1000000;
 	event_add(cm->tick, &tv);
+	event_active(cm->tick, EV_TIMEOUT, 0); /* first connections now */
 	log_printf("net: %d inbound slots, outbound %d full-relay + %d block-relay-only + %d feeler%s",
 		   cm->max_inbound, cm->max_full, cm->max_block, cm->max_feeler,
 		   cm->cfg->connect_only ? " (automatic outbound off: -connect)" : "");

@@ -124,8 +124,7 @@ static void request_cb(struct evhttp_request *req, void *arg)
 	int status;
 
 	if (!authorized(s, req)) {
-		log_printf("rpc: request from %s rejected: bad or missing authorization",
-			   evhttp_request_get_host(req) ? evhttp_request_get_host(req) : "?");
+		log_printf("rpc: request rejected: bad or missing authorization");
 		reply_text(req, 401, "Unauthorized");
 		return;
 	}

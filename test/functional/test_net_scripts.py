@@ -125,35 +125,43 @@ def test_log_p2p_connections(node_factory):  # noqa: F811
 # ---- p2p_monitor.py -----------------------------------------------------------
 
 class Tmux:
-    """A detached tmux session running one command."""
+    """A detached tmux session, on a server of its own, running one command.
 
-    def __init__(self, name, cmd, width=160, height=40):
-        self.name = name
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
-        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(width),
-                        "-y", str(height), cmd], check=True)
-        subprocess.run(["tmux", "set-option", "-t", name, "remain-on-exit", "on"], check=True)
+    The command's exit status is written to a file by the shell that runs
+    it: tmux's own pane_dead_status proved unreliable when sessions on a
+    shared server come and go quickly (the pane showed dead with no status
+    while the child stayed an unreaped zombie)."""
+
+    def __init__(self, name, cmd, tmp_path, width=160, height=40):
+        self.base = ["tmux", "-L", name]
+        self.status_file = tmp_path / f"{name}.status"
+        subprocess.run(self.base + ["kill-server"], capture_output=True)
+        wrapped = f"{cmd}; echo $? > {self.status_file}; sleep 600"
+        subprocess.run(self.base + ["new-session", "-d", "-s", name, "-x", str(width),
+                                    "-y", str(height), wrapped], check=True)
 
     def screen(self):
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name],
+        return subprocess.run(self.base + ["capture-pane", "-p"],
                               capture_output=True, text=True).stdout
 
     def keys(self, *keys):
-        subprocess.run(["tmux", "send-keys", "-t", self.name] + list(keys), check=True)
+        subprocess.run(self.base + ["send-keys"] + list(keys), check=True)
 
     def wait_screen(self, pattern, timeout_s=60):
         rx = re.compile(pattern, re.M)
         return wait_until(lambda: rx.search(self.screen()), timeout_s,
                           what=f"tmux screen showing {pattern!r}")
 
-    def pane_dead(self):
-        out = subprocess.run(["tmux", "display-message", "-p", "-t", self.name,
-                              "#{pane_dead} #{pane_dead_status}"],
-                             capture_output=True, text=True).stdout.split()
-        return out if out and out[0] == "1" else None
+    def exit_status(self):
+        """The command's exit status once it has exited, else None."""
+        try:
+            text = self.status_file.read_text().strip()
+        except FileNotFoundError:
+            return None
+        return text or None
 
     def kill(self):
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run(self.base + ["kill-server"], capture_output=True)
 
 
 def test_p2p_monitor(node_factory, tmp_path):  # noqa: F811
@@ -162,7 +170,7 @@ def test_p2p_monitor(node_factory, tmp_path):  # noqa: F811
     (node,) = node_factory.start(1)
     log = tmp_path / "monitor.stderr"
     tmux = Tmux(f"mrmon{node.pid}",
-                f"{PYTHON} {TRACING / 'p2p_monitor.py'} {node.pid} 2>{log}")
+                f"{PYTHON} {TRACING / 'p2p_monitor.py'} {node.pid} 2>{log}", tmp_path)
     peers = []
     try:
         tmux.wait_screen(rf"P2P peers of moneyrocketd pid {node.pid}")
@@ -199,8 +207,8 @@ def test_p2p_monitor(node_factory, tmp_path):  # noqa: F811
         tmux.keys("q")
         tmux.wait_screen(r"P2P peers of moneyrocketd")
         tmux.keys("q")
-        dead = wait_until(tmux.pane_dead, 30, what="monitor exits on q")
-        assert dead[1] == "0", (dead, log.read_text())
+        status = wait_until(tmux.exit_status, 30, what="monitor exits on q")
+        assert status == "0", (status, log.read_text())
     finally:
         tmux.kill()
         for p in peers:
@@ -211,12 +219,13 @@ def test_p2p_monitor_ctrl_c(node_factory, tmp_path):  # noqa: F811
     require_bcc()
     require_tool("tmux")
     (node,) = node_factory.start(1)
-    tmux = Tmux(f"mrmonc{node.pid}", f"{PYTHON} {TRACING / 'p2p_monitor.py'} {node.pid}")
+    tmux = Tmux(f"mrmonc{node.pid}", f"{PYTHON} {TRACING / 'p2p_monitor.py'} {node.pid}",
+                tmp_path)
     try:
         tmux.wait_screen(r"P2P peers of moneyrocketd")
         tmux.keys("C-c")
-        dead = wait_until(tmux.pane_dead, 30, what="monitor exits on Ctrl-C")
-        assert dead[1] == "0", dead
+        status = wait_until(tmux.exit_status, 30, what="monitor exits on Ctrl-C")
+        assert status == "0", status
     finally:
         tmux.kill()
 
