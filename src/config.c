@@ -62,6 +62,16 @@ static const struct opt opts[] = {
 	  "=SECONDS  time allowed for the version handshake (test; 60)" },
 	{ "feelerinterval", OPT_INT, OFF(feelerinterval), 1, 86400,
 	  "=SECONDS  time between feeler connections (test; 120)" },
+	{ "dbcache", OPT_INT, OFF(dbcache), 1, 16384,
+	  "=MiB  memory for the coins cache before it is written (default 450)" },
+	{ "flushinterval", OPT_INT, OFF(flushinterval), 1, 86400,
+	  "=SECONDS  write the chainstate at least this often (default 3600)" },
+	{ "maxmempool", OPT_INT, OFF(maxmempool), 1, 100000,
+	  "=MB  mempool size limit (default 300)" },
+	{ "mempoolexpiry", OPT_INT, OFF(mempoolexpiry), 1, 100000,
+	  "=HOURS  drop mempool transactions older than this (default 336)" },
+	{ "minrelaytxfee", OPT_INT, OFF(minrelaytxfee), 0, 100000000,
+	  "=SAT  minimum fee rate to accept, satoshis per 1000 vbytes (default 1000)" },
 	{ "help", OPT_FLAG, OFF(help), 0, 0, "  print this help and exit" },
 	{ "version", OPT_FLAG, OFF(version), 0, 0, "  print the version and exit" },
 };
@@ -82,6 +92,11 @@ void config_init(struct config *cfg)
 	cfg->discouragetime = CONFIG_DEFAULT_DISCOURAGE_TIME;
 	cfg->handshaketimeout = CONFIG_DEFAULT_HANDSHAKE_TIMEOUT;
 	cfg->feelerinterval = CONFIG_DEFAULT_FEELER_INTERVAL;
+	cfg->dbcache = CONFIG_DEFAULT_DBCACHE;
+	cfg->flushinterval = CONFIG_DEFAULT_FLUSH_INTERVAL;
+	cfg->maxmempool = CONFIG_DEFAULT_MAXMEMPOOL;
+	cfg->mempoolexpiry = CONFIG_DEFAULT_MEMPOOL_EXPIRY;
+	cfg->minrelaytxfee = CONFIG_DEFAULT_MIN_RELAY_FEE;
 }
 
 static void list_free(struct config_list *l)

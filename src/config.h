@@ -25,6 +25,11 @@
 #define CONFIG_DEFAULT_DISCOURAGE_TIME (24 * 60 * 60)
 #define CONFIG_DEFAULT_HANDSHAKE_TIMEOUT 60
 #define CONFIG_DEFAULT_FEELER_INTERVAL 120
+#define CONFIG_DEFAULT_DBCACHE 450
+#define CONFIG_DEFAULT_FLUSH_INTERVAL 3600
+#define CONFIG_DEFAULT_MAXMEMPOOL 300
+#define CONFIG_DEFAULT_MEMPOOL_EXPIRY 336
+#define CONFIG_DEFAULT_MIN_RELAY_FEE 1000
 
 /* A list option's values, in the order given (strings owned). */
 struct config_list {
@@ -49,6 +54,11 @@ struct config {
 	int64_t discouragetime;   /* seconds a misbehaving IP is refused */
 	int64_t handshaketimeout; /* seconds to complete version/verack */
 	int64_t feelerinterval;   /* seconds between feeler connections */
+	int64_t dbcache;          /* coins cache limit, MiB */
+	int64_t flushinterval;    /* seconds between PERIODIC chainstate writes */
+	int64_t maxmempool;       /* mempool limit, MB of transactions */
+	int64_t mempoolexpiry;    /* hours a transaction may wait */
+	int64_t minrelaytxfee;    /* sat per 1000 vbytes */
 	bool help;                /* -help / -h / -? */
 	bool version;             /* -version */
 	/* internal: which options the command line set (bit per option) */

@@ -23,9 +23,18 @@
 #include "log.h"
 #include "msg.h"
 #include "msglog.h"
+#include "mempool.h"
 #include "net.h"
+#include "net_chain.h"
 #include "rpc.h"
+#include "rpc_chain.h"
 #include "rpc_net.h"
+#include "util.h"
+#include "validation.h"
+#include "keys.h"
+
+/* Mempool expiry and the periodic chainstate write are checked this often. */
+#define MAINTENANCE_INTERVAL_S 10
 
 #define NODE_VERSION_STRING "v0.1.0"
 /* Descriptors besides peers: stdio, debug.log, the lock, epoll, libevent's
@@ -35,6 +44,9 @@
 struct node {
 	struct config cfg;
 	struct event_base *base;
+	struct chainstate *chain;
+	struct mempool *mempool;
+	struct event *maintenance;
 	struct connman *connman;
 	struct rpc_dispatch *dispatch;
 	struct rpc_server *rpc;
@@ -154,18 +166,61 @@ static void start_logging(const struct config *cfg)
 	log_enable(cfg->debug_mask);
 }
 
+static void maintenance_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+
+	(void)fd;
+	(void)what;
+	mempool_trim(n->mempool, util_time_s());
+	chainstate_flush(n->chain, COINS_FLUSH_PERIODIC);
+}
+
+/* The chain (loading or creating the block store and chainstate) and the
+ * mempool that follows it. */
+static void chain_start(struct node *n)
+{
+	struct chain_params cp = { n->cfg.dbcache << 20, n->cfg.flushinterval };
+	struct mempool_params mpp = { (size_t)n->cfg.maxmempool * 1000000,
+				      n->cfg.mempoolexpiry * 3600, n->cfg.minrelaytxfee };
+	struct chain_listener l = { mempool_block_connected, mempool_block_disconnected, NULL };
+	char err[512];
+
+	if (keys_init() < 0)
+		die("cannot initialise secp256k1");
+	n->chain = chainstate_open(n->cfg.datadir, &cp, err, sizeof(err));
+	if (!n->chain) {
+		log_printf("validation: %s", err);
+		die("%s", err);
+	}
+	n->mempool = mempool_new(n->chain, &mpp);
+	if (!n->mempool)
+		die("cannot create the mempool: out of memory");
+	l.ctx = n->mempool;
+	chainstate_listen(n->chain, &l);
+	log_printf("validation: chain height %d, best block loaded, coins cache %lld MiB",
+		   chainstate_height(n->chain), (long long)n->cfg.dbcache);
+}
+
 /* Start every subsystem; a failure is fatal (reported and exit 1). */
 static void node_start(struct node *n)
 {
 	char err[512];
+	struct timeval tv = { MAINTENANCE_INTERVAL_S, 0 };
 
 	n->base = event_base_new();
 	if (!n->base)
 		die("cannot create the event loop");
+	chain_start(n);
 	n->connman = connman_new(n->base, &n->cfg, err, sizeof(err));
 	n->dispatch = rpc_dispatch_new();
-	if (!n->connman || !n->dispatch || rpc_net_register(n->dispatch, n->connman) < 0)
+	if (!n->connman || !n->dispatch || rpc_net_register(n->dispatch, n->connman) < 0 ||
+	    rpc_chain_register(n->dispatch, n->chain, n->mempool) < 0)
 		die("start-up: %s", n->connman ? "out of memory" : err);
+	netchain_init(n->chain, n->mempool, n->connman);
+	n->maintenance = event_new(n->base, -1, EV_PERSIST, maintenance_cb, n);
+	if (!n->maintenance || event_add(n->maintenance, &tv) < 0)
+		die("cannot start the maintenance timer");
 	if (connman_start(n->connman, err, sizeof(err)) < 0) {
 		log_printf("net: %s", err);
 		die("%s", err);
@@ -190,6 +245,10 @@ static void node_shutdown(struct node *n)
 	connman_stop(n->connman);
 	rpc_server_free(n->rpc);
 	connman_free(n->connman);
+	if (n->maintenance)
+		event_free(n->maintenance);
+	mempool_free(n->mempool);
+	chainstate_close(n->chain); /* flushes the coins (ALWAYS) */
 	rpc_dispatch_free(n->dispatch);
 	if (n->sigint)
 		event_free(n->sigint);

@@ -92,7 +92,7 @@ const char *conn_type_name(enum conn_type t)
 static const char *const msgtype_names[NET_MSGTYPES] = {
 	"version", "verack", "addr",     "getaddr",    "ping",    "pong",
 	"sendheaders", "feefilter", "inv", "getdata", "notfound", "getheaders",
-	"headers", "*other*",
+	"headers", "block", "tx", "*other*",
 };
 
 const char *net_msgtype_name(int i)

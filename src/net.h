@@ -50,7 +50,7 @@ enum conn_type {
 const char *conn_type_name(enum conn_type t);
 
 /* Per-message-type statistics: known types, then "*other*". */
-#define NET_MSGTYPES 14
+#define NET_MSGTYPES 16
 /* The name of statistics slot i (0 <= i < NET_MSGTYPES). */
 const char *net_msgtype_name(int i);
 

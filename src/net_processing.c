@@ -13,6 +13,7 @@
 #include "hash.h"
 #include "log.h"
 #include "msg.h"
+#include "net_chain.h"
 #include "ser.h"
 #include "util.h"
 
@@ -208,6 +209,8 @@ static void on_handshake_done(struct peer *p)
 	if (p->type == CONN_OUTBOUND_FULL_RELAY || p->type == CONN_MANUAL ||
 	    p->type == CONN_ADDR_FETCH)
 		net_send(p, "getaddr", NULL, 0);
+	if (!p->closed)
+		netchain_on_handshake(p);
 }
 
 static void on_verack(struct peer *p, const uint8_t *payload, size_t len)
@@ -383,22 +386,20 @@ static void on_inv(struct peer *p, const uint8_t *payload, size_t len)
 		novel |= seen_novel(inv.entries[i].hash);
 	if (novel)
 		p->np->last_useful_us = util_mono_us();
+	netchain_on_inv(p, &inv);
 	msg_inv_free(&inv);
 }
 
-/* No chain and no mempool yet: everything asked for is not found. */
+/* Blocks from the store, transactions from the mempool, notfound for the
+ * rest. */
 static void on_getdata(struct peer *p, const uint8_t *payload, size_t len)
 {
 	struct msg_inv inv;
-	struct wbuf w;
 
 	if (decode_inv(p, "getdata", payload, len, &inv) < 0)
 		return;
-	if (inv.count) {
-		wbuf_init(&w);
-		msg_inv_encode(&w, inv.entries, (size_t)inv.count);
-		send_wbuf(p, "notfound", &w);
-	}
+	if (inv.count)
+		netchain_on_getdata(p, &inv);
 	msg_inv_free(&inv);
 }
 
@@ -416,17 +417,13 @@ static void on_getheaders(struct peer *p, const uint8_t *payload, size_t len)
 {
 	char reason[MSG_REASON_MAX];
 	struct msg_getheaders *g = malloc(sizeof(*g)); /* 3 KB: not on the stack */
-	struct wbuf w;
 
 	if (!g)
 		return;
-	if (msg_getheaders_decode(payload, len, g, reason) < 0) {
+	if (msg_getheaders_decode(payload, len, g, reason) < 0)
 		net_misbehaving(p, reason);
-	} else {
-		wbuf_init(&w);
-		msg_headers_encode(&w, NULL, 0);
-		send_wbuf(p, "headers", &w);
-	}
+	else
+		netchain_on_getheaders(p, g);
 	free(g);
 }
 
@@ -453,6 +450,7 @@ static void on_headers(struct peer *p, const uint8_t *payload, size_t len)
 	}
 	if (novel)
 		p->np->last_useful_us = util_mono_us();
+	netchain_on_headers(p, &h);
 	msg_headers_free(&h);
 }
 
@@ -471,6 +469,7 @@ static const struct {
 	{ "inv", on_inv },           { "getdata", on_getdata },
 	{ "notfound", on_notfound }, { "getheaders", on_getheaders },
 	{ "headers", on_headers },
+	{ "block", netchain_on_block }, { "tx", netchain_on_tx },
 };
 
 static handler_fn find_handler(const char *command)

@@ -7,13 +7,15 @@
 #                           (objects rebuild when the flags change)
 #
 # Plain objects go to build/src/, sanitizer objects to build/san/obj/.
-# The wire layer (src/wire.mk: WIRE_SRCS, WIRE_LDLIBS) is linked in.
+# The wire layer (src/wire.mk: WIRE_SRCS, WIRE_LDLIBS) and the crypto layer
+# (src/crypto.mk: CRYPTO_SRCS, CRYPTO_LDLIBS) are linked in.
 
 NODE_DAEMON_SRCS := src/util.c src/log.c src/config.c src/addrman.c src/banman.c \
+	src/dbwrapper.c src/coins.c src/validation.c src/miner.c src/mempool.c src/net_chain.c src/rpc_chain.c \
 	src/msglog.c src/net_evict.c src/net.c src/net_processing.c \
 	src/rpc.c src/rpc_http.c src/rpc_net.c
 NODE_CLI_SRCS    := src/util.c src/log.c src/config.c
-NODE_LDLIBS       = -levent -ljansson $(WIRE_LDLIBS)
+NODE_LDLIBS       = -levent -ljansson -lleveldb $(CRYPTO_LDLIBS) $(WIRE_LDLIBS)
 
 # The sanitizer build the functional tests run (framework/node.py reads this).
 NODE_SAN_BIN     := build/san/moneyrocketd
@@ -27,9 +29,9 @@ NODE_FLAGS_STAMP := $(NODE_OBJDIR)/.flags
 # Recursive (=) and used through secondary expansion ($$): src/wire.mk is
 # included after this file, so WIRE_SRCS is only known once all are read.
 node_objs = $(patsubst src/%.c,$(2)/%.o,$(1))
-NODE_DAEMON_OBJS = $(call node_objs,$(NODE_DAEMON_SRCS) $(WIRE_SRCS) src/moneyrocketd.c,$(NODE_OBJDIR))
+NODE_DAEMON_OBJS = $(call node_objs,$(NODE_DAEMON_SRCS) $(CRYPTO_SRCS) $(WIRE_SRCS) src/moneyrocketd.c,$(NODE_OBJDIR))
 NODE_CLI_OBJS    = $(call node_objs,$(NODE_CLI_SRCS) $(WIRE_SRCS) src/moneyrocket-cli.c,$(NODE_OBJDIR))
-NODE_SAN_DAEMON_OBJS = $(call node_objs,$(NODE_DAEMON_SRCS) $(WIRE_SRCS) src/moneyrocketd.c,$(NODE_SAN_OBJDIR))
+NODE_SAN_DAEMON_OBJS = $(call node_objs,$(NODE_DAEMON_SRCS) $(CRYPTO_SRCS) $(WIRE_SRCS) src/moneyrocketd.c,$(NODE_SAN_OBJDIR))
 NODE_SAN_CLI_OBJS    = $(call node_objs,$(NODE_CLI_SRCS) $(WIRE_SRCS) src/moneyrocket-cli.c,$(NODE_SAN_OBJDIR))
 
 ALL_TARGETS     += src/moneyrocketd src/moneyrocket-cli $(NODE_SAN_BIN) $(NODE_SAN_CLI)

@@ -335,7 +335,7 @@ static int call_status(const struct rpc_call *call)
 
 static char *dump(json_t *v)
 {
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10));
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(16));
 
 	json_decref(v);
 	return s;

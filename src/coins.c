@@ -1,0 +1,545 @@
+/*
+ * coins.c — the coins cache (chained hash table keyed by outpoint) and its
+ * LevelDB chainstate.
+ */
+#include "coins.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "dbwrapper.h"
+#include "log.h"
+#include "trace.h"
+#include "util.h"
+
+#define DIRTY 1u
+#define FRESH 2u
+
+#define KEY_COIN 'C'
+#define KEY_BEST 'B'
+#define COIN_KEY_LEN 37
+
+/* Accounted per entry besides its script: the struct plus malloc's
+ * bookkeeping, so usage tracks what the process really holds. */
+#define ENTRY_OVERHEAD (sizeof(struct entry) + 16)
+
+struct entry {
+	struct outpoint op;
+	struct coin coin;     /* value < 0: spent */
+	unsigned flags;
+	struct entry *next;
+};
+
+struct coins_cache {
+	struct db *db;
+	struct entry **buckets;
+	size_t nbuckets, count, script_bytes, limit;
+	uint64_t salt;
+	uint8_t best[32];
+	bool failed;
+};
+
+const char *coins_flush_mode_name(uint32_t mode)
+{
+	static const char *const names[] = { "NONE", "IF_NEEDED", "PERIODIC", "ALWAYS" };
+
+	return mode < 4 ? names[mode] : "?";
+}
+
+/* ---- Coins ------------------------------------------------------------ */
+
+void coin_clear(struct coin *c)
+{
+	if (!c)
+		return;
+	free(c->script);
+	memset(c, 0, sizeof(*c));
+}
+
+int coin_copy(struct coin *dst, const struct coin *src)
+{
+	*dst = *src;
+	dst->script = malloc(src->script_len ? src->script_len : 1);
+	if (!dst->script) {
+		memset(dst, 0, sizeof(*dst));
+		return -1;
+	}
+	memcpy(dst->script, src->script, src->script_len);
+	return 0;
+}
+
+void coin_encode(struct wbuf *w, const struct coin *c)
+{
+	wbuf_compact(w, (uint64_t)c->height * 2 + (c->coinbase ? 1 : 0));
+	wbuf_i64(w, c->value);
+	wbuf_compact(w, c->script_len);
+	wbuf_bytes(w, c->script, c->script_len);
+}
+
+int coin_decode(struct rbuf *r, struct coin *c)
+{
+	uint64_t code = rbuf_compact(r, (uint64_t)UINT32_MAX * 2 + 1);
+	uint64_t n;
+
+	memset(c, 0, sizeof(*c));
+	c->height = (uint32_t)(code >> 1);
+	c->coinbase = code & 1;
+	c->value = rbuf_i64(r);
+	n = rbuf_compact(r, MAX_SCRIPT_SIZE);
+	if (r->err || n > rbuf_remaining(r) || c->value < 0 || c->value > MAX_MONEY)
+		goto bad;
+	c->script = malloc(n ? n : 1);
+	if (!c->script)
+		goto bad;
+	rbuf_bytes(r, c->script, n);
+	c->script_len = n;
+	if (!r->err)
+		return 0;
+bad:
+	r->err = true;
+	coin_clear(c);
+	return -1;
+}
+
+/* ---- Tracepoints ------------------------------------------------------ */
+
+static void trace_coin(int what, const struct outpoint *op, const struct coin *c)
+{
+	/* The arguments are already at hand: no semaphore needed. */
+	if (what == 0)
+		TRACEPOINT(utxocache, add, op->txid, op->n, c->height, c->value, c->coinbase);
+	else if (what == 1)
+		TRACEPOINT(utxocache, spent, op->txid, op->n, c->height, c->value, c->coinbase);
+	else
+		TRACEPOINT(utxocache, uncache, op->txid, op->n, c->height, c->value, c->coinbase);
+}
+
+/* ---- The table -------------------------------------------------------- */
+
+struct coins_cache *coins_cache_new(struct db *db, size_t limit_bytes)
+{
+	struct coins_cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->db = db;
+	c->limit = limit_bytes;
+	c->nbuckets = 1024;
+	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
+	if (!c->buckets) {
+		free(c);
+		return NULL;
+	}
+	/* A secret salt: txids are chosen by others, bucket positions are not. */
+	if (getrandom(&c->salt, sizeof(c->salt), 0) != sizeof(c->salt))
+		c->salt = (uint64_t)util_time_us() * 0x9e3779b97f4a7c15ULL;
+	return c;
+}
+
+static void free_entry(struct entry *e)
+{
+	coin_clear(&e->coin);
+	free(e);
+}
+
+void coins_cache_free(struct coins_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nbuckets; i++) {
+		struct entry *e = c->buckets[i], *next;
+		for (; e; e = next) {
+			next = e->next;
+			free_entry(e);
+		}
+	}
+	free(c->buckets);
+	free(c);
+}
+
+static size_t bucket_of(const struct coins_cache *c, const struct outpoint *op)
+{
+	uint64_t h;
+
+	memcpy(&h, op->txid, 8);
+	h = (h ^ c->salt ^ ((uint64_t)op->n << 32 | op->n)) * 0x9e3779b97f4a7c15ULL;
+	h ^= h >> 29;
+	return (size_t)(h & (c->nbuckets - 1));
+}
+
+static struct entry **find_slot(const struct coins_cache *c, const struct outpoint *op)
+{
+	struct entry **pp = &c->buckets[bucket_of(c, op)];
+
+	for (; *pp; pp = &(*pp)->next)
+		if ((*pp)->op.n == op->n && memcmp((*pp)->op.txid, op->txid, 32) == 0)
+			return pp;
+	return pp;
+}
+
+static void grow(struct coins_cache *c)
+{
+	size_t old_n = c->nbuckets, new_n = old_n * 2;
+	struct entry **nb = calloc(new_n, sizeof(*nb)), **old = c->buckets;
+
+	if (!nb)
+		return; /* longer chains, still correct */
+	c->buckets = nb;
+	c->nbuckets = new_n;
+	for (size_t i = 0; i < old_n; i++) {
+		struct entry *e = old[i], *next;
+		for (; e; e = next) {
+			next = e->next;
+			size_t b = bucket_of(c, &e->op);
+			e->next = nb[b];
+			nb[b] = e;
+		}
+	}
+	free(old);
+}
+
+static struct entry *insert(struct coins_cache *c, const struct outpoint *op)
+{
+	struct entry *e = calloc(1, sizeof(*e)), **slot;
+
+	if (!e)
+		return NULL;
+	if (c->count >= c->nbuckets)
+		grow(c);
+	slot = &c->buckets[bucket_of(c, op)];
+	e->op = *op;
+	e->coin.value = -1;
+	e->next = *slot;
+	*slot = e;
+	c->count++;
+	return e;
+}
+
+static void set_coin(struct coins_cache *c, struct entry *e, struct coin *coin)
+{
+	c->script_bytes -= e->coin.value >= 0 ? e->coin.script_len : 0;
+	coin_clear(&e->coin);
+	e->coin = *coin;
+	memset(coin, 0, sizeof(*coin));
+	c->script_bytes += e->coin.script_len;
+}
+
+static void remove_slot(struct coins_cache *c, struct entry **slot)
+{
+	struct entry *e = *slot;
+
+	*slot = e->next;
+	if (e->coin.value >= 0)
+		c->script_bytes -= e->coin.script_len;
+	c->count--;
+	free_entry(e);
+}
+
+/* ---- Database reads --------------------------------------------------- */
+
+static void coin_key(const struct outpoint *op, uint8_t key[COIN_KEY_LEN])
+{
+	key[0] = KEY_COIN;
+	memcpy(key + 1, op->txid, 32);
+	key[33] = (uint8_t)(op->n >> 24);
+	key[34] = (uint8_t)(op->n >> 16);
+	key[35] = (uint8_t)(op->n >> 8);
+	key[36] = (uint8_t)op->n;
+}
+
+/* 1 found (coin filled), 0 absent, -1 error. */
+static int db_read_coin(struct coins_cache *c, const struct outpoint *op, struct coin *coin)
+{
+	uint8_t key[COIN_KEY_LEN], *val = NULL;
+	size_t vlen = 0;
+	char err[256];
+	struct rbuf r;
+	int rc;
+
+	coin_key(op, key);
+	rc = db_get(c->db, key, sizeof(key), &val, &vlen, err, sizeof(err));
+	if (rc < 0) {
+		log_printf("coins: database read failed: %s", err);
+		return -1;
+	}
+	if (rc == 0)
+		return 0;
+	rbuf_init(&r, val, vlen);
+	rc = coin_decode(&r, coin) == 0 && rbuf_done(&r) ? 1 : -1;
+	if (rc < 0)
+		log_printf("coins: corrupt coin record in the chainstate database");
+	free(val);
+	return rc;
+}
+
+int coins_db_best_block(struct db *db, uint8_t hash[32], char *err, size_t errlen)
+{
+	uint8_t key = KEY_BEST, *val = NULL;
+	size_t vlen = 0;
+	int rc = db_get(db, &key, 1, &val, &vlen, err, errlen);
+
+	if (rc <= 0)
+		return rc;
+	if (vlen != 32) {
+		free(val);
+		snprintf(err, errlen, "corrupt best-block record (%zu bytes)", vlen);
+		return -1;
+	}
+	memcpy(hash, val, 32);
+	free(val);
+	return 1;
+}
+
+/* The entry for op, fetched from the database if not cached; NULL if
+ * neither has it. */
+static struct entry *fetch(struct coins_cache *c, const struct outpoint *op)
+{
+	struct entry **slot = find_slot(c, op), *e;
+	struct coin coin;
+	int rc;
+
+	if (*slot)
+		return *slot;
+	rc = db_read_coin(c, op, &coin);
+	if (rc <= 0) {
+		if (rc < 0)
+			c->failed = true;
+		return NULL;
+	}
+	e = insert(c, op);
+	if (!e) {
+		coin_clear(&coin);
+		c->failed = true;
+		return NULL;
+	}
+	set_coin(c, e, &coin);
+	return e;
+}
+
+const struct coin *coins_get(struct coins_cache *c, const struct outpoint *op)
+{
+	struct entry *e = fetch(c, op);
+
+	return e && e->coin.value >= 0 ? &e->coin : NULL;
+}
+
+bool coins_in_cache(const struct coins_cache *c, const struct outpoint *op)
+{
+	return *find_slot(c, op) != NULL;
+}
+
+/* ---- Changes ---------------------------------------------------------- */
+
+int coins_add(struct coins_cache *c, const struct outpoint *op, struct coin *coin,
+	      bool possible_overwrite)
+{
+	struct entry *e = *find_slot(c, op);
+	bool fresh = false;
+
+	if (!e) {
+		e = insert(c, op);
+		if (!e)
+			return -1;
+		e->flags = 0;
+	}
+	if (!possible_overwrite) {
+		if (e->coin.value >= 0)
+			return -1;
+		/* Spent but never written: the database does not have it. */
+		fresh = !(e->flags & DIRTY);
+	}
+	set_coin(c, e, coin);
+	e->flags |= DIRTY | (fresh ? FRESH : 0);
+	trace_coin(0, op, &e->coin);
+	return 0;
+}
+
+int coins_spend(struct coins_cache *c, const struct outpoint *op, struct coin *moved_out)
+{
+	struct entry *e = fetch(c, op), **slot;
+
+	if (!e || e->coin.value < 0)
+		return -1;
+	trace_coin(1, op, &e->coin);
+	if (moved_out) {
+		*moved_out = e->coin;
+		c->script_bytes -= e->coin.script_len;
+		memset(&e->coin, 0, sizeof(e->coin));
+	} else {
+		c->script_bytes -= e->coin.script_len;
+		coin_clear(&e->coin);
+	}
+	e->coin.value = -1;
+	if (e->flags & FRESH) {
+		slot = find_slot(c, op);
+		remove_slot(c, slot);
+	} else {
+		e->flags |= DIRTY;
+	}
+	return 0;
+}
+
+void coins_uncache(struct coins_cache *c, const struct outpoint *op)
+{
+	struct entry **slot = find_slot(c, op);
+
+	if (!*slot || (*slot)->flags)
+		return;
+	if ((*slot)->coin.value >= 0)
+		trace_coin(2, op, &(*slot)->coin);
+	remove_slot(c, slot);
+}
+
+void coins_set_best_block(struct coins_cache *c, const uint8_t hash[32])
+{
+	memcpy(c->best, hash, 32);
+}
+
+void coins_get_best_block(const struct coins_cache *c, uint8_t hash[32])
+{
+	memcpy(hash, c->best, 32);
+}
+
+size_t coins_cache_count(const struct coins_cache *c)
+{
+	return c->count;
+}
+
+size_t coins_cache_usage(const struct coins_cache *c)
+{
+	return c->count * ENTRY_OVERHEAD + c->script_bytes + c->nbuckets * sizeof(void *);
+}
+
+size_t coins_cache_limit(const struct coins_cache *c)
+{
+	return c->limit;
+}
+
+bool coins_cache_failed(const struct coins_cache *c)
+{
+	return c->failed;
+}
+
+/* ---- Flushing --------------------------------------------------------- */
+
+/* Put every dirty entry into b. Returns 0 or -1 (no memory). */
+static int batch_dirty(struct coins_cache *c, struct db_batch *b)
+{
+	struct wbuf w;
+
+	wbuf_init(&w);
+	for (size_t i = 0; i < c->nbuckets; i++) {
+		for (struct entry *e = c->buckets[i]; e; e = e->next) {
+			uint8_t key[COIN_KEY_LEN];
+			if (!(e->flags & DIRTY))
+				continue;
+			coin_key(&e->op, key);
+			if (e->coin.value < 0) {
+				if (!(e->flags & FRESH))
+					db_batch_delete(b, key, sizeof(key));
+				continue;
+			}
+			wbuf_reset(&w);
+			coin_encode(&w, &e->coin);
+			if (w.oom)
+				break;
+			db_batch_put(b, key, sizeof(key), w.data, w.len);
+		}
+	}
+	int rc = w.oom ? -1 : 0;
+	wbuf_free(&w);
+	return rc;
+}
+
+/* After a successful write: drop everything (erase) or only spent
+ * entries, and clear the flags of the rest. */
+static void after_write(struct coins_cache *c, bool erase)
+{
+	for (size_t i = 0; i < c->nbuckets; i++) {
+		struct entry **pp = &c->buckets[i];
+		while (*pp) {
+			if (erase || (*pp)->coin.value < 0) {
+				remove_slot(c, pp);
+			} else {
+				(*pp)->flags = 0;
+				pp = &(*pp)->next;
+			}
+		}
+	}
+}
+
+int coins_flush(struct coins_cache *c, uint32_t mode, bool erase, char *err, size_t errlen)
+{
+	int64_t start = util_mono_us();
+	uint64_t coins_before = c->count, usage_before = coins_cache_usage(c);
+	struct db_batch *b = db_batch_new();
+	uint8_t best_key = KEY_BEST;
+	int rc;
+
+	if (!b) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (batch_dirty(c, b) < 0) {
+		db_batch_free(b);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	db_batch_put(b, &best_key, 1, c->best, 32);
+	rc = db_write(c->db, b, true, err, errlen);
+	db_batch_free(b);
+	if (rc < 0)
+		return -1;
+	after_write(c, erase);
+	int64_t duration = util_mono_us() - start;
+	TRACEPOINT(utxocache, flush, duration, mode, coins_before, usage_before, false);
+	return 0;
+}
+
+/* ---- Iteration -------------------------------------------------------- */
+
+struct visit {
+	coins_visit_fn cb;
+	void *ctx;
+	bool bad;
+};
+
+static int visit_cb(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+	struct visit *v = ctx;
+	struct outpoint op;
+	struct coin coin;
+	struct rbuf r;
+	int rc;
+
+	if (klen != COIN_KEY_LEN) {
+		v->bad = true;
+		return -1;
+	}
+	memcpy(op.txid, key + 1, 32);
+	op.n = (uint32_t)key[33] << 24 | (uint32_t)key[34] << 16 | (uint32_t)key[35] << 8 | key[36];
+	rbuf_init(&r, val, vlen);
+	if (coin_decode(&r, &coin) < 0 || !rbuf_done(&r)) {
+		coin_clear(&coin);
+		v->bad = true;
+		return -1;
+	}
+	rc = v->cb(v->ctx, &op, &coin);
+	coin_clear(&coin);
+	return rc;
+}
+
+int coins_db_foreach(struct db *db, coins_visit_fn cb, void *ctx, char *err, size_t errlen)
+{
+	struct visit v = { cb, ctx, false };
+	uint8_t prefix = KEY_COIN;
+	int rc = db_foreach(db, &prefix, 1, visit_cb, &v, err, errlen);
+
+	if (v.bad) {
+		snprintf(err, errlen, "corrupt coin record in the chainstate database");
+		return -1;
+	}
+	return rc;
+}

@@ -1,0 +1,233 @@
+/*
+ * keys.c — secp256k1 keys, P2PKH signing, Base58Check addresses and WIF.
+ */
+#include "keys.h"
+
+#include <secp256k1.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "hash.h"
+#include "script.h"
+
+static secp256k1_context *ctx;
+
+int keys_init(void)
+{
+	uint8_t seed[32];
+
+	if (ctx)
+		return 0;
+	ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+	if (!ctx)
+		return -1;
+	/* Blinding against side channels while signing. */
+	if (getrandom(seed, sizeof(seed), 0) == sizeof(seed) &&
+	    !secp256k1_context_randomize(ctx, seed))
+		return -1;
+	memset(seed, 0, sizeof(seed));
+	return 0;
+}
+
+int key_from_secret(struct key *k, const uint8_t secret[32])
+{
+	secp256k1_pubkey pk;
+	size_t n = sizeof(k->pub);
+
+	if (keys_init() < 0 || !secp256k1_ec_seckey_verify(ctx, secret) ||
+	    !secp256k1_ec_pubkey_create(ctx, &pk, secret))
+		return -1;
+	memcpy(k->secret, secret, 32);
+	secp256k1_ec_pubkey_serialize(ctx, k->pub, &n, &pk, SECP256K1_EC_COMPRESSED);
+	hash160(k->pub, sizeof(k->pub), k->h160);
+	return 0;
+}
+
+int key_generate(struct key *k)
+{
+	uint8_t secret[32];
+
+	for (int tries = 0; tries < 16; tries++) {
+		if (getrandom(secret, sizeof(secret), 0) != sizeof(secret))
+			return -1;
+		if (key_from_secret(k, secret) == 0) {
+			memset(secret, 0, sizeof(secret));
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int key_sign_p2pkh_input(const struct key *k, struct tx *t, size_t in)
+{
+	uint8_t spk[SCRIPT_P2PKH_LEN], digest[32], der[80];
+	size_t der_len = sizeof(der) - 1;
+	secp256k1_ecdsa_signature sig;
+	uint8_t *ss;
+
+	if (keys_init() < 0 || in >= t->n_in)
+		return -1;
+	script_p2pkh(k->h160, spk);
+	if (script_sighash_all(t, in, spk, sizeof(spk), digest) < 0)
+		return -1;
+	/* The default nonce function is RFC 6979; libsecp256k1 signs low-S. */
+	if (!secp256k1_ecdsa_sign(ctx, &sig, digest, k->secret, NULL, NULL) ||
+	    !secp256k1_ecdsa_signature_serialize_der(ctx, der, &der_len, &sig))
+		return -1;
+	der[der_len++] = SIGHASH_ALL;
+	ss = malloc(1 + der_len + 1 + sizeof(k->pub));
+	if (!ss)
+		return -1;
+	ss[0] = (uint8_t)der_len;
+	memcpy(ss + 1, der, der_len);
+	ss[1 + der_len] = sizeof(k->pub);
+	memcpy(ss + 2 + der_len, k->pub, sizeof(k->pub));
+	free(t->vin[in].script_sig);
+	t->vin[in].script_sig = ss;
+	t->vin[in].script_sig_len = 2 + der_len + sizeof(k->pub);
+	tx_finalize(t);
+	return 0;
+}
+
+/* ---- Base58Check --------------------------------------------------------- */
+
+static const char B58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+/* Plain Base58 of n bytes into out (cap incl. NUL). Returns 0 or -1. */
+static int base58_encode(const uint8_t *p, size_t n, char *out, size_t cap)
+{
+	uint8_t digits[128] = { 0 }; /* base-58 digits, least significant first */
+	size_t ndig = 0, zeros = 0, k = 0;
+
+	if (n > 80)
+		return -1;
+	while (zeros < n && p[zeros] == 0)
+		zeros++;
+	for (size_t i = zeros; i < n; i++) {
+		unsigned carry = p[i];
+		for (size_t j = 0; j < ndig; j++) {
+			carry += (unsigned)digits[j] << 8;
+			digits[j] = (uint8_t)(carry % 58);
+			carry /= 58;
+		}
+		while (carry) {
+			digits[ndig++] = (uint8_t)(carry % 58);
+			carry /= 58;
+		}
+	}
+	if (zeros + ndig + 1 > cap)
+		return -1;
+	for (size_t i = 0; i < zeros; i++)
+		out[k++] = '1';
+	while (ndig)
+		out[k++] = B58[digits[--ndig]];
+	out[k] = '\0';
+	return 0;
+}
+
+/* Plain Base58 decode into out; returns the byte count or -1. */
+static int base58_decode(const char *s, uint8_t *out, size_t cap)
+{
+	uint8_t bytes[128] = { 0 }; /* least significant first */
+	size_t nbytes = 0, zeros = 0, len = strlen(s);
+
+	if (len > 150)
+		return -1;
+	while (s[zeros] == '1')
+		zeros++;
+	for (size_t i = zeros; i < len; i++) {
+		const char *d = strchr(B58, s[i]);
+		unsigned carry;
+		if (!d || !s[i])
+			return -1;
+		carry = (unsigned)(d - B58);
+		for (size_t j = 0; j < nbytes; j++) {
+			carry += (unsigned)bytes[j] * 58;
+			bytes[j] = carry & 0xff;
+			carry >>= 8;
+		}
+		while (carry) {
+			if (nbytes == sizeof(bytes))
+				return -1;
+			bytes[nbytes++] = carry & 0xff;
+			carry >>= 8;
+		}
+	}
+	if (zeros + nbytes > cap)
+		return -1;
+	memset(out, 0, zeros);
+	for (size_t i = 0; i < nbytes; i++)
+		out[zeros + i] = bytes[nbytes - 1 - i];
+	return (int)(zeros + nbytes);
+}
+
+int base58check_encode(const uint8_t *payload, size_t len, char *out, size_t cap)
+{
+	uint8_t buf[84], check[32];
+
+	if (len > 80)
+		return -1;
+	memcpy(buf, payload, len);
+	hash_sha256d(payload, len, check);
+	memcpy(buf + len, check, 4);
+	return base58_encode(buf, len + 4, out, cap);
+}
+
+int base58check_decode(const char *text, uint8_t *out, size_t cap)
+{
+	uint8_t buf[100], check[32];
+	int n = base58_decode(text, buf, sizeof(buf));
+
+	if (n < 4)
+		return -1;
+	hash_sha256d(buf, (size_t)n - 4, check);
+	if (memcmp(check, buf + n - 4, 4) != 0 || (size_t)n - 4 > cap)
+		return -1;
+	memcpy(out, buf, (size_t)n - 4);
+	return n - 4;
+}
+
+void address_encode(const uint8_t h160[20], char out[KEYS_ADDR_MAX])
+{
+	uint8_t p[21];
+
+	p[0] = KEYS_ADDR_VERSION;
+	memcpy(p + 1, h160, 20);
+	base58check_encode(p, sizeof(p), out, KEYS_ADDR_MAX);
+}
+
+int address_decode(const char *addr, uint8_t h160[20])
+{
+	uint8_t p[32];
+
+	if (base58check_decode(addr, p, sizeof(p)) != 21 || p[0] != KEYS_ADDR_VERSION)
+		return -1;
+	memcpy(h160, p + 1, 20);
+	return 0;
+}
+
+void key_to_wif(const struct key *k, char out[KEYS_WIF_MAX])
+{
+	uint8_t p[34];
+
+	p[0] = KEYS_WIF_VERSION;
+	memcpy(p + 1, k->secret, 32);
+	p[33] = 0x01;
+	base58check_encode(p, sizeof(p), out, KEYS_WIF_MAX);
+	memset(p, 0, sizeof(p));
+}
+
+int key_from_wif(struct key *k, const char *wif)
+{
+	uint8_t p[40];
+	int rc;
+
+	if (base58check_decode(wif, p, sizeof(p)) != 34 || p[0] != KEYS_WIF_VERSION ||
+	    p[33] != 0x01)
+		return -1;
+	rc = key_from_secret(k, p + 1);
+	memset(p, 0, sizeof(p));
+	return rc;
+}

@@ -1,0 +1,334 @@
+/*
+ * net_chain.c — headers-first sync, block download and announcement,
+ * transaction relay.
+ */
+#include "net_chain.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "net_processing.h"
+#include "ser.h"
+#include "util.h"
+
+static struct {
+	struct chainstate *cs;
+	struct mempool *mp;
+	struct connman *cm;
+} nc;
+
+static void send_wbuf(struct peer *p, const char *command, struct wbuf *w)
+{
+	if (!w->oom)
+		net_send(p, command, w->data, w->len);
+	else
+		log_printf("net: peer=%lld %s: out of memory, not sent", (long long)p->id, command);
+	wbuf_free(w);
+}
+
+static void send_getheaders(struct peer *p)
+{
+	struct msg_getheaders *g = calloc(1, sizeof(*g));
+	struct wbuf w;
+
+	if (!g)
+		return;
+	g->version = 70016;
+	g->count = chainstate_locator(nc.cs, g->locator, MSG_MAX_LOCATOR);
+	wbuf_init(&w);
+	msg_getheaders_encode(&w, g);
+	send_wbuf(p, "getheaders", &w);
+	free(g);
+}
+
+static void send_inv(struct peer *p, const char *command, uint32_t type, const uint8_t hash[32])
+{
+	struct msg_inv_entry e;
+	struct wbuf w;
+
+	e.type = type;
+	memcpy(e.hash, hash, 32);
+	wbuf_init(&w);
+	msg_inv_encode(&w, &e, 1);
+	send_wbuf(p, command, &w);
+}
+
+/* Rules a peer can break on purpose; other failures (unknown parent, a
+ * block from the future, our own store errors) are not its fault. */
+static bool punishable(const char *reason)
+{
+	return strncmp(reason, "bad-", 4) == 0 || strcmp(reason, "high-hash") == 0 ||
+	       strncmp(reason, "mandatory-", 10) == 0 || strcmp(reason, "duplicate-invalid") == 0;
+}
+
+static void announce_block_cb(void *ctx, const struct block *b, const struct block_index *bi)
+{
+	(void)ctx;
+	(void)b;
+	for (struct peer *p = connman_peers(nc.cm); p; p = p->next) {
+		if (!p->established || p->closed || !np_handshake_done(p) || p->type == CONN_FEELER)
+			continue;
+		if (p->np->sendheaders) {
+			struct wbuf w;
+			wbuf_init(&w);
+			msg_headers_encode(&w, &bi->header, 1);
+			send_wbuf(p, "headers", &w);
+		} else {
+			send_inv(p, "inv", MSG_INV_BLOCK, bi->hash);
+		}
+	}
+}
+
+void netchain_init(struct chainstate *cs, struct mempool *mp, struct connman *cm)
+{
+	struct chain_listener l = { announce_block_cb, NULL, NULL };
+
+	nc.cs = cs;
+	nc.mp = mp;
+	nc.cm = cm;
+	chainstate_listen(cs, &l);
+}
+
+void netchain_on_handshake(struct peer *p)
+{
+	if (nc.cs && p->type != CONN_FEELER)
+		send_getheaders(p);
+}
+
+void netchain_relay_tx(const uint8_t txid[32], const struct peer *from)
+{
+	if (!nc.cm)
+		return;
+	for (struct peer *p = connman_peers(nc.cm); p; p = p->next) {
+		if (p == from || !p->established || p->closed || !np_handshake_done(p) ||
+		    !p->np->relaytxes || p->type == CONN_BLOCK_RELAY || p->type == CONN_FEELER)
+			continue;
+		send_inv(p, "inv", MSG_INV_TX, txid);
+	}
+}
+
+void netchain_on_inv(struct peer *p, const struct msg_inv *inv)
+{
+	struct msg_inv_entry *want;
+	size_t n = 0;
+	bool unknown_block = false;
+
+	if (!nc.cs)
+		return;
+	want = calloc(inv->count ? inv->count : 1, sizeof(*want));
+	if (!want)
+		return;
+	for (uint64_t i = 0; i < inv->count; i++) {
+		const struct msg_inv_entry *e = &inv->entries[i];
+		uint32_t type = e->type & ~MSG_INV_WITNESS_FLAG;
+		if (type == MSG_INV_BLOCK && !chainstate_lookup(nc.cs, e->hash))
+			unknown_block = true;
+		else if (type == MSG_INV_TX && p->type != CONN_BLOCK_RELAY &&
+			 !mempool_get(nc.mp, e->hash))
+			want[n++] = *e;
+	}
+	if (n) {
+		struct wbuf w;
+		wbuf_init(&w);
+		msg_inv_encode(&w, want, n);
+		send_wbuf(p, "getdata", &w);
+	}
+	free(want);
+	/* Blocks are fetched headers first: the headers say where they go. */
+	if (unknown_block)
+		send_getheaders(p);
+}
+
+/* Send the block, or add it to `missing`. */
+static void serve_block(struct peer *p, const struct msg_inv_entry *e,
+			struct msg_inv_entry *missing, size_t *nmissing)
+{
+	const struct block_index *bi = chainstate_lookup(nc.cs, e->hash);
+	uint8_t *data;
+	size_t len;
+
+	if (bi && chainstate_read_block_bytes(nc.cs, bi, &data, &len) == 0) {
+		net_send(p, "block", data, len);
+		free(data);
+	} else {
+		missing[(*nmissing)++] = *e;
+	}
+}
+
+static void serve_tx(struct peer *p, const struct msg_inv_entry *e,
+		     struct msg_inv_entry *missing, size_t *nmissing)
+{
+	const struct mempool_entry *me = mempool_get(nc.mp, e->hash);
+	struct wbuf w;
+
+	if (!me) {
+		missing[(*nmissing)++] = *e;
+		return;
+	}
+	wbuf_init(&w);
+	tx_encode(&w, &me->tx);
+	send_wbuf(p, "tx", &w);
+}
+
+void netchain_on_getdata(struct peer *p, const struct msg_inv *inv)
+{
+	struct msg_inv_entry *missing = calloc(inv->count ? inv->count : 1, sizeof(*missing));
+	size_t nmissing = 0;
+
+	if (!missing)
+		return;
+	for (uint64_t i = 0; i < inv->count && !p->closed; i++) {
+		const struct msg_inv_entry *e = &inv->entries[i];
+		uint32_t type = e->type & ~MSG_INV_WITNESS_FLAG;
+		if (nc.cs && type == MSG_INV_BLOCK)
+			serve_block(p, e, missing, &nmissing);
+		else if (nc.mp && type == MSG_INV_TX)
+			serve_tx(p, e, missing, &nmissing);
+		else
+			missing[nmissing++] = *e;
+	}
+	if (nmissing && !p->closed) {
+		struct wbuf w;
+		wbuf_init(&w);
+		msg_inv_encode(&w, missing, nmissing);
+		send_wbuf(p, "notfound", &w);
+	}
+	free(missing);
+}
+
+void netchain_on_getheaders(struct peer *p, const struct msg_getheaders *g)
+{
+	const struct block_index *fork;
+	struct msg_block_header *out;
+	size_t n = 0;
+	struct wbuf w;
+
+	if (!nc.cs) {
+		wbuf_init(&w);
+		msg_headers_encode(&w, NULL, 0);
+		send_wbuf(p, "headers", &w);
+		return;
+	}
+	out = malloc(MSG_MAX_HEADERS * sizeof(*out));
+	if (!out)
+		return;
+	fork = chainstate_find_fork(nc.cs, (const uint8_t (*)[32])g->locator,
+				    (size_t)(g->count < MSG_MAX_LOCATOR ? g->count : MSG_MAX_LOCATOR));
+	for (int32_t h = fork->height + 1; n < MSG_MAX_HEADERS; h++) {
+		const struct block_index *bi = chainstate_at(nc.cs, h);
+		if (!bi)
+			break;
+		out[n++] = bi->header;
+		if (memcmp(bi->hash, g->stop, 32) == 0)
+			break;
+	}
+	wbuf_init(&w);
+	msg_headers_encode(&w, out, n);
+	send_wbuf(p, "headers", &w);
+	free(out);
+}
+
+/* Ask for the blocks we lack on the way to `target`, oldest first. */
+static void request_blocks(struct peer *p, const struct block_index *target)
+{
+	struct msg_inv_entry *want;
+	size_t n = 0, cap = MSG_MAX_HEADERS;
+	const struct block_index *bi;
+	struct wbuf w;
+
+	want = calloc(cap, sizeof(*want));
+	if (!want)
+		return;
+	for (bi = target; bi && !chainstate_contains(nc.cs, bi); bi = bi->prev)
+		;
+	/* bi is the fork; walk up from it. */
+	for (int32_t h = (bi ? bi->height : -1) + 1; h <= target->height && n < cap; h++) {
+		const struct block_index *x = chainstate_ancestor(target, h);
+		if (x->status & BLOCK_HAVE_DATA)
+			continue;
+		want[n].type = MSG_INV_BLOCK;
+		memcpy(want[n].hash, x->hash, 32);
+		n++;
+	}
+	if (n) {
+		wbuf_init(&w);
+		msg_inv_encode(&w, want, n);
+		send_wbuf(p, "getdata", &w);
+	}
+	free(want);
+}
+
+void netchain_on_headers(struct peer *p, const struct msg_headers *h)
+{
+	const struct block_index *last = NULL;
+	char reason[CHAIN_REASON_MAX];
+
+	if (!nc.cs || h->count == 0)
+		return;
+	for (uint64_t i = 0; i < h->count; i++) {
+		if (chainstate_accept_header(nc.cs, &h->headers[i], &last, reason) < 0) {
+			if (strcmp(reason, "prev-blk-not-found") == 0) {
+				/* An announcement that does not connect: catch up. */
+				send_getheaders(p);
+			} else if (punishable(reason) || strcmp(reason, "time-too-old") == 0) {
+				char why[MSG_REASON_MAX];
+				snprintf(why, sizeof(why), "invalid header: %.90s", reason);
+				net_misbehaving(p, why);
+			}
+			return;
+		}
+	}
+	request_blocks(p, last);
+	if (h->count == MSG_MAX_HEADERS)
+		send_getheaders(p);
+}
+
+void netchain_on_block(struct peer *p, const uint8_t *payload, size_t len)
+{
+	char reason[CHAIN_REASON_MAX];
+	struct block b;
+	bool is_new;
+
+	if (block_decode_bytes(payload, len, &b) < 0) {
+		net_misbehaving(p, "malformed block message");
+		return;
+	}
+	if (!nc.cs) {
+		block_clear(&b);
+		return;
+	}
+	if (chainstate_process_block(nc.cs, &b, &is_new, reason) < 0) {
+		if (strcmp(reason, "prev-blk-not-found") == 0) {
+			send_getheaders(p);
+		} else if (punishable(reason)) {
+			char why[MSG_REASON_MAX];
+			snprintf(why, sizeof(why), "invalid block: %.90s", reason);
+			net_misbehaving(p, why);
+		} else {
+			log_printf("net: peer=%lld block not accepted: %s", (long long)p->id, reason);
+		}
+	} else if (is_new) {
+		p->np->last_useful_us = util_mono_us();
+	}
+	block_clear(&b);
+}
+
+void netchain_on_tx(struct peer *p, const uint8_t *payload, size_t len)
+{
+	char reason[CHAIN_REASON_MAX];
+	struct tx t;
+
+	if (tx_decode_bytes(payload, len, &t) < 0) {
+		net_misbehaving(p, "malformed tx message");
+		return;
+	}
+	if (nc.mp && mempool_accept(nc.mp, &t, false, NULL, NULL, reason) == 0) {
+		p->np->last_useful_us = util_mono_us();
+		netchain_relay_tx(t.txid, p);
+	} else if (nc.mp) {
+		log_debug(LOG_NET, "net: peer=%lld tx rejected: %s", (long long)p->id, reason);
+	}
+	tx_clear(&t);
+}

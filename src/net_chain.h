@@ -1,0 +1,43 @@
+/*
+ * net_chain.h — blocks and transactions over P2P: headers-first sync,
+ * block download, block announcements (headers to peers that asked with
+ * sendheaders, inv to the rest), and transaction relay through the
+ * mempool.
+ *
+ * Sync: after the handshake we send getheaders with our locator; every
+ * header that connects is accepted and the blocks we lack on that branch
+ * are requested with getdata; a full headers message (2,000) is followed
+ * by another getheaders. A block whose parent is unknown triggers
+ * getheaders rather than a penalty. A block or header that breaks a
+ * consensus rule makes its sender misbehaving with the rule's reason.
+ */
+#ifndef MR_NET_CHAIN_H
+#define MR_NET_CHAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mempool.h"
+#include "msg.h"
+#include "net.h"
+#include "validation.h"
+
+/* Attach the chain and mempool (and register the chain listener that
+ * announces new blocks). Call once before peers connect. */
+void netchain_init(struct chainstate *cs, struct mempool *mp, struct connman *cm);
+
+/* The handshake completed: start syncing from this peer. */
+void netchain_on_handshake(struct peer *p);
+
+void netchain_on_inv(struct peer *p, const struct msg_inv *inv);
+void netchain_on_getdata(struct peer *p, const struct msg_inv *inv);
+void netchain_on_getheaders(struct peer *p, const struct msg_getheaders *g);
+void netchain_on_headers(struct peer *p, const struct msg_headers *h);
+void netchain_on_block(struct peer *p, const uint8_t *payload, size_t len);
+void netchain_on_tx(struct peer *p, const uint8_t *payload, size_t len);
+
+/* Announce a transaction now in our mempool to every peer but `from`
+ * (NULL: all). */
+void netchain_relay_tx(const uint8_t txid[32], const struct peer *from);
+
+#endif

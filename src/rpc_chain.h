@@ -1,0 +1,26 @@
+/*
+ * rpc_chain.h — blockchain, mining, raw transaction and mempool RPCs:
+ * getblockcount, getbestblockhash, getblockhash, getblock, getblockheader,
+ * getchaintips, generatetoaddress, generateblock, submitblock,
+ * invalidateblock, reconsiderblock, gettxout, gettxoutsetinfo,
+ * getrawtransaction, decoderawtransaction, createrawtransaction,
+ * signrawtransactionwithkey, sendrawtransaction, testmempoolaccept,
+ * getmempoolinfo, getrawmempool, getmempoolentry, getnewkeypair.
+ *
+ * Amounts are shown in coins with 8 decimals (as Bitcoin does) and,
+ * where tests need exact integers, also in satoshis (`*_sat` fields).
+ */
+#ifndef MR_RPC_CHAIN_H
+#define MR_RPC_CHAIN_H
+
+#include "mempool.h"
+#include "rpc.h"
+#include "validation.h"
+
+/* Register the commands. Returns 0 or -1 (name clash, no memory). */
+int rpc_chain_register(struct rpc_dispatch *d, struct chainstate *cs, struct mempool *mp);
+
+/* JSON of a transaction as decoderawtransaction shows it. */
+json_t *rpc_tx_json(const struct tx *t);
+
+#endif
