@@ -1178,7 +1178,8 @@ static int load_index(struct chainstate *cs, char *err, size_t errlen)
 		rc = -1;
 		goto out;
 	}
-	qsort(l.v, l.n, sizeof(*l.v), cmp_height);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), cmp_height);
 	for (size_t i = 0; i < l.n; i++) {
 		struct block_index *src = l.v[i], *prev = NULL, *bi;
 		uint8_t hash[32];
