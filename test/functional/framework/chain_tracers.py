@@ -34,15 +34,6 @@ struct chain_event {
 
 BPF_PERF_OUTPUT(chain_events);
 
-static __always_inline void read_hash(struct pt_regs *ctx, int arg, u8 *out)
-{
-    u64 p = 0;
-    switch (arg) {
-    case 1: bpf_usdt_readarg(1, ctx, &p); break;
-    case 5: bpf_usdt_readarg(5, ctx, &p); break;
-    }
-    bpf_probe_read_user(out, 32, (void *)p);
-}
 """
 
 # (kind, tracepoint, [(argument number, field)]) — fields: "h1"/"h2" hash,
@@ -73,10 +64,16 @@ _NAMES = {
     "mempool:rejected": ["txid", "reason"],
 }
 
-# Integer arguments that are signed 32-bit or bool on the C side.
-_INT32 = {("validation:block_connected", 2), ("validation:block_connected", 4),
-          ("mempool:added", 2), ("mempool:removed", 3), ("mempool:replaced", 2),
-          ("mempool:replaced", 6)}
+# C types of the integer arguments that are not 64-bit: BCC's
+# bpf_usdt_readarg insists the destination has exactly the argument's size.
+_SMALL = {
+    ("validation:block_connected", 2): "s32", ("validation:block_connected", 4): "s32",
+    ("utxocache:flush", 2): "u32", ("utxocache:flush", 5): "u8",
+    ("mempool:added", 2): "s32", ("mempool:removed", 3): "s32",
+    ("mempool:replaced", 2): "s32", ("mempool:replaced", 6): "s32",
+}
+for _tp in ("utxocache:add", "utxocache:spent", "utxocache:uncache"):
+    _SMALL.update({(_tp, 2): "u32", (_tp, 3): "u32", (_tp, 5): "u8"})
 
 
 def _handler(kind, tp, args):
@@ -86,15 +83,17 @@ def _handler(kind, tp, args):
             "    e.ts = bpf_ktime_get_ns();", f"    e.kind = {kind};"]
     for n, field in args:
         if field in ("h1", "h2"):
-            body.append(f"    read_hash(ctx, {n}, e.{field});")
+            # Inline: BCC rewrites bpf_usdt_readarg only in the probe function.
+            body += ["    v = 0;", f"    bpf_usdt_readarg({n}, ctx, &v);",
+                     f"    bpf_probe_read_user(e.{field}, 32, (void *)v);"]
         elif field == "s":
             body += [f"    bpf_usdt_readarg({n}, ctx, &v);",
                      "    bpf_probe_read_user_str(e.s, sizeof(e.s), (void *)v);"]
         else:
-            slot = int(field[1:])
-            cast = "(s64)(s32)v" if (tp, n) in _INT32 else "(s64)v"
-            body += ["    v = 0;", f"    bpf_usdt_readarg({n}, ctx, &v);",
-                     f"    e.a[{slot}] = {cast};"]
+            ctype = _SMALL.get((tp, n), "s64")
+            body += ["    {", f"        {ctype} x = 0;",
+                     f"        bpf_usdt_readarg({n}, ctx, &x);",
+                     f"        e.a[{field[1:]}] = (s64)x;", "    }"]
     body += ["    chain_events.perf_submit(ctx, &e, sizeof(e));", "    return 0;", "}", ""]
     return "\n".join(body)
 
@@ -160,7 +159,7 @@ class ChainTracer(_Events):
             if field in ("h1", "h2"):
                 values.append(bytes(getattr(e, field)))
             elif field == "s":
-                values.append(ctypes.string_at(ctypes.addressof(e.s)).decode())
+                values.append(e.s.decode(errors="replace"))  # ctypes stops at NUL
             else:
                 values.append(e.a[int(field[1:])])
         self.events.append(_event(tp, values))
