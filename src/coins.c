@@ -494,7 +494,8 @@ int coins_flush(struct coins_cache *c, uint32_t mode, bool erase, char *err, siz
 		return -1;
 	after_write(c, erase);
 	int64_t duration = util_mono_us() - start;
-	TRACEPOINT(utxocache, flush, duration, mode, coins_before, usage_before, false);
+	bool pruned = false; /* a bool, not the int literal `false`, for the contract */
+	TRACEPOINT(utxocache, flush, duration, mode, coins_before, usage_before, pruned);
 	return 0;
 }
 
