@@ -309,16 +309,28 @@ NET_PROGRAM = """
         TRACEPOINT(net, closed_connection, id, addr, conn, network, n);
         TRACEPOINT(net, evicted_inbound_connection, id, addr, conn, network, n);
         TRACEPOINT(net, misbehaving_connection, id, "checksum mismatch");
+        /* The chain tracepoints, with the contract's types. */
+        static const uint8_t h[32];
+        int32_t i32 = 1; uint32_t u32 = 0; int64_t i64 = 5; uint64_t u64 = 2; bool b = false;
+        TRACEPOINT(validation, block_connected, h, i32, u64, i32, u64, u64);
+        TRACEPOINT(utxocache, flush, i64, u32, u64, u64, b);
+        TRACEPOINT(utxocache, add, h, u32, u32, i64, b);
+        TRACEPOINT(utxocache, spent, h, u32, u32, i64, b);
+        TRACEPOINT(utxocache, uncache, h, u32, u32, i64, b);
+        TRACEPOINT(mempool, added, h, i32, i64);
+        TRACEPOINT(mempool, removed, h, "block", i32, i64, u64);
+        TRACEPOINT(mempool, replaced, h, i32, i64, u64, h, i32, i64);
+        TRACEPOINT(mempool, rejected, h, "insufficient fee");
         return 0;
     }
 """
 
 
 def test_tracing_md_net_section_matches_contract_types(tmp_path):
-    """doc/tracing.md's net section matches a binary built with the contract's types."""
+    """doc/tracing.md matches a binary built with the contract's types."""
     rc, out, err = check(build(tmp_path, NET_PROGRAM), DOC)
     assert rc == 0, (out, err)
-    assert out[-1].endswith("all match (7 documented, 7 in the binary at 7 sites)")
+    assert out[-1].endswith("all match (16 documented, 16 in the binary at 16 sites)")
 
 
 def test_tracing_md_catches_a_changed_net_argument(tmp_path):
