@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""log_utxocache_flush.py — one line per coins-cache flush of moneyrocketd.
+
+USAGE: /usr/bin/python3 contrib/tracing/log_utxocache_flush.py PID|BINARY
+
+  PID      the moneyrocketd process to trace, or
+  BINARY   the path of moneyrocketd when exactly one process runs it
+
+Tracepoint: utxocache:flush (duration µs int64, mode uint32, coins before
+uint64, memory before uint64, pruning bool). Prints the duration in ms, the
+mode's name, the coins and memory the cache held, and whether pruning caused
+it. Requires root and Debian's python3-bpfcc (run with /usr/bin/python3).
+Ctrl-C stops it.
+
+Example: /usr/bin/python3 contrib/tracing/log_utxocache_flush.py $(pidof moneyrocketd)
+"""
+import ctypes
+import os
+import sys
+
+MODES = ["NONE", "IF_NEEDED", "PERIODIC", "ALWAYS"]
+
+PROGRAM = r"""
+#include <uapi/linux/ptrace.h>
+
+struct flush_event {
+    s64 duration;
+    u32 mode;
+    u64 coins;
+    u64 memory;
+    u8 pruning;
+};
+
+BPF_PERF_OUTPUT(flushes);
+
+int trace_flush(struct pt_regs *ctx)
+{
+    struct flush_event e = {};
+    bpf_usdt_readarg(1, ctx, &e.duration);
+    bpf_usdt_readarg(2, ctx, &e.mode);
+    bpf_usdt_readarg(3, ctx, &e.coins);
+    bpf_usdt_readarg(4, ctx, &e.memory);
+    bpf_usdt_readarg(5, ctx, &e.pruning);
+    flushes.perf_submit(ctx, &e, sizeof(e));
+    return 0;
+}
+"""
+
+
+def resolve_target(arg):
+    """(pid, binary) from a PID or the path of a binary run by one process."""
+    if arg.isdigit():
+        try:
+            return int(arg), os.readlink(f"/proc/{arg}/exe")
+        except OSError as e:
+            sys.exit(f"log_utxocache_flush.py: no process {arg}: {e.strerror}")
+    want = os.path.realpath(arg)
+    pids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                if os.path.realpath(os.readlink(f"/proc/{d}/exe")) == want:
+                    pids.append(int(d))
+            except OSError:
+                pass
+    if len(pids) != 1:
+        sys.exit(f"log_utxocache_flush.py: {len(pids)} processes run {want}; pass the PID instead")
+    return pids[0], want
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
+        print(__doc__)
+        sys.exit(0 if len(sys.argv) == 2 else 1)
+    if os.geteuid() != 0:
+        sys.exit("log_utxocache_flush.py: must be run as root (loading BPF programs needs privileges)")
+    from bcc import BPF, USDT  # Debian's python3-bpfcc
+    pid, binary = resolve_target(sys.argv[1])
+    usdt = USDT(path=binary, pid=pid)
+    usdt.enable_probe(probe="utxocache:flush", fn_name="trace_flush")
+    bpf = BPF(text=PROGRAM.encode(), usdt_contexts=[usdt])
+    lost = [0]
+
+    def on_flush(_cpu, data, _size):
+        e = bpf["flushes"].event(data)
+        mode = MODES[e.mode] if e.mode < len(MODES) else str(e.mode)
+        print(f"{e.duration / 1000:>10.2f} {mode:<10} {e.coins:>12} {e.memory / 1024:>12.1f} "
+              f"{'yes' if e.pruning else 'no':>8}", flush=True)
+
+    def on_lost(count):
+        lost[0] += count
+        print(f"WARNING: {count} flush events lost", file=sys.stderr)
+
+    bpf["flushes"].open_perf_buffer(on_flush, lost_cb=on_lost)
+    print(f"Logging utxocache flushes of moneyrocketd pid {pid}. Ctrl-C to end...", flush=True)
+    print(f"{'DURATION ms':>10} {'MODE':<10} {'COINS':>12} {'MEMORY kB':>12} {'PRUNING':>8}",
+          flush=True)
+    try:
+        while True:
+            bpf.perf_buffer_poll(timeout=200)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        bpf.cleanup()
+    if lost[0]:
+        print(f"log_utxocache_flush.py: {lost[0]} events were lost", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
