@@ -9,7 +9,9 @@
 #   3. connect the nodes in a triangle, let them exchange version, addr and
 #      ping messages; a throw-away peer sends a message with the wrong network
 #      magic, so the node reports it misbehaving; one connection is dropped
-#   4. stop the tracers (they print their totals), stop the nodes, remove the
+#   4. node0 mines 101 blocks, the others sync; node0 pays node2, node1 mines
+#      the payment; connectblock_benchmark.bt and log_utxocache_flush.py watch
+#   5. stop the tracers (they print their totals), stop the nodes, remove the
 #      temporary directory
 # Tracer output is shown prefixed with [traffic] / [conns]. Ctrl-C or an
 # error at any point still stops everything and removes the directory.
@@ -117,11 +119,12 @@ stop_nodes() {
 # its output shown prefixed with [NAME] and kept in $TMP/NAME.log.
 start_tracer() {
 	local name=$1 script=$2
-	bpftrace "$ROOT/contrib/tracing/$script" "$DAEMON" \
+	shift 2
+	bpftrace "$ROOT/contrib/tracing/$script" "$DAEMON" "$@" \
 		> >(tee "$TMP/$name.log" | sed -u -e '/RLIMIT_MEMLOCK/d' -e "s/^/[$name] /") 2>&1 &
 	TRACER_PIDS+=($!)
-	# The script's BEGIN block prints "... Ctrl-C to end." once attached.
-	wait_for 60 grep -q "Ctrl-C to end" "$TMP/$name.log" ||
+	# The script's BEGIN block prints "... Ctrl-C to ..." once attached.
+	wait_for 60 grep -q "Ctrl-C to" "$TMP/$name.log" ||
 		die "$script did not attach; see $TMP/$name.log"
 }
 
@@ -202,6 +205,48 @@ print(next(p["id"] for p in json.load(sys.stdin) if p["addr"].endswith(":" + por
 	done
 }
 
+# ---- step 4: chain --------------------------------------------------------
+tip() { cli "$1" getbestblockhash; }
+same_tip() { [ "$(tip 0)" = "$(tip "$1")" ]; }
+
+# The BCC flush logger, against node0 only (BCC needs one process).
+start_flush_logger() {
+	"$PY" "$ROOT/contrib/tracing/log_utxocache_flush.py" "${NODE_PIDS[0]}" \
+		> >(tee "$TMP/flush.log" | sed -u "s/^/[flush] /") 2>&1 &
+	TRACER_PIDS+=($!)
+	wait_for 60 grep -q "Ctrl-C to end" "$TMP/flush.log" ||
+		die "log_utxocache_flush.py did not attach; see $TMP/flush.log"
+}
+
+chain() {
+	say "Step 4: mining and a payment, traced by connectblock_benchmark.bt and log_utxocache_flush.py"
+	if [ "$(id -u)" -eq 0 ]; then
+		start_tracer blocks connectblock_benchmark.bt 1 0 50
+		start_flush_logger
+	fi
+	local key addr wif cb raw signed txid other
+	key=$(cli 0 getnewkeypair)
+	addr=$(json_get address <<<"$key")
+	wif=$(json_get privkey <<<"$key")
+	other=$(cli 2 getnewkeypair | json_get address)
+	echo "node0 mines 101 blocks (the first coinbase matures); nodes 1 and 2 sync them"
+	cli 0 generatetoaddress 101 "$addr" >/dev/null
+	wait_for 60 same_tip 1 || die "node1 did not sync"
+	wait_for 60 same_tip 2 || die "node2 did not sync"
+	cb=$(cli 0 getblock "$(cli 0 getblockhash 1)" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["tx"][0])')
+	raw=$(cli 0 createrawtransaction "[{\"txid\":\"$cb\",\"vout\":0}]" "{\"$other\":49.999}" | tr -d '"')
+	signed=$(cli 0 signrawtransactionwithkey "$raw" "[\"$wif\"]" | json_get hex)
+	txid=$(cli 0 sendrawtransaction "$signed" | tr -d '"')
+	echo "node0 pays 49.999 coins to node2's key in $txid; node1 mines it"
+	wait_for 30 cli 1 getmempoolentry "$txid" || die "the transaction did not reach node1"
+	cli 1 generatetoaddress 1 "$other" >/dev/null
+	wait_for 60 same_tip 0 || die "node0 did not get node1's block"
+	wait_for 60 same_tip 2 || die "node2 did not get node1's block"
+	echo "all three at height $(cli 0 getblockcount); UTXO set hash $(cli 0 gettxoutsetinfo | json_get hash_serialized) (node0 flushes for it)"
+	[ "$(cli 2 gettxoutsetinfo | json_get hash_serialized)" = "$(cli 0 gettxoutsetinfo | json_get hash_serialized)" ] ||
+		die "node0 and node2 disagree on the UTXO set"
+}
+
 main() {
 	[ -x "$DAEMON" ] || die "$DAEMON is not built (run make)"
 	[ -x "$CLI" ] || die "$CLI is not built (run make)"
@@ -209,7 +254,8 @@ main() {
 	start_nodes
 	start_tracers
 	traffic
-	say "Step 4: stopping tracers and nodes"
+	chain
+	say "Step 5: stopping tracers and nodes"
 	stop_tracers
 	stop_nodes
 	echo "demo finished"

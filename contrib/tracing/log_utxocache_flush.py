@@ -14,8 +14,8 @@ Ctrl-C stops it.
 
 Example: /usr/bin/python3 contrib/tracing/log_utxocache_flush.py $(pidof moneyrocketd)
 """
-import ctypes
 import os
+import signal
 import sys
 
 MODES = ["NONE", "IF_NEEDED", "PERIODIC", "ALWAYS"]
@@ -74,6 +74,10 @@ def main():
         sys.exit(0 if len(sys.argv) == 2 else 1)
     if os.geteuid() != 0:
         sys.exit("log_utxocache_flush.py: must be run as root (loading BPF programs needs privileges)")
+    # A shell starts background jobs with SIGINT ignored, and Python then
+    # keeps it ignored: ask for Ctrl-C (and SIGTERM) explicitly.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     from bcc import BPF, USDT  # Debian's python3-bpfcc
     pid, binary = resolve_target(sys.argv[1])
     usdt = USDT(path=binary, pid=pid)
