@@ -529,8 +529,9 @@ static int rpc_submitblock(void *ctx, json_t *params, json_t **result, struct rp
 	return 0;
 }
 
-static int rpc_invalidateblock(void *ctx, json_t *params, json_t **result,
-			       struct rpc_error *err)
+/* invalidateblock and reconsiderblock: a block hash and a chain operation. */
+static int block_op(void *ctx, json_t *params, json_t **result, struct rpc_error *err,
+		    int (*op)(struct chainstate *, const uint8_t *, char *))
 {
 	struct chain_rpc *c = ctx;
 	char reason[CHAIN_REASON_MAX];
@@ -538,25 +539,22 @@ static int rpc_invalidateblock(void *ctx, json_t *params, json_t **result,
 
 	if (param_hash(params, 0, h, err) < 0)
 		return -1;
-	if (chainstate_invalidate(c->cs, h, reason) < 0)
+	if (op(c->cs, h, reason) < 0)
 		return rpc_fail(err, RPC_INVALID_ADDRESS_OR_KEY, "%s", reason);
 	*result = NULL;
 	return 0;
 }
 
+static int rpc_invalidateblock(void *ctx, json_t *params, json_t **result,
+			       struct rpc_error *err)
+{
+	return block_op(ctx, params, result, err, chainstate_invalidate);
+}
+
 static int rpc_reconsiderblock(void *ctx, json_t *params, json_t **result,
 			       struct rpc_error *err)
 {
-	struct chain_rpc *c = ctx;
-	char reason[CHAIN_REASON_MAX];
-	uint8_t h[32];
-
-	if (param_hash(params, 0, h, err) < 0)
-		return -1;
-	if (chainstate_reconsider(c->cs, h, reason) < 0)
-		return rpc_fail(err, RPC_INVALID_ADDRESS_OR_KEY, "%s", reason);
-	*result = NULL;
-	return 0;
+	return block_op(ctx, params, result, err, chainstate_reconsider);
 }
 
 /* ---- UTXO set ----------------------------------------------------------- */

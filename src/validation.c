@@ -1276,6 +1276,21 @@ static struct db *open_db(const char *datadir, const char *name, size_t cache,
 	return d;
 }
 
+/* Free the index, the active chain and cs itself. */
+static void free_index(struct chainstate *cs)
+{
+	for (size_t i = 0; cs->buckets && i < cs->nbuckets; i++) {
+		struct block_index *bi = cs->buckets[i], *next;
+		for (; bi; bi = next) {
+			next = bi->hnext;
+			free(bi);
+		}
+	}
+	free(cs->buckets);
+	free(cs->chain);
+	free(cs);
+}
+
 struct chainstate *chainstate_open(const char *datadir, const struct chain_params *p,
 				   char *err, size_t errlen)
 {
@@ -1326,16 +1341,7 @@ fail:
 	coins_cache_free(cs->coins);
 	db_close(cs->coins_db);
 	db_close(cs->blocks_db);
-	for (size_t i = 0; cs->buckets && i < cs->nbuckets; i++) {
-		struct block_index *bi = cs->buckets[i], *next;
-		for (; bi; bi = next) {
-			next = bi->hnext;
-			free(bi);
-		}
-	}
-	free(cs->buckets);
-	free(cs->chain);
-	free(cs);
+	free_index(cs);
 	return NULL;
 }
 
@@ -1354,14 +1360,5 @@ void chainstate_close(struct chainstate *cs)
 	cs->coins = NULL;
 	db_close(cs->coins_db);
 	db_close(cs->blocks_db);
-	for (size_t i = 0; i < cs->nbuckets; i++) {
-		struct block_index *bi = cs->buckets[i], *next;
-		for (; bi; bi = next) {
-			next = bi->hnext;
-			free(bi);
-		}
-	}
-	free(cs->buckets);
-	free(cs->chain);
-	free(cs);
+	free_index(cs);
 }
