@@ -1,18 +1,28 @@
 #!/usr/bin/python3
 """log_utxocache_flush.py — one line per coins-cache flush of moneyrocketd.
 
-USAGE: /usr/bin/python3 contrib/tracing/log_utxocache_flush.py PID|BINARY
+USAGE:
+    log_utxocache_flush.py TARGET
 
-  PID      the moneyrocketd process to trace, or
-  BINARY   the path of moneyrocketd when exactly one process runs it
+Arguments:
+    TARGET   the PID of a running moneyrocketd, or the path of its binary
+             (then exactly one running process of that binary is traced).
+
+Requirements: root (loading BPF programs needs privileges), Debian's
+python3-bpfcc (run with /usr/bin/python3).
 
 Tracepoint: utxocache:flush (duration µs int64, mode uint32, coins before
-uint64, memory before uint64, pruning bool). Prints the duration in ms, the
-mode's name, the coins and memory the cache held, and whether pruning caused
-it. Requires root and Debian's python3-bpfcc (run with /usr/bin/python3).
-Ctrl-C stops it.
+uint64, memory before uint64, pruning bool).
 
-Example: /usr/bin/python3 contrib/tracing/log_utxocache_flush.py $(pidof moneyrocketd)
+Output, one line per flush: the duration in ms, the mode's name (NONE,
+IF_NEEDED, PERIODIC, ALWAYS), the coins and the memory (kB) the cache held
+before the flush, and whether pruning caused it. Lost events (perf buffer
+full) are reported on stderr as they happen and counted on exit. Ctrl-C (or
+SIGTERM) ends it with status 0.
+
+Examples:
+    sudo /usr/bin/python3 contrib/tracing/log_utxocache_flush.py $(pidof moneyrocketd)
+    sudo contrib/tracing/log_utxocache_flush.py src/moneyrocketd
 """
 import os
 import signal
