@@ -385,7 +385,8 @@ int config_read_file(struct config *cfg, const char *path, char *err,
 		     size_t errlen)
 {
 	FILE *f = fopen(path, "r");
-	char line[1024], why[512];
+	char *line = NULL, why[512];
+	size_t cap = 0;
 	int lineno = 0, rc = 0;
 
 	if (!f) {
@@ -394,7 +395,9 @@ int config_read_file(struct config *cfg, const char *path, char *err,
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (rc == 0 && fgets(line, sizeof(line), f)) {
+	/* getline, not a fixed buffer: a long line's tail must never be
+	 * read as a line of its own. */
+	while (rc == 0 && getline(&line, &cap, f) >= 0) {
 		lineno++;
 		line[strcspn(line, "\r\n")] = '\0';
 		if (parse_line(cfg, line, why, sizeof(why)) < 0) {
@@ -402,6 +405,7 @@ int config_read_file(struct config *cfg, const char *path, char *err,
 			rc = -1;
 		}
 	}
+	free(line);
 	fclose(f);
 	return rc;
 }
