@@ -183,11 +183,19 @@ def test_p2p_monitor(node_factory, tmp_path):  # noqa: F811
         infos = [handshaken(node, p) for p in peers]
         # A row per peer: id, conn type, address, then counts of messages
         # (version, verack, ping in; version, verack, pong out at least).
+        # The screen refreshes on its own clock, so a row can first appear
+        # with only some of the messages counted: wait for the full counts.
         for info in infos:
-            m = tmux.wait_screen(rf"^\s*{info['id']} inbound\s+{re.escape(info['addr'])}\s+"
-                                 rf"(\d+)\s+(\d+)\s+(\d+)\s+(\d+)")
+            row = re.compile(rf"^\s*{info['id']} inbound\s+{re.escape(info['addr'])}\s+"
+                             rf"(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", re.M)
+
+            def counted(row=row):
+                m = row.search(tmux.screen())
+                if m and int(m.group(1)) >= 3 and int(m.group(3)) >= 3:
+                    return m
+                return None
+            m = wait_until(counted, 60, what=f"peer {info['id']} row with 3+ messages each way")
             msgs_in, bytes_in, msgs_out, bytes_out = map(int, m.groups())
-            assert msgs_in >= 3 and msgs_out >= 3
             assert bytes_in >= len(peers[0].sent_version) and bytes_out > 0
         # Move to the second row and open it.
         tmux.keys("j")
