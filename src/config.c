@@ -19,7 +19,7 @@
 #include "netaddr.h"
 #include "util.h"
 
-enum opt_kind { OPT_INT, OPT_BOOL, OPT_PATH, OPT_ADDRS, OPT_DEBUG, OPT_FLAG };
+enum opt_kind { OPT_INT, OPT_BOOL, OPT_PATH, OPT_ADDRS, OPT_DEBUG, OPT_FLAG, OPT_NAME, OPT_NAMES };
 
 struct opt {
 	const char *name;
@@ -72,6 +72,18 @@ static const struct opt opts[] = {
 	  "=HOURS  drop mempool transactions older than this (default 336)" },
 	{ "minrelaytxfee", OPT_INT, OFF(minrelaytxfee), 0, 100000000,
 	  "=SAT  minimum fee rate to accept, satoshis per 1000 vbytes (default 1000)" },
+	{ "wallet", OPT_NAMES, OFF(wallet), 0, 0,
+	  "=NAME  load this wallet at start-up (repeatable)" },
+	{ "fallbackfee", OPT_INT, OFF(fallbackfee), 1000, 100000000,
+	  "=SAT  wallet fee rate, satoshis per 1000 vbytes, unless settxfee or fee_rate (default 10000)" },
+	{ "consolidatefeerate", OPT_INT, OFF(consolidatefeerate), 0, 100000000,
+	  "=SAT  long-term fee rate the coin selection's waste compares with, sat/kvB (default 10000)" },
+	{ "maxapsfee", OPT_INT, OFF(maxapsfee), -1, 100000000,
+	  "=SAT  extra fee a wallet accepts to avoid partial spends (default 0; -1: never try)" },
+	{ "avoidpartialspends", OPT_BOOL, OFF(avoidpartialspends), 0, 0,
+	  "=0|1  always spend all coins of an address together (default 0)" },
+	{ "rpcwallet", OPT_NAME, OFF(rpcwallet), 0, 0,
+	  "=NAME  moneyrocket-cli: send wallet calls to /wallet/NAME" },
 	{ "help", OPT_FLAG, OFF(help), 0, 0, "  print this help and exit" },
 	{ "version", OPT_FLAG, OFF(version), 0, 0, "  print the version and exit" },
 };
@@ -97,6 +109,9 @@ void config_init(struct config *cfg)
 	cfg->maxmempool = CONFIG_DEFAULT_MAXMEMPOOL;
 	cfg->mempoolexpiry = CONFIG_DEFAULT_MEMPOOL_EXPIRY;
 	cfg->minrelaytxfee = CONFIG_DEFAULT_MIN_RELAY_FEE;
+	cfg->fallbackfee = CONFIG_DEFAULT_FALLBACK_FEE;
+	cfg->consolidatefeerate = CONFIG_DEFAULT_CONSOLIDATE_FEERATE;
+	cfg->maxapsfee = CONFIG_DEFAULT_MAX_APS_FEE;
 }
 
 static void list_free(struct config_list *l)
@@ -116,6 +131,7 @@ void config_free(struct config *cfg)
 	list_free(&cfg->connect);
 	list_free(&cfg->addnode);
 	list_free(&cfg->seednode);
+	list_free(&cfg->wallet);
 }
 
 static const struct opt *opt_find(const char *name, size_t len)
@@ -232,6 +248,28 @@ static int set_path(struct config *cfg, const struct opt *o, const char *v,
 	return 0;
 }
 
+/* A wallet name: a single name, or a list of them (-wallet). */
+static int set_name(struct config *cfg, const struct opt *o, const char *v,
+		    char *err, size_t errlen)
+{
+	if (!v || !util_name_valid(v, CONFIG_NAME_MAX)) {
+		snprintf(err, errlen,
+			 "invalid value for -%s: '%s' (expected a wallet name: 1 to %d of "
+			 "A-Z a-z 0-9 _ . -, not starting with '.')",
+			 o->name, v ? v : "", CONFIG_NAME_MAX - 1);
+		return -1;
+	}
+	if (o->kind == OPT_NAME) {
+		util_strlcpy((char *)cfg + o->offset, v, CONFIG_NAME_MAX);
+		return 0;
+	}
+	if (list_add((struct config_list *)((char *)cfg + o->offset), v) < 0) {
+		snprintf(err, errlen, "-%s: out of memory", o->name);
+		return -1;
+	}
+	return 0;
+}
+
 static int set_value(struct config *cfg, const struct opt *o, const char *v,
 		     char *err, size_t errlen)
 {
@@ -247,6 +285,9 @@ static int set_value(struct config *cfg, const struct opt *o, const char *v,
 		return set_debug(cfg, o, v, err, errlen);
 	case OPT_PATH:
 		return set_path(cfg, o, v, err, errlen);
+	case OPT_NAME:
+	case OPT_NAMES:
+		return set_name(cfg, o, v, err, errlen);
 	}
 	return -1;
 }
@@ -289,11 +330,13 @@ int config_set(struct config *cfg, const char *name, const char *value,
 		return -1;
 	}
 	bit = 1ULL << (o - opts);
-	if (from_file && o->kind != OPT_ADDRS && (cfg->set_on_cmdline & bit))
+	if (from_file && o->kind != OPT_ADDRS && o->kind != OPT_NAMES &&
+	    (cfg->set_on_cmdline & bit))
 		return 0;
 	if (!from_file)
 		cfg->set_on_cmdline |= bit;
-	if (!value && (o->kind == OPT_INT || o->kind == OPT_PATH || o->kind == OPT_ADDRS)) {
+	if (!value && (o->kind == OPT_INT || o->kind == OPT_PATH || o->kind == OPT_ADDRS ||
+		       o->kind == OPT_NAME || o->kind == OPT_NAMES)) {
 		snprintf(err, errlen, "option -%s needs a value (-%s=...)", o->name, o->name);
 		return -1;
 	}

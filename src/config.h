@@ -6,7 +6,7 @@
  * -name (1) or -noname (0). The config file holds the same keys as
  * "name=value" lines; '#' starts a comment; blank lines are ignored. A value
  * given on the command line wins over the file, except for list options
- * (-bind, -connect, -addnode, -seednode), which collect both.
+ * (-bind, -connect, -addnode, -seednode, -wallet), which collect both.
  *
  * Every function reports a bad option or value in the caller's err buffer
  * as one complete sentence naming the option; the caller prints it and
@@ -30,6 +30,10 @@
 #define CONFIG_DEFAULT_MAXMEMPOOL 300
 #define CONFIG_DEFAULT_MEMPOOL_EXPIRY 336
 #define CONFIG_DEFAULT_MIN_RELAY_FEE 1000
+#define CONFIG_DEFAULT_FALLBACK_FEE 10000      /* sat/kvB */
+#define CONFIG_DEFAULT_CONSOLIDATE_FEERATE 10000 /* sat/kvB */
+#define CONFIG_DEFAULT_MAX_APS_FEE 0           /* sat; -1: never try */
+#define CONFIG_NAME_MAX 65                     /* a wallet name, NUL included */
 
 /* A list option's values, in the order given (strings owned). */
 struct config_list {
@@ -59,6 +63,12 @@ struct config {
 	int64_t maxmempool;       /* mempool limit, MB of transactions */
 	int64_t mempoolexpiry;    /* hours a transaction may wait */
 	int64_t minrelaytxfee;    /* sat per 1000 vbytes */
+	struct config_list wallet; /* wallets loaded at start-up */
+	int64_t fallbackfee;      /* wallet fee rate, sat/kvB, unless set */
+	int64_t consolidatefeerate; /* long-term fee rate for waste, sat/kvB */
+	int64_t maxapsfee;        /* extra fee allowed for avoiding partial spends */
+	bool avoidpartialspends;  /* always group coins by address */
+	char rpcwallet[CONFIG_NAME_MAX]; /* moneyrocket-cli: /wallet/NAME */
 	bool help;                /* -help / -h / -? */
 	bool version;             /* -version */
 	/* internal: which options the command line set (bit per option) */

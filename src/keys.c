@@ -60,6 +60,31 @@ int key_generate(struct key *k)
 	return -1;
 }
 
+/*
+ * Sign with RFC 6979 nonces (libsecp256k1 signs low-S), grinding the
+ * nonce with a counter as extra data until R's top bit is clear, as
+ * Bitcoin Core does: the DER signature is then at most 71 bytes, so a
+ * P2PKH input is at most 148 bytes and the wallet's fee estimate holds.
+ * The first attempt has no extra data, so half of all signatures are
+ * plain RFC 6979.
+ */
+static int sign_low_r(const struct key *k, const uint8_t digest[32],
+		      secp256k1_ecdsa_signature *sig)
+{
+	uint8_t extra[32] = { 0 }, compact[64];
+
+	for (uint32_t counter = 0; counter < 256; counter++) {
+		memcpy(extra, &counter, sizeof(counter));
+		if (!secp256k1_ecdsa_sign(ctx, sig, digest, k->secret, NULL,
+					  counter ? extra : NULL))
+			return -1;
+		secp256k1_ecdsa_signature_serialize_compact(ctx, compact, sig);
+		if (compact[0] < 0x80)
+			return 0;
+	}
+	return -1;
+}
+
 int key_sign_p2pkh_input(const struct key *k, struct tx *t, size_t in)
 {
 	uint8_t spk[SCRIPT_P2PKH_LEN], digest[32], der[80];
@@ -72,8 +97,7 @@ int key_sign_p2pkh_input(const struct key *k, struct tx *t, size_t in)
 	script_p2pkh(k->h160, spk);
 	if (script_sighash_all(t, in, spk, sizeof(spk), digest) < 0)
 		return -1;
-	/* The default nonce function is RFC 6979; libsecp256k1 signs low-S. */
-	if (!secp256k1_ecdsa_sign(ctx, &sig, digest, k->secret, NULL, NULL) ||
+	if (sign_low_r(k, digest, &sig) < 0 ||
 	    !secp256k1_ecdsa_signature_serialize_der(ctx, der, &der_len, &sig))
 		return -1;
 	der[der_len++] = SIGHASH_ALL;

@@ -46,7 +46,8 @@ int key_generate(struct key *k);
  * Sign input `in` of t, which spends a P2PKH output paying to k: sets the
  * input's scriptSig to <DER sig || SIGHASH_ALL> <pub> (replacing what was
  * there) and re-finalizes t (txid, size). The signature is deterministic
- * (RFC 6979) and low-S. Returns 0, or -1 (index out of range, no memory).
+ * (RFC 6979, ground to a low R as Bitcoin Core does: at most 71 DER
+ * bytes) and low-S. Returns 0, or -1 (index out of range, no memory).
  */
 int key_sign_p2pkh_input(const struct key *k, struct tx *t, size_t in);
 

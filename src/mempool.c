@@ -58,6 +58,8 @@ struct mempool {
 	size_t bytes, usage;
 	int64_t total_fee;
 	uint64_t epoch;
+	struct mempool_listener listeners[MEMPOOL_MAX_LISTENERS];
+	size_t n_listeners;
 };
 
 /* ---- Policy arithmetic (mempool_policy.h) ------------------------------- */
@@ -287,6 +289,12 @@ struct mempool *mempool_new(struct chainstate *cs, const struct mempool_params *
 	return mp;
 }
 
+void mempool_listen(struct mempool *mp, const struct mempool_listener *l)
+{
+	if (mp->n_listeners < MEMPOOL_MAX_LISTENERS)
+		mp->listeners[mp->n_listeners++] = *l;
+}
+
 static void entry_free(struct mp_entry *e)
 {
 	tx_clear(&e->pub.tx);
@@ -364,6 +372,8 @@ static void link_entry(struct mempool *mp, struct mp_entry *e)
 	mp->total_fee += e->pub.fee;
 	mp->usage += e->usage;
 	TRACEPOINT(mempool, added, e->pub.tx.txid, e->pub.vsize, e->pub.fee);
+	for (size_t i = 0; i < mp->n_listeners; i++)
+		mp->listeners[i].tx_added(mp->listeners[i].ctx, &e->pub);
 }
 
 /* Take e out of the pool, announce it and free it. */
@@ -373,6 +383,8 @@ static void remove_entry(struct mempool *mp, struct mp_entry *e, const char *rea
 
 	TRACEPOINT(mempool, removed, e->pub.tx.txid, reason, e->pub.vsize, e->pub.fee,
 		   (uint64_t)e->pub.time);
+	for (size_t i = 0; i < mp->n_listeners; i++)
+		mp->listeners[i].tx_removed(mp->listeners[i].ctx, &e->pub, reason);
 	while (*pe != e)
 		pe = &(*pe)->next;
 	*pe = e->next;

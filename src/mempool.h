@@ -57,6 +57,16 @@ struct mempool_params {
 
 struct mempool;
 
+/* Told about every entry that enters or leaves (the wallet follows its
+ * own transactions this way). Called after mempool:added, and before the
+ * entry is freed on removal; a listener must not change the mempool. */
+struct mempool_listener {
+	void (*tx_added)(void *ctx, const struct mempool_entry *e);
+	void (*tx_removed)(void *ctx, const struct mempool_entry *e, const char *reason);
+	void *ctx;
+};
+#define MEMPOOL_MAX_LISTENERS 2
+
 /* A mempool over the chain cs (which must outlive it). */
 struct mempool *mempool_new(struct chainstate *cs, const struct mempool_params *p);
 void mempool_free(struct mempool *mp);
@@ -70,6 +80,9 @@ void mempool_free(struct mempool *mp);
  */
 int mempool_accept(struct mempool *mp, const struct tx *t, bool test_only, int64_t *fee,
 		   int32_t *vsize, char reason[CHAIN_REASON_MAX]);
+
+/* Add a listener (at most MEMPOOL_MAX_LISTENERS; more are ignored). */
+void mempool_listen(struct mempool *mp, const struct mempool_listener *l);
 
 /* Chain changes (register with chainstate_listen through these). */
 void mempool_block_connected(void *mp, const struct block *b, const struct block_index *bi);

@@ -165,8 +165,10 @@ static char *read_all(int fd)
 	return buf;
 }
 
-/* POST body; returns the reply (status line, headers, body) or NULL. */
-static char *http_post(int port, const char *auth, const char *body)
+/* POST body to path ("/" or "/wallet/NAME": names are URL-safe, see
+ * util_name_valid); returns the reply (status line, headers, body) or
+ * NULL. */
+static char *http_post(int port, const char *path, const char *auth, const char *body)
 {
 	char head[1024];
 	char *reply;
@@ -175,9 +177,9 @@ static char *http_post(int port, const char *auth, const char *body)
 	if (fd < 0)
 		return NULL;
 	snprintf(head, sizeof(head),
-		 "POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: %s\r\n"
+		 "POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: %s\r\n"
 		 "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-		 "Connection: close\r\n\r\n", port, auth, strlen(body));
+		 "Connection: close\r\n\r\n", path, port, auth, strlen(body));
 	if (send_all(fd, head, strlen(head)) < 0 || send_all(fd, body, strlen(body)) < 0) {
 		close(fd);
 		return NULL;
@@ -236,7 +238,7 @@ static int handle_reply(const char *reply, const char *datadir)
 int main(int argc, char **argv)
 {
 	struct config cfg;
-	char err[1024], path[CONFIG_PATH_MAX + 32], auth[512];
+	char err[1024], path[CONFIG_PATH_MAX + 32], auth[512], endpoint[CONFIG_NAME_MAX + 16];
 	int first = argc, rc;
 	char *body, *reply;
 
@@ -260,7 +262,9 @@ int main(int argc, char **argv)
 	body = build_request(argc - first, argv + first);
 	if (!body)
 		return fail("out of memory");
-	reply = http_post((int)cfg.rpcport, auth, body);
+	snprintf(endpoint, sizeof(endpoint), "/%s%s", cfg.rpcwallet[0] ? "wallet/" : "",
+		 cfg.rpcwallet);
+	reply = http_post((int)cfg.rpcport, endpoint, auth, body);
 	free(body);
 	if (!reply)
 		return fail("cannot talk to the server at 127.0.0.1:%lld: %s",

@@ -23,6 +23,7 @@ struct rpc_dispatch {
 	size_t n;
 	int64_t start_time;  /* for uptime */
 	bool stop_requested;
+	const char *uri_wallet; /* /wallet/NAME of the request being run */
 };
 
 /* What one request turned into, before it becomes a reply object. */
@@ -368,6 +369,22 @@ static char *error_body(int code, const char *message, int *status, int http)
 	rpc_fail(&call.err, code, "%s", message);
 	*status = http;
 	return dump(call_reply(&call));
+}
+
+const char *rpc_request_wallet(const struct rpc_dispatch *d)
+{
+	return d->uri_wallet;
+}
+
+char *rpc_dispatch_body_wallet(struct rpc_dispatch *d, const char *wallet, const char *body,
+			       size_t len, int *status)
+{
+	char *out;
+
+	d->uri_wallet = wallet;
+	out = rpc_dispatch_body(d, body, len, status);
+	d->uri_wallet = NULL;
+	return out;
 }
 
 char *rpc_dispatch_body(struct rpc_dispatch *d, const char *body, size_t len,

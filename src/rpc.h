@@ -32,6 +32,14 @@ enum rpc_code {
 	RPC_CLIENT_NODE_ALREADY_ADDED = -23,
 	RPC_CLIENT_NODE_NOT_ADDED = -24,
 	RPC_CLIENT_NODE_NOT_CONNECTED = -29,
+	RPC_TYPE_ERROR = -3,
+	RPC_WALLET_ERROR = -4,
+	RPC_INVALID_ADDRESS_OR_KEY = -5,
+	RPC_WALLET_INSUFFICIENT_FUNDS = -6,
+	RPC_WALLET_NOT_FOUND = -18,
+	RPC_WALLET_NOT_SPECIFIED = -19,
+	RPC_WALLET_ALREADY_LOADED = -35,
+	RPC_WALLET_ALREADY_EXISTS = -36,
 };
 
 /* An error a handler returns: a code and a one-line message. */
@@ -55,7 +63,7 @@ int rpc_fail(struct rpc_error *err, int code, const char *fmt, ...)
 typedef int (*rpc_handler_fn)(void *ctx, json_t *params, json_t **result,
 			      struct rpc_error *err);
 
-#define RPC_MAX_ARGS 4
+#define RPC_MAX_ARGS 6
 
 struct rpc_command {
 	const char *name;
@@ -92,6 +100,16 @@ int rpc_register(struct rpc_dispatch *d, const struct rpc_command *cmds,
  */
 char *rpc_dispatch_body(struct rpc_dispatch *d, const char *body, size_t len,
 			int *status);
+
+/*
+ * As rpc_dispatch_body, for a request sent to /wallet/NAME (wallet NULL
+ * for "/"): handlers read the name with rpc_request_wallet while it runs.
+ */
+char *rpc_dispatch_body_wallet(struct rpc_dispatch *d, const char *wallet, const char *body,
+			       size_t len, int *status);
+
+/* The wallet named by the running request's URL, or NULL. */
+const char *rpc_request_wallet(const struct rpc_dispatch *d);
 
 /* True once a `stop` request has been dispatched. */
 bool rpc_stop_requested(const struct rpc_dispatch *d);

@@ -32,7 +32,7 @@ struct chain_rpc {
 
 /* ---- JSON helpers ------------------------------------------------------- */
 
-static json_t *hash_json(const uint8_t h[32])
+json_t *rpc_hash_json(const uint8_t h[32])
 {
 	char hex[65];
 
@@ -40,7 +40,7 @@ static json_t *hash_json(const uint8_t h[32])
 	return json_string(hex);
 }
 
-static json_t *amount_json(int64_t sat)
+json_t *rpc_amount_json(int64_t sat)
 {
 	return json_real((double)sat / (double)COIN);
 }
@@ -79,8 +79,8 @@ json_t *rpc_tx_json(const struct tx *t)
 {
 	json_t *o = json_object(), *vin = json_array(), *vout = json_array();
 
-	json_object_set_new(o, "txid", hash_json(t->txid));
-	json_object_set_new(o, "hash", hash_json(t->txid));
+	json_object_set_new(o, "txid", rpc_hash_json(t->txid));
+	json_object_set_new(o, "hash", rpc_hash_json(t->txid));
 	json_object_set_new(o, "version", json_integer(t->version));
 	json_object_set_new(o, "size", json_integer((json_int_t)t->size));
 	json_object_set_new(o, "vsize", json_integer(tx_vsize(t)));
@@ -92,7 +92,7 @@ json_t *rpc_tx_json(const struct tx *t)
 			json_object_set_new(j, "coinbase", hex_json(in->script_sig, in->script_sig_len));
 		} else {
 			json_t *ss = json_object();
-			json_object_set_new(j, "txid", hash_json(in->prevout.txid));
+			json_object_set_new(j, "txid", rpc_hash_json(in->prevout.txid));
 			json_object_set_new(j, "vout", json_integer(in->prevout.n));
 			json_object_set_new(ss, "hex", hex_json(in->script_sig, in->script_sig_len));
 			json_object_set_new(j, "scriptSig", ss);
@@ -102,7 +102,7 @@ json_t *rpc_tx_json(const struct tx *t)
 	}
 	for (size_t i = 0; i < t->n_out; i++) {
 		json_t *j = json_object();
-		json_object_set_new(j, "value", amount_json(t->vout[i].value));
+		json_object_set_new(j, "value", rpc_amount_json(t->vout[i].value));
 		json_object_set_new(j, "value_sat", json_integer(t->vout[i].value));
 		json_object_set_new(j, "n", json_integer((json_int_t)i));
 		json_object_set_new(j, "scriptPubKey",
@@ -120,13 +120,13 @@ static json_t *header_json(struct chainstate *cs, const struct block_index *bi)
 	const struct block_index *next = chainstate_at(cs, bi->height + 1);
 	char work[65], bits[9];
 
-	json_object_set_new(o, "hash", hash_json(bi->hash));
+	json_object_set_new(o, "hash", rpc_hash_json(bi->hash));
 	json_object_set_new(o, "confirmations",
 			    json_integer(chainstate_contains(cs, bi) ?
 					 chainstate_height(cs) - bi->height + 1 : -1));
 	json_object_set_new(o, "height", json_integer(bi->height));
 	json_object_set_new(o, "version", json_integer(bi->header.version));
-	json_object_set_new(o, "merkleroot", hash_json(bi->header.merkle_root));
+	json_object_set_new(o, "merkleroot", rpc_hash_json(bi->header.merkle_root));
 	json_object_set_new(o, "time", json_integer(bi->header.time));
 	json_object_set_new(o, "mediantime", json_integer(bi->mtp));
 	json_object_set_new(o, "nonce", json_integer(bi->header.nonce));
@@ -136,9 +136,9 @@ static json_t *header_json(struct chainstate *cs, const struct block_index *bi)
 	json_object_set_new(o, "chainwork", json_string(work));
 	json_object_set_new(o, "nTx", json_integer(bi->n_tx));
 	if (bi->prev)
-		json_object_set_new(o, "previousblockhash", hash_json(bi->prev->hash));
+		json_object_set_new(o, "previousblockhash", rpc_hash_json(bi->prev->hash));
 	if (next && next->prev == bi && chainstate_contains(cs, bi))
-		json_object_set_new(o, "nextblockhash", hash_json(next->hash));
+		json_object_set_new(o, "nextblockhash", rpc_hash_json(next->hash));
 	return o;
 }
 
@@ -276,7 +276,7 @@ static int rpc_getbestblockhash(void *ctx, json_t *params, json_t **result,
 	struct chain_rpc *c = ctx;
 
 	(void)params; (void)err;
-	*result = hash_json(chainstate_tip(c->cs)->hash);
+	*result = rpc_hash_json(chainstate_tip(c->cs)->hash);
 	return 0;
 }
 
@@ -289,7 +289,7 @@ static int rpc_getblockhash(void *ctx, json_t *params, json_t **result, struct r
 		return -1;
 	if (h > chainstate_height(c->cs) || h < 0)
 		return rpc_fail(err, RPC_INVALID_PARAMETER, "Block height out of range");
-	*result = hash_json(chainstate_at(c->cs, (int32_t)h)->hash);
+	*result = rpc_hash_json(chainstate_at(c->cs, (int32_t)h)->hash);
 	return 0;
 }
 
@@ -338,7 +338,7 @@ static int rpc_getblock(void *ctx, json_t *params, json_t **result, struct rpc_e
 	json_t *o = header_json(c->cs, bi), *txs = json_array();
 	json_object_set_new(o, "size", json_integer((json_int_t)b.size));
 	for (size_t i = 0; i < b.n_tx; i++)
-		json_array_append_new(txs, verbosity == 1 ? hash_json(b.txs[i].txid) :
+		json_array_append_new(txs, verbosity == 1 ? rpc_hash_json(b.txs[i].txid) :
 					   rpc_tx_json(&b.txs[i]));
 	json_object_set_new(o, "tx", txs);
 	block_clear(&b);
@@ -400,7 +400,7 @@ static int rpc_getchaintips(void *ctx, json_t *params, json_t **result, struct r
 			fork = fork->prev;
 		o = json_object();
 		json_object_set_new(o, "height", json_integer(bi->height));
-		json_object_set_new(o, "hash", hash_json(bi->hash));
+		json_object_set_new(o, "hash", rpc_hash_json(bi->hash));
 		json_object_set_new(o, "branchlen", json_integer(fork ? bi->height - fork->height : 0));
 		json_object_set_new(o, "status", json_string(tip_status(c->cs, bi)));
 		json_array_append_new(arr, o);
@@ -426,7 +426,7 @@ static int mine_one(struct chain_rpc *c, const uint8_t *spk, const struct tx *tx
 		return rpc_fail(err, RPC_VERIFY_ERROR, "cannot create block: %s", reason);
 	rc = chainstate_process_block(c->cs, &b, &is_new, reason);
 	if (rc == 0)
-		json_array_append_new(hashes, hash_json(b.hash));
+		json_array_append_new(hashes, rpc_hash_json(b.hash));
 	block_clear(&b);
 	if (rc < 0)
 		return rpc_fail(err, RPC_VERIFY_ERROR, "block rejected: %s", reason);
@@ -564,11 +564,11 @@ static json_t *coin_json(struct chain_rpc *c, const struct coin *coin, bool in_m
 	json_t *o = json_object();
 	const struct block_index *tip = chainstate_tip(c->cs);
 
-	json_object_set_new(o, "bestblock", hash_json(tip->hash));
+	json_object_set_new(o, "bestblock", rpc_hash_json(tip->hash));
 	json_object_set_new(o, "confirmations",
 			    json_integer(in_mempool ? 0 : tip->height - (int64_t)coin->height + 1));
 	json_object_set_new(o, "height", json_integer(in_mempool ? -1 : (json_int_t)coin->height));
-	json_object_set_new(o, "value", amount_json(coin->value));
+	json_object_set_new(o, "value", rpc_amount_json(coin->value));
 	json_object_set_new(o, "value_sat", json_integer(coin->value));
 	json_object_set_new(o, "scriptPubKey", script_json(coin->script, coin->script_len));
 	json_object_set_new(o, "coinbase", json_boolean(coin->coinbase));
@@ -667,11 +667,11 @@ static int rpc_gettxoutsetinfo(void *ctx, json_t *params, json_t **result,
 	hash_sha256d(s.w.data, s.w.len, h);
 	*result = json_object();
 	json_object_set_new(*result, "height", json_integer(tip->height));
-	json_object_set_new(*result, "bestblock", hash_json(tip->hash));
+	json_object_set_new(*result, "bestblock", rpc_hash_json(tip->hash));
 	json_object_set_new(*result, "txouts", json_integer((json_int_t)s.txouts));
 	json_object_set_new(*result, "bogosize", json_integer((json_int_t)s.w.len));
-	json_object_set_new(*result, "hash_serialized", hash_json(h));
-	json_object_set_new(*result, "total_amount", amount_json(s.total));
+	json_object_set_new(*result, "hash_serialized", rpc_hash_json(h));
+	json_object_set_new(*result, "total_amount", rpc_amount_json(s.total));
 	json_object_set_new(*result, "total_amount_sat", json_integer(s.total));
 	wbuf_free(&s.w);
 	return 0;
@@ -728,7 +728,7 @@ static int rpc_getrawtransaction(void *ctx, json_t *params, json_t **result,
 			continue;
 		*result = verbose ? rpc_tx_json(&b.txs[i]) : tx_hex_json(&b.txs[i]);
 		if (verbose) {
-			json_object_set_new(*result, "blockhash", hash_json(bi->hash));
+			json_object_set_new(*result, "blockhash", rpc_hash_json(bi->hash));
 			json_object_set_new(*result, "confirmations",
 					    json_integer(chainstate_contains(c->cs, bi) ?
 							 chainstate_height(c->cs) - bi->height + 1 : 0));
@@ -754,7 +754,7 @@ static int rpc_decoderawtransaction(void *ctx, json_t *params, json_t **result,
 }
 
 /* An amount in coins (number) to satoshis, exactly to 8 decimals. */
-static int amount_from_json(json_t *v, int64_t *sat)
+int rpc_amount_from_json(json_t *v, int64_t *sat)
 {
 	double d;
 
@@ -812,7 +812,7 @@ static int rpc_createrawtransaction(void *ctx, json_t *params, json_t **result,
 			tx_clear(&t);
 			return rpc_fail(err, RPC_INVALID_ADDRESS_OR_KEY, "Invalid address: %s", addr);
 		}
-		if (amount_from_json(v, &t.vout[i].value) < 0) {
+		if (rpc_amount_from_json(v, &t.vout[i].value) < 0) {
 			tx_clear(&t);
 			return rpc_fail(err, RPC_INVALID_PARAMETER, "Invalid amount for %s", addr);
 		}
@@ -896,7 +896,7 @@ static int rpc_signrawtransactionwithkey(void *ctx, json_t *params, json_t **res
 		if (!done) {
 			json_t *e = json_object();
 			complete = false;
-			json_object_set_new(e, "txid", hash_json(t.vin[i].prevout.txid));
+			json_object_set_new(e, "txid", rpc_hash_json(t.vin[i].prevout.txid));
 			json_object_set_new(e, "vout", json_integer(t.vin[i].prevout.n));
 			json_object_set_new(e, "error", json_string(why));
 			json_array_append_new(errors, e);
@@ -932,7 +932,7 @@ static int rpc_sendrawtransaction(void *ctx, json_t *params, json_t **result,
 	rc = mempool_accept(c->mp, &t, false, NULL, NULL, reason);
 	if (rc == 0) {
 		netchain_relay_tx(t.txid, NULL);
-		*result = hash_json(t.txid);
+		*result = rpc_hash_json(t.txid);
 	}
 	tx_clear(&t);
 	if (rc < 0)
@@ -961,12 +961,12 @@ static int rpc_testmempoolaccept(void *ctx, json_t *params, json_t **result,
 			return -1;
 		}
 		o = json_object();
-		json_object_set_new(o, "txid", hash_json(t.txid));
+		json_object_set_new(o, "txid", rpc_hash_json(t.txid));
 		if (mempool_accept(c->mp, &t, true, &fee, &vsize, reason) == 0) {
 			json_t *fees = json_object();
 			json_object_set_new(o, "allowed", json_true());
 			json_object_set_new(o, "vsize", json_integer(vsize));
-			json_object_set_new(fees, "base", amount_json(fee));
+			json_object_set_new(fees, "base", rpc_amount_json(fee));
 			json_object_set_new(fees, "base_sat", json_integer(fee));
 			json_object_set_new(o, "fees", fees);
 		} else {
@@ -991,7 +991,7 @@ static int rpc_getmempoolinfo(void *ctx, json_t *params, json_t **result, struct
 	json_object_set_new(*result, "size", json_integer((json_int_t)mempool_count(c->mp)));
 	json_object_set_new(*result, "bytes", json_integer((json_int_t)mempool_bytes(c->mp)));
 	json_object_set_new(*result, "usage", json_integer((json_int_t)mempool_usage(c->mp)));
-	json_object_set_new(*result, "total_fee", amount_json(mempool_total_fee(c->mp)));
+	json_object_set_new(*result, "total_fee", rpc_amount_json(mempool_total_fee(c->mp)));
 	json_object_set_new(*result, "total_fee_sat", json_integer(mempool_total_fee(c->mp)));
 	return 0;
 }
@@ -1001,7 +1001,7 @@ static json_t *entry_json(const struct mempool_entry *e)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "vsize", json_integer(e->vsize));
-	json_object_set_new(o, "fee", amount_json(e->fee));
+	json_object_set_new(o, "fee", rpc_amount_json(e->fee));
 	json_object_set_new(o, "fee_sat", json_integer(e->fee));
 	json_object_set_new(o, "time", json_integer(e->time));
 	json_object_set_new(o, "height", json_integer(e->height));

@@ -20,6 +20,16 @@
 /* Register the commands. Returns 0 or -1 (name clash, no memory). */
 int rpc_chain_register(struct rpc_dispatch *d, struct chainstate *cs, struct mempool *mp);
 
+/* A hash as RPC shows it (hex, reversed). */
+json_t *rpc_hash_json(const uint8_t h[32]);
+
+/* Satoshis as a coin amount (8 decimals). */
+json_t *rpc_amount_json(int64_t sat);
+
+/* A coin amount (a JSON number) to satoshis, exactly to 8 decimals.
+ * Returns 0, or -1 if it is not a number in [0, MAX_MONEY]. */
+int rpc_amount_from_json(json_t *v, int64_t *sat);
+
 /* JSON of a transaction as decoderawtransaction shows it. */
 json_t *rpc_tx_json(const struct tx *t);
 

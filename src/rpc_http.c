@@ -114,13 +114,31 @@ static void reply_json(struct rpc_server *s, struct evhttp_request *req,
 	evbuffer_free(buf);
 }
 
+/*
+ * The endpoint: "/" (*wallet NULL) or "/wallet/NAME" (*wallet the
+ * percent-decoded NAME, malloc'd), as Bitcoin's. Returns 0, or -1 for any
+ * other path (404).
+ */
+static int request_wallet(const char *uri, char **wallet)
+{
+	static const char prefix[] = "/wallet/";
+
+	*wallet = NULL;
+	if (strcmp(uri, "/") == 0)
+		return 0;
+	if (strncmp(uri, prefix, sizeof(prefix) - 1) != 0 || !uri[sizeof(prefix) - 1])
+		return -1;
+	*wallet = evhttp_uridecode(uri + sizeof(prefix) - 1, 0, NULL);
+	return *wallet ? 0 : -1;
+}
+
 static void request_cb(struct evhttp_request *req, void *arg)
 {
 	struct rpc_server *s = arg;
 	struct evbuffer *in;
 	size_t len;
 	const char *body;
-	char *out;
+	char *out, *wallet;
 	int status;
 
 	if (!authorized(s, req)) {
@@ -128,14 +146,15 @@ static void request_cb(struct evhttp_request *req, void *arg)
 		reply_text(req, 401, "Unauthorized");
 		return;
 	}
-	if (strcmp(evhttp_request_get_uri(req), "/") != 0) {
+	if (request_wallet(evhttp_request_get_uri(req), &wallet) < 0) {
 		reply_text(req, 404, "Not Found");
 		return;
 	}
 	in = evhttp_request_get_input_buffer(req);
 	len = evbuffer_get_length(in);
 	body = len ? (const char *)evbuffer_pullup(in, -1) : "";
-	out = rpc_dispatch_body(s->dispatch, body, len, &status);
+	out = rpc_dispatch_body_wallet(s->dispatch, wallet, body, len, &status);
+	free(wallet);
 	if (!out && status != 204) {
 		evhttp_send_error(req, 500, "out of memory");
 		return;

@@ -3,6 +3,7 @@
  */
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,4 +138,19 @@ bool util_secret_equal(const char *a, const char *b)
 	for (size_t i = 0; i < la; i++)
 		diff |= (unsigned)(a[i] ^ b[i < lb ? i : 0]);
 	return diff == 0;
+}
+
+bool util_name_valid(const char *s, size_t cap)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= cap || s[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!isalnum((unsigned char)c) && c != '_' && c != '.' && c != '-')
+			return false;
+	}
+	return true;
 }

@@ -33,6 +33,10 @@ uint64_t util_random_range(uint64_t n);
  * so a result >= cap means it was truncated. */
 size_t util_strlcpy(char *dst, const char *src, size_t cap);
 
+/* True if s is a safe file name (a wallet's): 1 to cap-1 characters of
+ * A-Z a-z 0-9 '_' '.' '-', not starting with '.'. */
+bool util_name_valid(const char *s, size_t cap);
+
 /*
  * Parse a whole decimal integer (optional sign, no spaces, no trailing
  * characters) within [min, max]. Returns 0 and *out, or -1 if s is not a
