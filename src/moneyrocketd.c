@@ -32,6 +32,8 @@
 #include "util.h"
 #include "validation.h"
 #include "keys.h"
+#include "rpc_wallet.h"
+
 
 /* Mempool expiry and the periodic chainstate write are checked this often. */
 #define MAINTENANCE_INTERVAL_S 10
@@ -50,6 +52,7 @@ struct node {
 	struct connman *connman;
 	struct rpc_dispatch *dispatch;
 	struct rpc_server *rpc;
+	struct wallet_manager *wallets;
 	struct event *sigint, *sigterm;
 	int lock_fd;
 };
@@ -202,6 +205,37 @@ static void chain_start(struct node *n)
 		   chainstate_height(n->chain), (long long)n->cfg.dbcache);
 }
 
+static void relay_wallet_tx(const uint8_t txid[32])
+{
+	netchain_relay_tx(txid, NULL);
+}
+
+/* The wallet manager and its RPCs, and the -wallet wallets. */
+static void wallets_start(struct node *n)
+{
+	struct wallet_options o = {
+		.fallback_feerate = n->cfg.fallbackfee,
+		.long_term_feerate = n->cfg.consolidatefeerate,
+		.discard_feerate = WALLET_DISCARD_FEERATE,
+		.max_aps_fee = n->cfg.maxapsfee,
+		.avoid_partial_spends = n->cfg.avoidpartialspends,
+		.min_relay_feerate = n->cfg.minrelaytxfee,
+	};
+	char err[1024];
+	int code;
+
+	n->wallets = wallet_manager_new(n->dispatch, n->chain, n->mempool, n->cfg.datadir, &o,
+					relay_wallet_tx);
+	if (!n->wallets)
+		die("cannot start the wallet manager: out of memory");
+	for (size_t i = 0; i < n->cfg.wallet.n; i++)
+		if (wallet_manager_load(n->wallets, n->cfg.wallet.items[i], false, &code, err,
+					sizeof(err)) < 0) {
+			log_printf("wallet: %s", err);
+			die("-wallet=%s: %s", n->cfg.wallet.items[i], err);
+		}
+}
+
 /* Start every subsystem; a failure is fatal (reported and exit 1). */
 static void node_start(struct node *n)
 {
@@ -218,6 +252,7 @@ static void node_start(struct node *n)
 	    rpc_chain_register(n->dispatch, n->chain, n->mempool) < 0)
 		die("start-up: %s", n->connman ? "out of memory" : err);
 	netchain_init(n->chain, n->mempool, n->connman);
+	wallets_start(n);
 	n->maintenance = event_new(n->base, -1, EV_PERSIST, maintenance_cb, n);
 	if (!n->maintenance || event_add(n->maintenance, &tv) < 0)
 		die("cannot start the maintenance timer");
@@ -249,6 +284,7 @@ static void node_shutdown(struct node *n)
 		event_free(n->maintenance);
 	mempool_free(n->mempool);
 	chainstate_close(n->chain); /* flushes the coins (ALWAYS) */
+	wallet_manager_free(n->wallets); /* after both: their listeners point at it */
 	rpc_dispatch_free(n->dispatch);
 	if (n->sigint)
 		event_free(n->sigint);

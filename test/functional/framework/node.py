@@ -301,7 +301,7 @@ class TestNode:
         finally:
             conn.close()
 
-    def call(self, method, *params, timeout_s=60):
+    def call(self, method, *params, timeout_s=60, path="/"):
         """Call `method` with positional `params`; return its result.
 
         Raises JSONRPCError with the node's code and message on an error
@@ -310,7 +310,7 @@ class TestNode:
         self._rpc_id += 1
         body = json.dumps({"jsonrpc": "1.0", "id": self._rpc_id, "method": method,
                            "params": list(params)}).encode()
-        status, data = self.http_post(body, timeout_s=timeout_s)
+        status, data = self.http_post(body, timeout_s=timeout_s, path=path)
         if status == 401:
             self._auth = None  # cookie may have been rewritten by a restart
         try:
@@ -330,6 +330,10 @@ class TestNode:
         if name.startswith("_"):
             raise AttributeError(name)
         return lambda *params, **kw: self.call(name, *params, **kw)
+
+    def wallet_rpc(self, name):
+        """RPC to the endpoint /wallet/NAME: node.wallet_rpc("w1").getbalance()."""
+        return WalletRPC(self, name)
 
     def cli(self, *args, check=True, cli=None):
         """Run moneyrocket-cli against this node; return CompletedProcess."""
@@ -406,6 +410,20 @@ class TestNode:
             out.append(f"--- node{self.index} {name} (last {lines} lines)")
             out.extend(tail)
         return "\n".join(out)
+
+
+class WalletRPC:
+    """Calls to one wallet's endpoint, /wallet/NAME."""
+
+    def __init__(self, node, name):
+        self.node = node
+        self.name = name
+
+    def __getattr__(self, method):
+        if method.startswith("_"):
+            raise AttributeError(method)
+        return lambda *params, **kw: self.node.call(method, *params,
+                                                    path=f"/wallet/{self.name}", **kw)
 
 
 class NodeSet:
