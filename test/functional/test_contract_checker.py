@@ -295,7 +295,7 @@ def test_not_an_elf_file_exits_2(tmp_path):
     assert "not an ELF file" in err
 
 
-# The seven net tracepoints with the contract's C types, as the node fires them.
+# Every tracepoint of the contract with its C types, as the node fires them.
 NET_PROGRAM = """
     volatile int64_t id = 7; volatile uint64_t n = 1; volatile uint32_t network = 0;
     static const unsigned char payload[4] = {0};
@@ -321,6 +321,12 @@ NET_PROGRAM = """
         TRACEPOINT(mempool, removed, h, "block", i32, i64, u64);
         TRACEPOINT(mempool, replaced, h, i32, i64, u64, h, i32, i64);
         TRACEPOINT(mempool, rejected, h, "insufficient fee");
+        /* The coin_selection tracepoints, with the contract's types. */
+        const char *wallet = "w", *algo = "bnb";
+        TRACEPOINT(coin_selection, selected_coins, wallet, algo, i64, i64, i64);
+        TRACEPOINT(coin_selection, normal_create_tx_internal, wallet, b, i64, i32);
+        TRACEPOINT(coin_selection, attempting_aps_create_tx, wallet);
+        TRACEPOINT(coin_selection, aps_create_tx_internal, wallet, b, b, i64, i32);
         return 0;
     }
 """
@@ -330,7 +336,7 @@ def test_tracing_md_net_section_matches_contract_types(tmp_path):
     """doc/tracing.md matches a binary built with the contract's types."""
     rc, out, err = check(build(tmp_path, NET_PROGRAM), DOC)
     assert rc == 0, (out, err)
-    assert out[-1].endswith("all match (16 documented, 16 in the binary at 16 sites)")
+    assert out[-1].endswith("all match (20 documented, 20 in the binary at 20 sites)")
 
 
 def test_tracing_md_catches_a_changed_net_argument(tmp_path):
