@@ -11,7 +11,9 @@
 #      magic, so the node reports it misbehaving; one connection is dropped
 #   4. node0 mines 101 blocks, the others sync; node0 pays node2, node1 mines
 #      the payment; connectblock_benchmark.bt and log_utxocache_flush.py watch
-#   5. stop the tracers (they print their totals), stop the nodes, remove the
+#   5. wallets: alice (node0), bob (node1) and carol (node2) pay each other
+#      from named wallets while log_coin_selection.py shows each decision
+#   6. stop the tracers (they print their totals), stop the nodes, remove the
 #      temporary directory
 # Tracer output is shown prefixed with [traffic] / [conns]. Ctrl-C or an
 # error at any point still stops everything and removes the directory.
@@ -33,6 +35,7 @@ NODE_PIDS=()
 TRACER_PIDS=()
 P2P_PORTS=()
 RPC_PORTS=()
+MINER_ADDR=""
 
 say() { printf '\n==> %s\n' "$*"; }
 die() { echo "demo: $*" >&2; exit 1; }
@@ -247,6 +250,73 @@ chain() {
 		die "node0 and node2 disagree on the UTXO set"
 }
 
+# ---- step 5: wallets -------------------------------------------------------
+# start_coin_logger N: log_coin_selection.py against node N.
+start_coin_logger() {
+	"$PY" "$ROOT/contrib/tracing/log_coin_selection.py" "${NODE_PIDS[$1]}" \
+		> >(tee "$TMP/coins$1.log" | sed -u "s/^/[coins$1] /") 2>&1 &
+	TRACER_PIDS+=($!)
+	wait_for 90 grep -q "Ctrl-C to stop" "$TMP/coins$1.log" ||
+		die "log_coin_selection.py did not attach; see $TMP/coins$1.log"
+}
+
+wcli() { # wcli N WALLET METHOD ARGS...: a call to /wallet/WALLET on node N
+	local n=$1 w=$2; shift 2
+	cli "$n" -rpcwallet="$w" "$@"
+}
+
+balance() { wcli "$1" "$2" getbalances | "$PY" -c 'import json, sys; m = json.load(sys.stdin)["mine"]; print("%.8f trusted, %.8f pending" % (m["trusted"], m["untrusted_pending"]))'; }
+
+in_mempool() { cli "$1" getmempoolentry "$2"; }
+confirmed() { [ "$(wcli "$1" "$2" gettransaction "$3" | json_get confirmations)" -ge 1 ]; }
+
+# mine_all N: node N mines a block with the mempool; everyone syncs.
+mine_all() {
+	cli "$1" generatetoaddress 1 "$MINER_ADDR" >/dev/null
+	wait_for 60 same_tip 1 && wait_for 60 same_tip 2 || die "the nodes did not sync"
+}
+
+wallets() {
+	say "Step 5: payments between named wallets, coin selection traced by log_coin_selection.py"
+	if [ "$(id -u)" -eq 0 ]; then
+		start_coin_logger 0
+		start_coin_logger 1
+	fi
+	cli 0 createwallet alice >/dev/null
+	cli 1 createwallet bob >/dev/null
+	cli 2 createwallet carol >/dev/null
+	local a b b2 c t1 t2 t3 t4
+	a=$(wcli 0 alice getnewaddress "mining")
+	MINER_ADDR=$a
+	echo "node0 mines 101 blocks to alice's wallet"
+	cli 0 generatetoaddress 101 "$a" >/dev/null
+	wait_for 60 same_tip 1 && wait_for 60 same_tip 2 || die "the nodes did not sync"
+	b=$(wcli 1 bob getnewaddress "from alice")
+	b2=$(wcli 1 bob getnewaddress "savings")
+	c=$(wcli 2 carol getnewaddress)
+	echo "alice pays bob 3 coins twice to one address and 1 to another, and carol 5 (sendmany)"
+	t1=$(wcli 0 alice sendtoaddress "$b" 3)
+	t2=$(wcli 0 alice sendtoaddress "$b" 3)
+	t3=$(wcli 0 alice sendmany "" "{\"$b2\":1,\"$c\":5}")
+	wait_for 60 in_mempool 2 "$t3" || die "alice's payments did not reach node2"
+	mine_all 2
+	wait_for 60 confirmed 1 bob "$t2" || die "bob does not see his payments confirmed"
+	echo "bob: $(balance 1 bob); carol: $(balance 2 carol)"
+	echo "bob pays carol 3.5 at 20 sat/vB: two of his coins share an address, so he also tries grouping them"
+	t4=$(wcli 1 bob sendtoaddress "$c" 3.5 "rent" 20)
+	wait_for 60 in_mempool 2 "$t4" || die "bob's payment did not reach node2"
+	echo "bob tries to pay carol 100 coins: insufficient funds"
+	wcli 1 bob sendtoaddress "$c" 100 2>&1 | sed 's/^/  /' || true
+	mine_all 0
+	wait_for 60 confirmed 2 carol "$t4" || die "carol does not see bob's payment confirmed"
+	echo "carol pays alice 1 coin back"
+	wcli 2 carol sendtoaddress "$a" 1 >/dev/null
+	sleep 0.5 # the BCC logger prints a block 0.2 s after the last event
+	echo "alice: $(balance 0 alice)"
+	echo "bob:   $(balance 1 bob)"
+	echo "carol: $(balance 2 carol)"
+}
+
 main() {
 	[ -x "$DAEMON" ] || die "$DAEMON is not built (run make)"
 	[ -x "$CLI" ] || die "$CLI is not built (run make)"
@@ -255,7 +325,8 @@ main() {
 	start_tracers
 	traffic
 	chain
-	say "Step 5: stopping tracers and nodes"
+	wallets
+	say "Step 6: stopping tracers and nodes"
 	stop_tracers
 	stop_nodes
 	echo "demo finished"
