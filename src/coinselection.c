@@ -236,6 +236,18 @@ static int64_t total_effective(const struct cs_group *g, size_t n)
 	return sum;
 }
 
+/* Every algorithm starts here: a fresh result, and CS_INSUFFICIENT when
+ * all groups together fall short. */
+static int algo_start(struct cs_result *r, enum cs_algo algo, const struct cs_group *g,
+		      size_t n, int64_t target)
+{
+	int rc = result_init(r, algo, target, n);
+
+	if (rc != CS_OK)
+		return rc;
+	return total_effective(g, n) < target ? CS_INSUFFICIENT : CS_OK;
+}
+
 /* Indexes 0..n-1 sorted by descending effective value (ties: fewer bytes,
  * then index, so the order is deterministic). */
 static const struct cs_group *sort_groups;
@@ -299,13 +311,11 @@ int cs_bnb(const struct cs_group *g, size_t n, int64_t target, int64_t cost_of_c
 	size_t *best = NULL, n_best = 0, pos = 0, tries;
 	int64_t best_waste = MAX_MONEY;
 	bool high_feerate, found = false;
-	int rc = result_init(r, CS_ALGO_BNB, target, n);
+	int rc = algo_start(r, CS_ALGO_BNB, g, n, target);
 
 	if (rc != CS_OK)
 		return rc;
 	s.available = total_effective(g, n);
-	if (s.available < target)
-		return CS_INSUFFICIENT;
 	s.order = sorted_desc(g, n);
 	s.sel = malloc((n ? n : 1) * sizeof(*s.sel));
 	best = malloc((n ? n : 1) * sizeof(*best));
@@ -383,13 +393,11 @@ int cs_coingrinder(const struct cs_group *g, size_t n, int64_t target,
 	int64_t total = target + change_target_cg, value = 0, bytes = 0;
 	int64_t best_bytes = max_input_bytes > 0 ? max_input_bytes + 1 : INT64_MAX;
 	int64_t best_value = INT64_MAX, available;
-	int rc = result_init(r, CS_ALGO_COINGRINDER, target, n);
+	int rc = algo_start(r, CS_ALGO_COINGRINDER, g, n, target);
 
 	if (rc != CS_OK)
 		return rc;
 	available = total_effective(g, n);
-	if (available < target)
-		return CS_INSUFFICIENT;
 	order = sorted_desc(g, n);
 	sel = malloc((n ? n : 1) * sizeof(*sel));
 	best = malloc((n ? n : 1) * sizeof(*best));
@@ -448,14 +456,22 @@ out:
 
 /* ---- Knapsack ------------------------------------------------------------------ */
 
-static void shuffle(size_t *v, size_t n, struct cs_rng *rng)
+/* 0..n-1 in random order (Fisher-Yates), malloc'd; NULL if no memory. */
+static size_t *shuffled(size_t n, struct cs_rng *rng)
 {
+	size_t *v = malloc((n ? n : 1) * sizeof(*v));
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		v[i] = i;
 	for (size_t i = n; i > 1; i--) {
 		size_t j = (size_t)cs_rng_below(rng, i), t = v[i - 1];
 
 		v[i - 1] = v[j];
 		v[j] = t;
 	}
+	return v;
 }
 
 /*
@@ -533,21 +549,16 @@ int cs_knapsack(const struct cs_group *g, size_t n, int64_t target, int64_t chan
 	size_t *idx, *apps, n_apps = 0;
 	ptrdiff_t lowest_larger = -1;
 	int64_t total_lower = 0;
-	int rc = result_init(r, CS_ALGO_KNAPSACK, target, n);
+	int rc = algo_start(r, CS_ALGO_KNAPSACK, g, n, target);
 
 	if (rc != CS_OK)
 		return rc;
-	if (total_effective(g, n) < target)
-		return CS_INSUFFICIENT;
-	idx = malloc((n ? n : 1) * sizeof(*idx));
+	idx = shuffled(n, rng);
 	apps = malloc((n ? n : 1) * sizeof(*apps));
 	if (!idx || !apps) {
 		rc = CS_NOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
-		idx[i] = i;
-	shuffle(idx, n, rng);
 	for (size_t k = 0; k < n; k++) {
 		size_t i = idx[k];
 		int64_t v = g[i].effective_value;
@@ -588,21 +599,16 @@ int cs_srd(const struct cs_group *g, size_t n, int64_t target, int64_t change_fe
 {
 	int64_t goal = target + CS_CHANGE_LOWER + change_fee, value = 0, bytes = 0;
 	size_t *idx, *held, n_held = 0;
-	int rc = result_init(r, CS_ALGO_SRD, target, n);
+	int rc = algo_start(r, CS_ALGO_SRD, g, n, target);
 
 	if (rc != CS_OK)
 		return rc;
-	if (total_effective(g, n) < target)
-		return CS_INSUFFICIENT;
-	idx = malloc((n ? n : 1) * sizeof(*idx));
+	idx = shuffled(n, rng);
 	held = malloc((n ? n : 1) * sizeof(*held));
 	if (!idx || !held) {
 		rc = CS_NOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
-		idx[i] = i;
-	shuffle(idx, n, rng);
 	for (size_t k = 0; k < n; k++) {
 		held[n_held++] = idx[k];
 		value += g[idx[k]].effective_value;

@@ -645,7 +645,7 @@ static int rpc_listtransactions(void *ctx, json_t *params, json_t **result,
 
 /* ---- Sending -------------------------------------------------------------- */
 
-static int send(struct wallet *w, struct wallet_recipient *to, size_t n, const char *comment,
+static int send_payment(struct wallet *w, struct wallet_recipient *to, size_t n, const char *comment,
 		int64_t feerate, json_t **result, struct rpc_error *err)
 {
 	struct wallet_send_request req = { to, n, feerate, comment };
@@ -670,7 +670,7 @@ static int rpc_sendtoaddress(void *ctx, json_t *params, json_t **result,
 	    param_amount(json_array_get(params, 1), &to.amount, err) < 0 ||
 	    param_feerate(params, 3, &feerate, err) < 0)
 		return -1;
-	return send(w, &to, 1, rpc_param_str(params, 2), feerate, result, err);
+	return send_payment(w, &to, 1, rpc_param_str(params, 2), feerate, result, err);
 }
 
 /* sendmany "" {"address":amount,...} ( "comment" fee_rate ) */
@@ -707,7 +707,7 @@ static int rpc_sendmany(void *ctx, json_t *params, json_t **result, struct rpc_e
 			}
 		n++;
 	}
-	rc = send(w, to, n, rpc_param_str(params, 2), feerate, result, err);
+	rc = send_payment(w, to, n, rpc_param_str(params, 2), feerate, result, err);
 out:
 	free(to);
 	return rc;

@@ -118,6 +118,17 @@ def events_for(tracer, name):
     return [e for e in tracer.events if e["wallet"] == name]
 
 
+def aps_events(tracer, name):
+    """The five events of a payment with an APS attempt, in order."""
+    evs = wait_until(lambda: len(events_for(tracer, name)) >= 5 and events_for(tracer, name),
+                     30, what="APS attempt events")
+    assert [e["tp"] for e in evs] == [
+        "coin_selection:selected_coins", "coin_selection:normal_create_tx_internal",
+        "coin_selection:attempting_aps_create_tx", "coin_selection:selected_coins",
+        "coin_selection:aps_create_tx_internal"], evs
+    return evs
+
+
 def check_plain(node, funder, tracer):
     """Coins on distinct addresses: one selection, one creation, no APS."""
     name = "plain"
@@ -148,12 +159,7 @@ def check_aps_rejected(node, funder, tracer):
     wait_until(lambda: len(w.listunspent()) == 3, 30, what="third coin")
     to = funder.w.getnewaddress()
     txid = send(w, to, 0.5)
-    evs = wait_until(lambda: len(events_for(tracer, name)) >= 5 and events_for(tracer, name),
-                     30, what="APS attempt events")
-    assert [e["tp"] for e in evs] == [
-        "coin_selection:selected_coins", "coin_selection:normal_create_tx_internal",
-        "coin_selection:attempting_aps_create_tx", "coin_selection:selected_coins",
-        "coin_selection:aps_create_tx_internal"], evs
+    evs = aps_events(tracer, name)
     normal, aps = evs[1], evs[4]
     info = analyse(w, txid, to)
     assert info["n_in"] == 1, info
@@ -175,12 +181,7 @@ def check_aps_used(node, funder, tracer):
     w = new_wallet(node, funder, name, [1.0, 1.0], reuse=True)
     to = funder.w.getnewaddress()
     txid = send(w, to, 1.5)
-    evs = wait_until(lambda: len(events_for(tracer, name)) >= 5 and events_for(tracer, name),
-                     30, what="APS attempt events")
-    assert [e["tp"] for e in evs] == [
-        "coin_selection:selected_coins", "coin_selection:normal_create_tx_internal",
-        "coin_selection:attempting_aps_create_tx", "coin_selection:selected_coins",
-        "coin_selection:aps_create_tx_internal"], evs
+    evs = aps_events(tracer, name)
     normal, aps = evs[1], evs[4]
     info = analyse(w, txid, to)
     assert info["n_in"] == 2

@@ -1,6 +1,8 @@
 """Tracers for the coin_selection tracepoints, BCC and bpftrace.
 
-Both turn every firing into a dict with `tp` and the arguments by the
+The BCC one runs the BPF program of contrib/tracing/log_coin_selection.py
+(so the test also holds the script's kernel side to the contract); the
+bpftrace one has its own. Both turn every firing into a dict with `tp` and the arguments by the
 names doc/tracing.md gives them, and share chain_tracers._Events
 (select, wait_for, drain).
 """
@@ -34,88 +36,16 @@ def _event(tp, values):
     return e
 
 
-# One event struct for the four: the wallet name, the algorithm name, and
-# integers a[0..3] in argument order after the strings.
-_BCC_PROGRAM = r"""
-#include <uapi/linux/ptrace.h>
-
-struct cs_event {
-    u32 kind;
-    char wallet[65];
-    char algo[16];
-    s64 a[4];
-};
-
-BPF_PERF_OUTPUT(cs_events);
-
-static void read_wallet(struct pt_regs *ctx, struct cs_event *e, u64 p)
-{
-    bpf_probe_read_user_str(e->wallet, sizeof(e->wallet), (void *)p);
-}
-
-int trace_selected_coins(struct pt_regs *ctx)
-{
-    struct cs_event e = {};
-    u64 p = 0;
-    s64 x = 0;
-    e.kind = 0;
-    bpf_usdt_readarg(1, ctx, &p);
-    read_wallet(ctx, &e, p);
-    bpf_usdt_readarg(2, ctx, &p);
-    bpf_probe_read_user_str(e.algo, sizeof(e.algo), (void *)p);
-    bpf_usdt_readarg(3, ctx, &x); e.a[0] = x;
-    bpf_usdt_readarg(4, ctx, &x); e.a[1] = x;
-    bpf_usdt_readarg(5, ctx, &x); e.a[2] = x;
-    cs_events.perf_submit(ctx, &e, sizeof(e));
-    return 0;
-}
-
-int trace_normal_create_tx_internal(struct pt_regs *ctx)
-{
-    struct cs_event e = {};
-    u64 p = 0;
-    u8 ok = 0;
-    s64 fee = 0;
-    s32 pos = 0;
-    e.kind = 1;
-    bpf_usdt_readarg(1, ctx, &p);
-    read_wallet(ctx, &e, p);
-    bpf_usdt_readarg(2, ctx, &ok); e.a[0] = ok;
-    bpf_usdt_readarg(3, ctx, &fee); e.a[1] = fee;
-    bpf_usdt_readarg(4, ctx, &pos); e.a[2] = pos;
-    cs_events.perf_submit(ctx, &e, sizeof(e));
-    return 0;
-}
-
-int trace_attempting_aps_create_tx(struct pt_regs *ctx)
-{
-    struct cs_event e = {};
-    u64 p = 0;
-    e.kind = 2;
-    bpf_usdt_readarg(1, ctx, &p);
-    read_wallet(ctx, &e, p);
-    cs_events.perf_submit(ctx, &e, sizeof(e));
-    return 0;
-}
-
-int trace_aps_create_tx_internal(struct pt_regs *ctx)
-{
-    struct cs_event e = {};
-    u64 p = 0;
-    u8 use = 0, ok = 0;
-    s64 fee = 0;
-    s32 pos = 0;
-    e.kind = 3;
-    bpf_usdt_readarg(1, ctx, &p);
-    read_wallet(ctx, &e, p);
-    bpf_usdt_readarg(2, ctx, &use); e.a[0] = use;
-    bpf_usdt_readarg(3, ctx, &ok); e.a[1] = ok;
-    bpf_usdt_readarg(4, ctx, &fee); e.a[2] = fee;
-    bpf_usdt_readarg(5, ctx, &pos); e.a[3] = pos;
-    cs_events.perf_submit(ctx, &e, sizeof(e));
-    return 0;
-}
-"""
+def _script_program():
+    """The BPF side of contrib/tracing/log_coin_selection.py: the test reads
+    the tracepoints through the same program the script ships."""
+    import importlib.util
+    from conftest import ROOT
+    path = ROOT / "contrib" / "tracing" / "log_coin_selection.py"
+    spec = importlib.util.spec_from_file_location("log_coin_selection", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.PROGRAM, mod.PROBES
 
 
 class CoinSelectionTracer(_Events):
@@ -125,18 +55,19 @@ class CoinSelectionTracer(_Events):
         from bcc import BPF, USDT  # Debian's python3-bpfcc
         self.events = []
         self.lost = 0
+        program, probes = _script_program()
         usdt = USDT(path=str(binary), pid=pid)
-        for tp in COIN_SELECTION_TRACEPOINTS:
-            usdt.enable_probe(probe=tp, fn_name="trace_" + tp.split(":")[1])
-        self.bpf = BPF(text=_BCC_PROGRAM.encode(), usdt_contexts=[usdt])
-        self.bpf["cs_events"].open_perf_buffer(self._on_event, page_cnt=64,
-                                               lost_cb=self._on_lost)
+        for tp, fn in probes:
+            usdt.enable_probe(probe=tp, fn_name=fn)
+        self.bpf = BPF(text=program.encode(), usdt_contexts=[usdt])
+        self.bpf[b"events"].open_perf_buffer(self._on_event, page_cnt=64,
+                                             lost_cb=self._on_lost)
 
     def _on_lost(self, count):
         self.lost += count
 
     def _on_event(self, _cpu, data, _size):
-        e = self.bpf["cs_events"].event(data)
+        e = self.bpf[b"events"].event(data)
         tp = COIN_SELECTION_TRACEPOINTS[e.kind]
         wallet = e.wallet.decode()
         if e.kind == 0:
