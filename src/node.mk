@@ -14,7 +14,7 @@ NODE_DAEMON_SRCS := src/util.c src/log.c src/config.c src/addrman.c src/banman.c
 	src/dbwrapper.c src/coins.c src/validation.c src/miner.c src/mempool.c src/net_chain.c src/rpc_chain.c \
 	src/msglog.c src/net_evict.c src/net.c src/net_processing.c \
 	src/rpc.c src/rpc_http.c src/rpc_net.c \
-	src/coinselection.c src/walletdb.c src/wallet.c src/wallet_spend.c src/rpc_wallet.c
+	src/coinselection.c src/wallet_select.c src/walletdb.c src/wallet.c src/wallet_spend.c src/rpc_wallet.c
 NODE_CLI_SRCS    := src/util.c src/log.c src/config.c
 NODE_LDLIBS       = -levent -ljansson -lleveldb -lsqlite3 $(CRYPTO_LDLIBS) $(WIRE_LDLIBS)
 

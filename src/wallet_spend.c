@@ -7,12 +7,13 @@
  *      spendable coin on some address, a second, "optimistic" attempt
  *      that does, used if its fee is at most -maxapsfee higher.
  *
- * Each attempt selects coins (coinselection.h: the least-waste result of
- * BnB, CoinGrinder, Knapsack and SRD), adds change only when it is worth
+ * Each attempt selects coins (wallet_select.h over coinselection.h: the
+ * least-waste result of BnB, CoinGrinder, Knapsack and SRD), adds change only when it is worth
  * more than its cost, at a random position, signs, and settles the fee
  * on the signed transaction's real size.
  *
- * Tracepoints: coin_selection:selected_coins, normal_create_tx_internal,
+ * Tracepoints: coin_selection:selected_coins (in wallet_select.c),
+ * normal_create_tx_internal,
  * attempting_aps_create_tx, aps_create_tx_internal (doc/tracing.md).
  */
 #include <stdarg.h>
@@ -25,6 +26,7 @@
 #include "trace.h"
 #include "util.h"
 #include "wallet.h"
+#include "wallet_select.h"
 
 /* Bitcoin's -maxtxfee default: a larger fee is refused as a mistake. */
 #define WALLET_MAX_TX_FEE (COIN / 10)
@@ -263,12 +265,10 @@ static int create_tx(struct wallet *w, const struct wallet_send_request *req, in
 		       MEMPOOL_MAX_TX_SIZE - TX_OVERHEAD_BYTES - 1000, &rng);
 	target = total + cs_fee(feerate, TX_OVERHEAD_BYTES + (int64_t)req->n_to *
 				CS_P2PKH_OUTPUT_BYTES);
-	if (available_coins(w, &p, &l) < 0 ||
-	    cs_group_coins(l.v, l.n, avoid_partial, &g, &ng) != CS_OK) {
-		free(l.v);
+	if (available_coins(w, &p, &l) < 0)
 		return fail(e, RPC_WALLET_ERROR, "out of memory");
-	}
-	st = cs_select(g, ng, target, &p, &rng, &r);
+	st = wallet_select_coins(wallet_name(w), l.v, l.n, avoid_partial, target, &p, &rng, &g,
+				 &ng, &r);
 	if (st == CS_INSUFFICIENT) {
 		fail(e, RPC_WALLET_INSUFFICIENT_FUNDS, "Insufficient funds");
 		goto out;
@@ -279,8 +279,6 @@ static int create_tx(struct wallet *w, const struct wallet_send_request *req, in
 		     "amount or manually consolidating your wallet's UTXOs" : "out of memory");
 		goto out;
 	}
-	TRACEPOINT(coin_selection, selected_coins, wallet_name(w), cs_algo_name(r.algo), target,
-		   r.waste, r.selected_value);
 	memset(&a->tx, 0, sizeof(a->tx));
 	a->tx.version = 2;
 	a->algo = cs_algo_name(r.algo);
