@@ -31,7 +31,41 @@ bench_trace_cost() {
 	/usr/bin/python3 bench/trace_cost.py build/bench
 }
 
-SECTIONS=(bench_trace_cost)
+# Issue "wallet": the wallet's selection step (bench/wallet_select.c) for
+# wallets of 1,000, 10,000 and 100,000 coins, unattached and with bpftrace
+# counting coin_selection:selected_coins (needs root).
+bench_wallet_select() {
+	section "Wallet coin selection: unattached and traced (bench/README.md)"
+	local bin=build/bench/wallet_select n reps off on count
+	printf '%-8s %6s %14s %14s %8s %9s %8s\n' coins reps "median µs" "traced µs" ratio inputs events
+	for n in 1000 10000 100000; do
+		reps=$((n >= 100000 ? 9 : 21))
+		off=$("$bin" "$n" "$reps")
+		on="" count="-"
+		if [ "$(id -u)" -eq 0 ] && command -v bpftrace >/dev/null; then
+			on=$(bpftrace -q -e "usdt:$bin:coin_selection:selected_coins { @n++; }
+				END { printf(\"events %d\\n\", @n); clear(@n); }" -c "$bin $n $reps" 2>/dev/null)
+			count=$(sed -n 's/^events //p' <<<"$on")
+			on=$(grep '^coins' <<<"$on")
+		fi
+		/usr/bin/python3 - "$off" "$on" "$count" <<-'EOF2'
+			import sys
+			def f(line):
+			    w = line.split()
+			    return dict(zip(w[0::2], w[1::2])) if line else {}
+			off, on, count = f(sys.argv[1]), f(sys.argv[2]), sys.argv[3]
+			a = float(off["median_us"])
+			b = float(on["median_us"]) if on else None
+			print("%-8s %6s %14.1f %14s %8s %9s %8s" % (off["coins"], off["reps"], a,
+			      "%.1f" % b if b else "-", "%.3f" % (b / a) if b else "-", off["selected"], count))
+		EOF2
+	done
+	echo
+	echo "median of the reps; traced: bpftrace attached to the selected_coins tracepoint,"
+	echo "counting every firing (events = reps when none was lost)."
+}
+
+SECTIONS=(bench_trace_cost bench_wallet_select)
 
 for s in "${SECTIONS[@]}"; do
 	"$s"
