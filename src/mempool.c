@@ -60,6 +60,7 @@ struct mempool {
 	uint64_t epoch;
 	struct mempool_listener listeners[MEMPOOL_MAX_LISTENERS];
 	size_t n_listeners;
+	bool reorged;              /* a block was disconnected since the last trim */
 };
 
 /* ---- Policy arithmetic (mempool_policy.h) ------------------------------- */
@@ -686,6 +687,10 @@ void mempool_block_connected(void *arg, const struct block *b, const struct bloc
 		}
 	set_close(mp, &s, 0);
 	remove_set(mp, &s, "conflict");
+	/* A reorganisation put transactions back without the size limit:
+	 * enforce it (and expiry) once the new chain's blocks connect. */
+	if (mp->reorged)
+		mempool_trim(mp, util_time_s());
 }
 
 /*
@@ -737,6 +742,7 @@ void mempool_block_disconnected(void *arg, const struct block *b, const struct b
 				  "mempool: transaction from a disconnected block dropped: %s",
 				  reason);
 	remove_for_reorg(mp);
+	mp->reorged = true;
 }
 
 /* ---- Limits ------------------------------------------------------------- */
@@ -751,7 +757,10 @@ static int evict_order(const void *a, const void *b)
 
 void mempool_trim(struct mempool *mp, int64_t now_s)
 {
-	struct eset s = set_begin(mp);
+	struct eset s;
+
+	mp->reorged = false;
+	s = set_begin(mp);
 	struct mp_entry **order;
 	size_t bytes;
 

@@ -88,8 +88,9 @@ void mempool_listen(struct mempool *mp, const struct mempool_listener *l);
 void mempool_block_connected(void *mp, const struct block *b, const struct block_index *bi);
 void mempool_block_disconnected(void *mp, const struct block *b, const struct block_index *bi);
 
-/* Expire old entries and enforce the size limit (call periodically and
- * after a reorg). now_s is UNIX time. */
+/* Expire old entries and enforce the size limit (call periodically; the
+ * mempool also does it itself when a block connects after a disconnect,
+ * since a reorganisation re-adds transactions). now_s is UNIX time. */
 void mempool_trim(struct mempool *mp, int64_t now_s);
 
 /* Lookup; NULL if absent. Valid until the mempool changes. */

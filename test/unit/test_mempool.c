@@ -579,6 +579,37 @@ UNIT_TEST(mempool_expiry_and_size_limit)
 	fx_close(&f);
 }
 
+/* A reorganisation re-adds transactions past the size limit; the first
+ * block of the new chain trims them back ("sizelimit"). */
+UNIT_TEST(mempool_size_limit_after_reorg)
+{
+	struct mempool_params p = default_params;
+	struct fixture f;
+	char reason[CHAIN_REASON_MAX];
+	uint8_t tip[32];
+
+	p.max_bytes = 300;
+	if (fx_open(&f, &p, 102) < 0) {
+		CHECK(!"fixture");
+		return;
+	}
+	struct tx a = spend1(&f, f.cb[1], 0, SUBSIDY - 1000);
+	struct tx c = spend1(&f, f.cb[2], 0, SUBSIDY - 20000);
+	struct tx both[2] = { a, c };
+	CHECK_EQ_INT(fx_mine(&f, both, 2), 0);
+	memcpy(tip, chainstate_tip(f.cs)->hash, 32);
+	CHECK_EQ_INT(chainstate_invalidate(f.cs, tip, reason), 0);
+	CHECK_EQ_INT(mempool_count(f.mp), 2);       /* back, over the limit */
+	CHECK(mempool_bytes(f.mp) > 300);
+	/* The new chain's block (empty) connects: the lowest fee rate goes. */
+	CHECK_EQ_INT(fx_mine(&f, both, 0), 0);
+	CHECK_EQ_INT(mempool_count(f.mp), 1);
+	CHECK(mempool_get(f.mp, c.txid) != NULL);
+	CHECK(!mempool_get(f.mp, a.txid));
+	tx_clear(&a), tx_clear(&c);
+	fx_close(&f);
+}
+
 /* Many entries: the tables grow, chains of children, removal keeps the
  * counters right. */
 UNIT_TEST(mempool_many_entries)
