@@ -65,7 +65,59 @@ bench_wallet_select() {
 	echo "counting every firing (events = reps when none was lost)."
 }
 
-SECTIONS=(bench_trace_cost bench_wallet_select)
+# Issue "chain": connecting 2,120 blocks with 100,451 signed transactions,
+# tracing compiled in (unattached, and attached by bpftrace when root) and
+# compiled away; bench/README.md.
+bench_connect_chain() {
+	section "Chain: connecting blocks, tracing compiled in vs compiled away (bench/README.md)"
+	local on=build/bench/connect_chain off=build/bench/connect_chain_notrace
+	local data=build/bench/chain.dat i attached="" probes
+	if [ ! -s "$data" ] || [ "$on" -nt "$data" ]; then
+		echo "generating the chain (not timed) ..."
+		"$on" generate "$data.tmp" 2120 50 2>/dev/null && mv "$data.tmp" "$data"
+	fi
+	: >build/bench/chain.times
+	for i in 1 2 3; do   # alternate, so machine noise hits both alike
+		echo "on $("$on" connect "$data")" >>build/bench/chain.times
+		echo "off $("$off" connect "$data")" >>build/bench/chain.times
+	done
+	if [ "$(id -u)" -eq 0 ] && command -v bpftrace >/dev/null; then
+		probes="usdt:$on:validation:block_connected { @blocks++; }
+			usdt:$on:utxocache:add, usdt:$on:utxocache:spent { @coins++; }
+			END { printf(\"events %d %d\\n\", @blocks, @coins); clear(@blocks); clear(@coins); }"
+		attached=$(bpftrace -q -e "$probes" -c "$on connect $data" 2>/dev/null | tr '\n' ' ')
+	fi
+	/usr/bin/python3 - build/bench/chain.times "$attached" <<-'EOF2'
+		import statistics, sys
+		runs = {"on": [], "off": []}
+		for line in open(sys.argv[1]):
+		    w = line.split()
+		    runs[w[0]].append(dict(zip(w[1::2], w[2::2])))
+		def row(name, r, secs):
+		    b, i = int(r["blocks"]), int(r["inputs"])
+		    print("%-34s %6d %7s %7d %8.2f %9.1f %10.1f" % (name, b, r["txs"], i, secs, b / secs,
+		          secs * 1e6 / i))
+		print("%-34s %6s %7s %7s %8s %9s %10s" % ("build", "blocks", "txs", "inputs", "seconds",
+		      "blocks/s", "µs/input"))
+		med = {k: statistics.median(float(r["seconds"]) for r in v) for k, v in runs.items()}
+		row("tracing compiled in, unattached", runs["on"][0], med["on"])
+		row("tracing compiled away", runs["off"][0], med["off"])
+		att = sys.argv[2].split()
+		if att:
+		    r = dict(zip(att[0::2], att[1::2]))
+		    row("compiled in, bpftrace attached", r, float(r["seconds"]))
+		ratio = med["on"] / med["off"]
+		print()
+		print("ratio compiled in / compiled away: %.4f (medians of 3 alternating runs each; "
+		      "target within 1%%: %s)" % (ratio, "PASS" if abs(ratio - 1) <= 0.01 else "FAIL"))
+		if att:
+		    ev = att[att.index("events") + 1:]
+		    print("attached run: %s block_connected and %s utxocache:add/spent events counted"
+		          % (ev[0], ev[1]))
+	EOF2
+}
+
+SECTIONS=(bench_trace_cost bench_connect_chain bench_wallet_select)
 
 for s in "${SECTIONS[@]}"; do
 	"$s"
