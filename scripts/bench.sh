@@ -88,7 +88,7 @@ bench_connect_chain() {
 		attached=$(bpftrace -q -e "$probes" -c "$on connect $data" 2>/dev/null | tr '\n' ' ')
 	fi
 	# Instructions are what the probes add; callgrind counts them exactly,
-	# whatever the machine's load (on the first 400 blocks: 12,000 inputs).
+	# whatever the machine's load (on the first 400 blocks: 14,450 inputs).
 	local ir_on="" ir_off=""
 	if command -v valgrind >/dev/null; then
 		ir_on=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$on" connect "$data" 400 2>&1 |
