@@ -144,7 +144,7 @@ static json_t *header_json(struct chainstate *cs, const struct block_index *bi)
 
 /* ---- Parameter helpers -------------------------------------------------- */
 
-static int param_hash(json_t *params, size_t i, uint8_t out[32], struct rpc_error *err)
+int rpc_param_hash(json_t *params, size_t i, uint8_t out[32], struct rpc_error *err)
 {
 	const char *s = rpc_param_str(params, i);
 
@@ -160,7 +160,7 @@ static const struct block_index *param_block(struct chain_rpc *c, json_t *params
 	uint8_t h[32];
 	const struct block_index *bi;
 
-	if (param_hash(params, i, h, err) < 0)
+	if (rpc_param_hash(params, i, h, err) < 0)
 		return NULL;
 	bi = chainstate_lookup(c->cs, h);
 	if (!bi)
@@ -247,7 +247,7 @@ static int param_address(json_t *params, size_t i, uint8_t spk[SCRIPT_P2PKH_LEN]
 	return 0;
 }
 
-static json_t *tx_hex_json(const struct tx *t)
+json_t *rpc_tx_hex_json(const struct tx *t)
 {
 	struct wbuf w;
 	json_t *j;
@@ -537,7 +537,7 @@ static int block_op(void *ctx, json_t *params, json_t **result, struct rpc_error
 	char reason[CHAIN_REASON_MAX];
 	uint8_t h[32];
 
-	if (param_hash(params, 0, h, err) < 0)
+	if (rpc_param_hash(params, 0, h, err) < 0)
 		return -1;
 	if (op(c->cs, h, reason) < 0)
 		return rpc_fail(err, RPC_INVALID_ADDRESS_OR_KEY, "%s", reason);
@@ -600,7 +600,7 @@ static int rpc_gettxout(void *ctx, json_t *params, json_t **result, struct rpc_e
 	int64_t n;
 
 	memset(&probe, 0, sizeof(probe));
-	if (param_hash(params, 0, probe.op.txid, err) < 0 ||
+	if (rpc_param_hash(params, 0, probe.op.txid, err) < 0 ||
 	    param_int(params, 1, 0, UINT32_MAX, -1, &n, err) < 0)
 		return -1;
 	probe.op.n = (uint32_t)n;
@@ -708,7 +708,7 @@ static int rpc_getrawtransaction(void *ctx, json_t *params, json_t **result,
 	struct block b;
 	char why[256];
 
-	if (param_hash(params, 0, txid, err) < 0 || param_verbosity(params, 1, 0, &verbose, err) < 0)
+	if (rpc_param_hash(params, 0, txid, err) < 0 || param_verbosity(params, 1, 0, &verbose, err) < 0)
 		return -1;
 	if (json_array_size(params) > 2 && !(bi = param_block(c, params, 2, err)))
 		return -1;
@@ -718,7 +718,7 @@ static int rpc_getrawtransaction(void *ctx, json_t *params, json_t **result,
 			return rpc_fail(err, RPC_INVALID_ADDRESS_OR_KEY,
 					"No such mempool transaction. Pass the blockhash of a "
 					"confirmed transaction (there is no transaction index)");
-		*result = verbose ? rpc_tx_json(&e->tx) : tx_hex_json(&e->tx);
+		*result = verbose ? rpc_tx_json(&e->tx) : rpc_tx_hex_json(&e->tx);
 		return 0;
 	}
 	if (chainstate_read_block(c->cs, bi, &b, why, sizeof(why)) < 0)
@@ -726,7 +726,7 @@ static int rpc_getrawtransaction(void *ctx, json_t *params, json_t **result,
 	for (size_t i = 0; i < b.n_tx; i++) {
 		if (memcmp(b.txs[i].txid, txid, 32) != 0)
 			continue;
-		*result = verbose ? rpc_tx_json(&b.txs[i]) : tx_hex_json(&b.txs[i]);
+		*result = verbose ? rpc_tx_json(&b.txs[i]) : rpc_tx_hex_json(&b.txs[i]);
 		if (verbose) {
 			json_object_set_new(*result, "blockhash", rpc_hash_json(bi->hash));
 			json_object_set_new(*result, "confirmations",
@@ -820,7 +820,7 @@ static int rpc_createrawtransaction(void *ctx, json_t *params, json_t **result,
 		i++;
 	}
 	tx_finalize(&t);
-	*result = tx_hex_json(&t);
+	*result = rpc_tx_hex_json(&t);
 	tx_clear(&t);
 	return 0;
 oom:
@@ -903,7 +903,7 @@ static int rpc_signrawtransactionwithkey(void *ctx, json_t *params, json_t **res
 		}
 	}
 	*result = json_object();
-	json_object_set_new(*result, "hex", tx_hex_json(&t));
+	json_object_set_new(*result, "hex", rpc_tx_hex_json(&t));
 	json_object_set_new(*result, "complete", json_boolean(complete));
 	if (!complete)
 		json_object_set_new(*result, "errors", errors);
@@ -1047,7 +1047,7 @@ static int rpc_getmempoolentry(void *ctx, json_t *params, json_t **result,
 	uint8_t txid[32];
 	const struct mempool_entry *e;
 
-	if (param_hash(params, 0, txid, err) < 0)
+	if (rpc_param_hash(params, 0, txid, err) < 0)
 		return -1;
 	e = mempool_get(c->mp, txid);
 	if (!e)

@@ -527,32 +527,6 @@ static void tx_entries(const struct wallet *w, const struct wallet_tx *wtx, bool
 	}
 }
 
-static int param_txid(json_t *params, size_t i, uint8_t txid[32], struct rpc_error *err)
-{
-	const char *s = rpc_param_str(params, i);
-
-	if (!s || hash_from_hex_reversed(s, txid) < 0)
-		return rpc_fail(err, RPC_INVALID_PARAMETER, "txid must be a 64-digit hex hash");
-	return 0;
-}
-
-static json_t *tx_hex(const struct tx *t)
-{
-	struct wbuf b;
-	char *hex;
-	json_t *j;
-
-	wbuf_init(&b);
-	tx_encode(&b, t);
-	hex = b.oom ? NULL : malloc(2 * b.len + 1);
-	if (hex)
-		hash_hex(b.data, b.len, hex);
-	j = hex ? json_string(hex) : json_null();
-	free(hex);
-	wbuf_free(&b);
-	return j;
-}
-
 static int rpc_gettransaction(void *ctx, json_t *params, json_t **result,
 			      struct rpc_error *err)
 {
@@ -562,7 +536,7 @@ static int rpc_gettransaction(void *ctx, json_t *params, json_t **result,
 	int64_t credit, debit, fee = 0;
 	json_t *details;
 
-	if (!w || param_txid(params, 0, txid, err) < 0)
+	if (!w || rpc_param_hash(params, 0, txid, err) < 0)
 		return -1;
 	wtx = wallet_get_tx(w, txid);
 	if (!wtx)
@@ -580,7 +554,7 @@ static int rpc_gettransaction(void *ctx, json_t *params, json_t **result,
 	details = json_array();
 	tx_entries(w, wtx, false, details);
 	json_object_set_new(*result, "details", details);
-	json_object_set_new(*result, "hex", tx_hex(&wtx->tx));
+	json_object_set_new(*result, "hex", rpc_tx_hex_json(&wtx->tx));
 	return 0;
 }
 
