@@ -202,15 +202,18 @@ usdt:$1:mempool:rejected
 """
 
 
-class BpftraceChainTracer(_Events):
-    """bpftrace -p PID on every chain tracepoint (same event dicts)."""
+class BpftraceTracer(_Events):
+    """bpftrace -p PID running `program` (a class attribute) against
+    `binary`; subclasses turn each output line into events (_parse)."""
+
+    program = ""
+    env = {}
 
     def __init__(self, binary, pid, workdir):
-        script = workdir / "chain_test.bt"
-        script.write_text(_BPFTRACE_PROGRAM)
+        script = workdir / (type(self).__name__ + ".bt")
+        script.write_text(self.program)
         self.proc = TracerProcess(["bpftrace", "-p", str(pid), str(script), str(binary)],
-                                  env={"BPFTRACE_STRLEN": "120",
-                                       "BPFTRACE_PERF_RB_PAGES": "1024"})
+                                  env=self.env)
         self.proc.wait_for_line(r"^READY$", timeout_s=60)
         self.events = []
         self.lost = 0
@@ -220,16 +223,30 @@ class BpftraceChainTracer(_Events):
         time.sleep(timeout_ms / 1000)
         lines = self.proc.output()
         for line in lines[self._parsed:]:
-            self._parse(line)
+            f = line.split("\t")
+            if f[0] == "E":
+                self._parse(f)
+            else:
+                m = re.search(r"[Ll]ost (\d+) events", line)
+                if m:
+                    self.lost += int(m.group(1))
         self._parsed = len(lines)
 
-    def _parse(self, line):
-        f = line.split("\t")
-        if f[0] != "E":
-            m = re.search(r"[Ll]ost (\d+) events", line)
-            if m:
-                self.lost += int(m.group(1))
-            return
+    def errors(self):
+        from framework.tracers import bpftrace_errors
+        return bpftrace_errors(self.proc.stderr())
+
+    def close(self):
+        self.proc.stop()
+
+
+class BpftraceChainTracer(BpftraceTracer):
+    """bpftrace -p PID on every chain tracepoint (same event dicts)."""
+
+    program = _BPFTRACE_PROGRAM
+    env = {"BPFTRACE_STRLEN": "120", "BPFTRACE_PERF_RB_PAGES": "1024"}
+
+    def _parse(self, f):
         tp = f[1].split(":", 1)[1] if f[1].startswith("usdt:") else f[1]
         if tp.count(":") > 1:          # "usdt:/path:ctx:name" from `probe`
             tp = ":".join(tp.rsplit(":", 2)[-2:])
@@ -243,10 +260,3 @@ class BpftraceChainTracer(_Events):
                 except ValueError:
                     values.append(v)
         self.events.append(_event(tp, values))
-
-    def errors(self):
-        from framework.tracers import bpftrace_errors
-        return bpftrace_errors(self.proc.stderr())
-
-    def close(self):
-        self.proc.stop()

@@ -6,11 +6,7 @@ bpftrace one has its own. Both turn every firing into a dict with `tp` and the a
 names doc/tracing.md gives them, and share chain_tracers._Events
 (select, wait_for, drain).
 """
-import re
-import time
-
-from framework.chain_tracers import _Events
-from framework.tracers import TracerProcess
+from framework.chain_tracers import BpftraceTracer, _Events
 
 COIN_SELECTION_TRACEPOINTS = (
     "coin_selection:selected_coins", "coin_selection:normal_create_tx_internal",
@@ -103,38 +99,14 @@ usdt:$1:coin_selection:aps_create_tx_internal
 """
 
 
-class BpftraceCoinSelectionTracer(_Events):
+class BpftraceCoinSelectionTracer(BpftraceTracer):
     """bpftrace -p PID on the coin_selection tracepoints (same event dicts)."""
 
-    def __init__(self, binary, pid, workdir):
-        script = workdir / "coin_selection_test.bt"
-        script.write_text(_BPFTRACE_PROGRAM)
-        self.proc = TracerProcess(["bpftrace", "-p", str(pid), str(script), str(binary)],
-                                  env={"BPFTRACE_STRLEN": "80"})
-        self.proc.wait_for_line(r"^READY$", timeout_s=60)
-        self.events = []
-        self.lost = 0
-        self._parsed = 0
+    program = _BPFTRACE_PROGRAM
+    env = {"BPFTRACE_STRLEN": "80"}
 
-    def poll(self, timeout_ms=50):
-        time.sleep(timeout_ms / 1000)
-        lines = self.proc.output()
-        for line in lines[self._parsed:]:
-            f = line.split("\t")
-            if f[0] == "E":
-                tp = f[1]
-                values = [f[2]] + [v if tp.endswith("selected_coins") and i == 0 else int(v)
-                                   for i, v in enumerate(f[3:])]
-                self.events.append(_event(tp, values))
-            else:
-                m = re.search(r"[Ll]ost (\d+) events", line)
-                if m:
-                    self.lost += int(m.group(1))
-        self._parsed = len(lines)
-
-    def errors(self):
-        from framework.tracers import bpftrace_errors
-        return bpftrace_errors(self.proc.stderr())
-
-    def close(self):
-        self.proc.stop()
+    def _parse(self, f):
+        tp = f[1]
+        values = [f[2]] + [v if tp.endswith("selected_coins") and i == 0 else int(v)
+                           for i, v in enumerate(f[3:])]
+        self.events.append(_event(tp, values))
