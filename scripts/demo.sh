@@ -10,7 +10,8 @@
 #      ping messages; a throw-away peer sends a message with the wrong network
 #      magic, so the node reports it misbehaving; one connection is dropped
 #   4. node0 mines 101 blocks, the others sync; node0 pays node2, node1 mines
-#      the payment; connectblock_benchmark.bt and log_utxocache_flush.py watch
+#      the payment; connectblock_benchmark.bt and log_utxocache_flush.py watch,
+#      and log_utxos.bt prints the coins the payment and its block add and spend
 #   5. wallets: alice (node0), bob (node1) and carol (node2) pay each other
 #      from named wallets while log_coin_selection.py shows each decision
 #   6. stop the tracers (they print their totals), stop the nodes, remove the
@@ -222,7 +223,7 @@ start_flush_logger() {
 }
 
 chain() {
-	say "Step 4: mining and a payment, traced by connectblock_benchmark.bt and log_utxocache_flush.py"
+	say "Step 4: mining and a payment, traced by connectblock_benchmark.bt, log_utxocache_flush.py and log_utxos.bt"
 	if [ "$(id -u)" -eq 0 ]; then
 		start_tracer blocks connectblock_benchmark.bt 1 0 50
 		start_flush_logger
@@ -239,6 +240,12 @@ chain() {
 	cb=$(cli 0 getblock "$(cli 0 getblockhash 1)" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["tx"][0])')
 	raw=$(cli 0 createrawtransaction "[{\"txid\":\"$cb\",\"vout\":0}]" "{\"$other\":49.999}" | tr -d '"')
 	signed=$(cli 0 signrawtransactionwithkey "$raw" "[\"$wif\"]" | json_get hex)
+	# From here on every coin added or spent is printed, on each node.
+	local utxos=""
+	if [ "$(id -u)" -eq 0 ]; then
+		start_tracer utxos log_utxos.bt
+		utxos=${TRACER_PIDS[-1]}
+	fi
 	txid=$(cli 0 sendrawtransaction "$signed" | tr -d '"')
 	echo "node0 pays 49.999 coins to node2's key in $txid; node1 mines it"
 	wait_for 30 cli 1 getmempoolentry "$txid" || die "the transaction did not reach node1"
@@ -248,6 +255,10 @@ chain() {
 	echo "all three at height $(cli 0 getblockcount); UTXO set hash $(cli 0 gettxoutsetinfo | json_get hash_serialized) (node0 flushes for it)"
 	[ "$(cli 2 gettxoutsetinfo | json_get hash_serialized)" = "$(cli 0 gettxoutsetinfo | json_get hash_serialized)" ] ||
 		die "node0 and node2 disagree on the UTXO set"
+	if [ -n "$utxos" ]; then # the wallet step would flood it: stop it here
+		kill -INT "$utxos" 2>/dev/null || true
+		wait "$utxos" 2>/dev/null || true
+	fi
 }
 
 # ---- step 5: wallets -------------------------------------------------------
