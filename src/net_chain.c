@@ -19,6 +19,60 @@ static struct {
 	struct connman *cm;
 } nc;
 
+/*
+ * Blocks asked for and not yet received, one peer per block (Bitcoin's
+ * mapBlocksInFlight), so that two peers announcing the same block do not
+ * both send it. A direct-mapped table: a collision forgets the older
+ * request, which costs at most one duplicate download. A request stops
+ * holding a block back once its peer has gone or after BLOCK_STALL_US,
+ * so a peer that never answers delays the block, never loses it.
+ */
+#define INFLIGHT_SLOTS 4096            /* a power of two, > MSG_MAX_HEADERS */
+#define BLOCK_STALL_US (10 * 1000000LL)
+
+static struct inflight {
+	uint8_t hash[32];
+	int64_t peer;
+	int64_t since_us;
+	bool used;
+} inflight[INFLIGHT_SLOTS];
+
+static struct inflight *inflight_slot(const uint8_t hash[32])
+{
+	uint32_t h;
+
+	memcpy(&h, hash, sizeof(h));   /* block hashes are uniform */
+	return &inflight[h & (INFLIGHT_SLOTS - 1)];
+}
+
+/* True if another peer that is still connected was asked for the block
+ * less than BLOCK_STALL_US ago. */
+static bool inflight_elsewhere(const uint8_t hash[32], const struct peer *p)
+{
+	const struct inflight *f = inflight_slot(hash);
+
+	return f->used && f->peer != p->id && memcmp(f->hash, hash, 32) == 0 &&
+	       util_mono_us() - f->since_us < BLOCK_STALL_US && connman_find_id(nc.cm, f->peer);
+}
+
+static void inflight_set(const uint8_t hash[32], const struct peer *p)
+{
+	struct inflight *f = inflight_slot(hash);
+
+	memcpy(f->hash, hash, 32);
+	f->peer = p->id;
+	f->since_us = util_mono_us();
+	f->used = true;
+}
+
+static void inflight_done(const uint8_t hash[32])
+{
+	struct inflight *f = inflight_slot(hash);
+
+	if (memcmp(f->hash, hash, 32) == 0)
+		f->used = false;
+}
+
 static void send_wbuf(struct peer *p, const char *command, struct wbuf *w)
 {
 	if (!w->oom)
@@ -230,7 +284,8 @@ void netchain_on_getheaders(struct peer *p, const struct msg_getheaders *g)
 	free(out);
 }
 
-/* Ask for the blocks we lack on the way to `target`, oldest first. */
+/* Ask for the blocks we lack on the way to `target`, oldest first, except
+ * those another peer is already sending. */
 static void request_blocks(struct peer *p, const struct block_index *target)
 {
 	struct msg_inv_entry *want;
@@ -246,10 +301,11 @@ static void request_blocks(struct peer *p, const struct block_index *target)
 	/* bi is the fork; walk up from it. */
 	for (int32_t h = (bi ? bi->height : -1) + 1; h <= target->height && n < cap; h++) {
 		const struct block_index *x = chainstate_ancestor(target, h);
-		if (x->status & BLOCK_HAVE_DATA)
+		if ((x->status & BLOCK_HAVE_DATA) || inflight_elsewhere(x->hash, p))
 			continue;
 		want[n].type = MSG_INV_BLOCK;
 		memcpy(want[n].hash, x->hash, 32);
+		inflight_set(x->hash, p);
 		n++;
 	}
 	if (n) {
@@ -299,6 +355,7 @@ void netchain_on_block(struct peer *p, const uint8_t *payload, size_t len)
 		block_clear(&b);
 		return;
 	}
+	inflight_done(b.hash);
 	if (chainstate_process_block(nc.cs, &b, &is_new, reason) < 0) {
 		if (strcmp(reason, "prev-blk-not-found") == 0) {
 			send_getheaders(p);
