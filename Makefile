@@ -42,6 +42,34 @@ BENCH_TARGETS   :=
 .PHONY: all check demo bench install clean setup unit unit-run functional contract
 all:
 
+# libbpf tools are libbpf-tools style triads: NAME.bpf.c (kernel side), NAME.c
+# (user side), NAME.h (what both share). One vmlinux.h, dumped from the running
+# kernel's BTF, serves them all (CO-RE); the skeleton comes from bpftool.
+# $(eval $(call libbpf_tool,SRC_DIR,NAME)) adds one tool's rules; everything
+# generated goes to $(BUILD)/SRC_DIR.
+BPFTOOL    ?= bpftool
+VMLINUX_H  := $(BUILD)/vmlinux/vmlinux.h
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
+	      -I/usr/include/x86_64-linux-gnu -I$(dir $(VMLINUX_H))
+
+$(VMLINUX_H):
+	@mkdir -p $(dir $@)
+	$(call msg,BTF,$@)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+define libbpf_tool
+$(BUILD)/$(1)/$(2).bpf.o: $(1)/$(2).bpf.c $(1)/$(2).h $(VMLINUX_H)
+	@mkdir -p $$(@D)
+	$$(call msg,BPF,$$@)$$(CLANG) $$(BPF_CFLAGS) -I$(1) -c $$< -o $$@
+
+$(BUILD)/$(1)/$(2).skel.h: $(BUILD)/$(1)/$(2).bpf.o
+	$$(call msg,GEN-SKEL,$$@)$$(BPFTOOL) gen skeleton $$< > $$@.tmp && mv $$@.tmp $$@
+
+$(BUILD)/$(1)/$(2): $(1)/$(2).c $(1)/$(2).h $(BUILD)/$(1)/$(2).skel.h
+	$$(call msg,CC,$$@)$$(CC) $$(CFLAGS) -I$(BUILD)/$(1) -I$(1) -o $$@ $$< -lbpf -lelf -lz
+
+ALL_TARGETS += $(BUILD)/$(1)/$(2)
+endef
+
 # test/unit/build.mk comes last: it links what the others added.
 include $(filter-out test/unit/build.mk,$(sort $(wildcard */*.mk */*/*.mk */*/*/*.mk)))
 include test/unit/build.mk

@@ -4,11 +4,13 @@
 #
 # Steps:
 #   1. start three nodes in a temporary directory (free loopback ports)
-#   2. attach contrib/tracing/log_p2p_traffic.bt and log_p2p_connections.bt
-#      (needs root; without it the demo runs untraced and says so)
+#   2. attach contrib/tracing/log_p2p_traffic.bt and log_p2p_connections.bt,
+#      and the libbpf tool p2pstat to node0 (needs root; without it the demo
+#      runs untraced and says so)
 #   3. connect the nodes in a triangle, let them exchange version, addr and
 #      ping messages; a throw-away peer sends a message with the wrong network
-#      magic, so the node reports it misbehaving; one connection is dropped
+#      magic, so the node reports it misbehaving; one connection is dropped;
+#      p2pstat prints node0's messages per peer and type
 #   4. node0 mines 101 blocks, the others sync; node0 pays node2, node1 mines
 #      the payment; connectblock_benchmark.bt and log_utxocache_flush.py watch,
 #      and log_utxos.bt prints the coins the payment and its block add and spend
@@ -133,7 +135,7 @@ start_tracer() {
 }
 
 start_tracers() {
-	say "Step 2: attaching log_p2p_traffic.bt and log_p2p_connections.bt"
+	say "Step 2: attaching log_p2p_traffic.bt, log_p2p_connections.bt and p2pstat (libbpf)"
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "demo: not root, so no tracing (bpftrace needs root); the network runs untraced"
 		return
@@ -141,6 +143,30 @@ start_tracers() {
 	command -v bpftrace >/dev/null || die "bpftrace not installed (run scripts/setup-deps.sh)"
 	start_tracer traffic log_p2p_traffic.bt
 	start_tracer conns log_p2p_connections.bt
+	start_p2pstat
+}
+
+# The libbpf tool p2pstat counts node0's messages in the kernel during step
+# 3 and prints its table, prefixed [p2pstat], when that step ends.
+P2PSTAT=$ROOT/build/contrib/tracing/libbpf/p2pstat
+P2PSTAT_PID=""
+start_p2pstat() {
+	[ -x "$P2PSTAT" ] || die "$P2PSTAT is not built (run make)"
+	"$P2PSTAT" "${NODE_PIDS[0]}" \
+		> >(tee "$TMP/p2pstat.log" | sed -u "s/^/[p2pstat] /") 2>&1 &
+	P2PSTAT_PID=$!
+	TRACER_PIDS+=($P2PSTAT_PID)
+	wait_for 60 grep -q "Ctrl-C to end" "$TMP/p2pstat.log" ||
+		die "p2pstat did not attach; see $TMP/p2pstat.log"
+}
+
+stop_p2pstat() {
+	[ -n "$P2PSTAT_PID" ] || return 0
+	echo "node0's messages during step 3, counted in the kernel by p2pstat:"
+	kill -INT "$P2PSTAT_PID" 2>/dev/null || true
+	wait "$P2PSTAT_PID" 2>/dev/null || true
+	P2PSTAT_PID=""
+	sleep 0.2 # let the prefixing pipe flush
 }
 
 stop_tracers() {
@@ -207,6 +233,7 @@ print(next(p["id"] for p in json.load(sys.stdin) if p["addr"].endswith(":" + por
 	for ((n = 0; n < NODES; n++)); do
 		echo "node$n: $(connections $n) connections"
 	done
+	stop_p2pstat
 }
 
 # ---- step 4: chain --------------------------------------------------------

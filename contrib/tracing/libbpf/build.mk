@@ -1,0 +1,5 @@
+# libbpf tools for moneyrocketd's tracepoints (rules: libbpf_tool in the top
+# Makefile). They carry no probes of their own.
+CONTRIB_LIBBPF_TOOLS := p2pstat
+$(foreach t,$(CONTRIB_LIBBPF_TOOLS),$(eval $(call libbpf_tool,contrib/tracing/libbpf,$(t))))
+CONTRACT_CHECKS += $(foreach t,$(CONTRIB_LIBBPF_TOOLS),$(BUILD)/contrib/tracing/libbpf/$(t):test/header/no-tracepoints.md)
