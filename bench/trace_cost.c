@@ -67,9 +67,9 @@ __attribute__((noinline)) void site_handguard(long a, long b, long c, long d,
 }
 
 /*
- * For reference, not a target: the guarded site with five parameters. gcc
- * keeps all six argument registers of a six-parameter function where they
- * are and borrows one for a branch's load; with one register free it does not.
+ * For reference, not a target: the guarded site with five parameters. In a
+ * six-parameter function gcc adds a register move around any conditional
+ * branch; with one argument register free it does not.
  */
 __attribute__((noinline)) void site_baseline5(long a, long b, long c, long d,
 					      long e)

@@ -31,7 +31,8 @@
  *   The semaphore is a 2-byte counter in the `.probes` section whose address
  *   is written into the tracepoint's note; tracers add 1 on attach and take
  *   it away on detach. An unattached guarded site costs a load, a compare
- *   and a branch. A tracepoint without TRACEPOINT_SEMAPHORE records semaphore
+ *   and a branch (on x86 one compare with the counter in memory, and a
+ *   branch). A tracepoint without TRACEPOINT_SEMAPHORE records semaphore
  *   address 0 ("none"), so plain sites need no definition at all.
  *
  * Compiled away
@@ -136,8 +137,33 @@
 #define TRACEPOINT_SEMAPHORE_DECLARE(context, event)                  \
 	extern __attribute__((visibility("hidden"))) volatile unsigned \
 		short context##_##event##_semaphore
+
+/*
+ * Is a semaphore raised? gcc never folds a volatile load into another
+ * instruction, so `sem > 0` costs a load into a register, a test and a
+ * branch, and the register it takes often costs a move more. On x86 an asm
+ * goto compares the counter in memory and branches: two instructions, no
+ * register. The asm reads only the semaphore ("m"), so the compiler keeps
+ * every other value where it is. Elsewhere a volatile load does the job.
+ */
+#if (defined(__x86_64__) || defined(__i386__)) && \
+	(defined(__clang__) ? __clang_major__ >= 9 : __GNUC__ >= 5)
+static inline __attribute__((always_inline)) int
+_trace_semaphore_raised(volatile unsigned short *semaphore)
+{
+	__asm__ goto("cmpw $0, %0\n\tjne %l1" : : "m"(*semaphore) : "cc" : raised);
+	return 0;
+raised:
+	return 1;
+}
+#else
+static inline int _trace_semaphore_raised(volatile unsigned short *semaphore)
+{
+	return *semaphore > 0;
+}
+#endif
 #define TRACEPOINT_ACTIVE(context, event) \
-	__builtin_expect(context##_##event##_semaphore > 0, 0)
+	__builtin_expect(_trace_semaphore_raised(&context##_##event##_semaphore), 0)
 
 /*
  * sdt.h passes an empty variadic argument to one of its own macros. GCC
