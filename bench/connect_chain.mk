@@ -1,11 +1,15 @@
 # The chain-connection benchmark (bench/connect_chain.c): the chain layer
 # built twice, with tracing compiled in (as the node) and compiled away
 # (-DTRACE_DISABLE), so scripts/bench.sh can compare the two on the same
-# generated chain. Only `make bench` builds them.
+# generated chain. `make` builds them; `make bench` generates the chain and
+# runs them.
 CONNECT_CHAIN_SRCS := bench/connect_chain.c src/util.c src/log.c src/dbwrapper.c src/coins.c \
 	src/validation.c src/miner.c src/mempool.c
 CONNECT_CHAIN_LIBS  = -lleveldb $(CRYPTO_LDLIBS) $(WIRE_LDLIBS)
 BENCH_TARGETS += $(BUILD)/bench/connect_chain $(BUILD)/bench/connect_chain_notrace
+ALL_TARGETS += $(BUILD)/bench/connect_chain $(BUILD)/bench/connect_chain_notrace
+CONTRACT_CHECKS += $(BUILD)/bench/connect_chain:doc/tracing.md:partial \
+	$(BUILD)/bench/connect_chain_notrace:test/header/no-tracepoints.md
 
 .SECONDEXPANSION:
 $(BUILD)/bench/connect_chain: $(CONNECT_CHAIN_SRCS) $$(CRYPTO_SRCS) $$(WIRE_SRCS) $(wildcard src/*.h) include/trace.h

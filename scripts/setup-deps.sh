@@ -30,7 +30,9 @@ need_headers=0
 [ -e "$moddir/build/Makefile" ] || need_headers=1
 
 need_tracefs=0
-[ -e /sys/kernel/tracing/uprobe_events ] || need_tracefs=1
+# mountpoint, not a look inside: tracefs is mode 700, so a user who is not
+# root cannot see its files even when it is mounted.
+mountpoint -q /sys/kernel/tracing 2>/dev/null || need_tracefs=1
 need_debugfs=0
 mountpoint -q /sys/kernel/debug 2>/dev/null || need_debugfs=1
 
@@ -46,7 +48,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	[ $need_headers -eq 1 ] && echo "  kernel headers for $kver at $moddir/build" >&2
 	[ $need_tracefs -eq 1 ] && echo "  tracefs mounted at /sys/kernel/tracing" >&2
 	[ $need_debugfs -eq 1 ] && echo "  debugfs mounted at /sys/kernel/debug" >&2
-	echo "run as root: sudo $0" >&2
+	echo "run it as root: $0 (e.g. su -c $0, or sudo $0 where sudo is installed)" >&2
 	exit 1
 fi
 

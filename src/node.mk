@@ -36,7 +36,8 @@ NODE_SAN_DAEMON_OBJS = $(call node_objs,$(NODE_DAEMON_SRCS) $(CRYPTO_SRCS) $(WIR
 NODE_SAN_CLI_OBJS    = $(call node_objs,$(NODE_CLI_SRCS) $(WIRE_SRCS) src/moneyrocket-cli.c,$(NODE_SAN_OBJDIR))
 
 ALL_TARGETS     += src/moneyrocketd src/moneyrocket-cli $(NODE_SAN_BIN) $(NODE_SAN_CLI)
-CONTRACT_CHECKS += src/moneyrocketd:doc/tracing.md
+CONTRACT_CHECKS += src/moneyrocketd:doc/tracing.md $(NODE_SAN_BIN):doc/tracing.md \
+	src/moneyrocket-cli:test/header/no-tracepoints.md $(NODE_SAN_CLI):test/header/no-tracepoints.md
 # Sources the unit tests (test/unit/test_config.c, test_eviction.c,
 # test_rpc.c, test_addrman.c, test_msglog.c, test_coins.c) exercise; the test files
 # themselves come in through test/unit/build.mk's wildcard.

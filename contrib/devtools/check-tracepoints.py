@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Hold a binary's USDT tracepoints to their contract document.
 
-USAGE: check-tracepoints.py BINARY CONTRACT.md [--quiet]
+USAGE: check-tracepoints.py BINARY CONTRACT.md [--partial] [--quiet]
 
 Reads the binary's systemtap probe notes (the ELF section .note.stapsdt)
 and the tracepoints documented in CONTRACT.md, and reports every
@@ -17,7 +17,10 @@ order; the first backticked token of an item that is a known type
 arguments says "Arguments passed: none."
 
 Exit status: 0 all match, 1 mismatch, 2 usage or I/O error.
---quiet prints nothing when everything matches.
+--quiet prints nothing when everything matches. --partial is for a program
+that links only part of what the contract documents (a benchmark over the
+chain code, say): a documented tracepoint missing from the binary is then
+not a mismatch; everything else is checked as usual.
 
 Standard library only: the ELF notes are parsed here with `struct`.
 """
@@ -293,8 +296,9 @@ def compare_site(site, entry, ptr, where):
     return problems
 
 
-def compare(sites, ptr, contract):
-    """Return every mismatch between the binary's sites and the contract."""
+def compare(sites, ptr, contract, partial=False):
+    """Return every mismatch between the binary's sites and the contract;
+    with `partial`, documented tracepoints may be absent from the binary."""
     by_name = {}
     for site in sites:
         by_name.setdefault(site.name, []).append(site)
@@ -302,7 +306,8 @@ def compare(sites, ptr, contract):
     for name, entry in contract.items():
         problems += [f"{name}: contract: {p}" for p in entry.problems]
         if name not in by_name:
-            problems.append(f"{name}: documented but not in the binary")
+            if not partial:
+                problems.append(f"{name}: documented but not in the binary")
             continue
         group = by_name[name]
         for n, site in enumerate(group, 1):
@@ -316,10 +321,11 @@ def compare(sites, ptr, contract):
 
 
 def main(argv):
-    args = [a for a in argv[1:] if a != "--quiet"]
-    quiet = len(args) != len(argv) - 1
+    flags = {a for a in argv[1:] if a in ("--quiet", "--partial")}
+    args = [a for a in argv[1:] if a not in flags]
+    quiet, partial = "--quiet" in flags, "--partial" in flags
     if len(args) != 2 or any(a.startswith("-") for a in args):
-        print("usage: check-tracepoints.py BINARY CONTRACT.md [--quiet]",
+        print("usage: check-tracepoints.py BINARY CONTRACT.md [--partial] [--quiet]",
               file=sys.stderr)
         return EXIT_ERROR
     binary, doc = args
@@ -329,12 +335,12 @@ def main(argv):
     except CheckError as e:
         print(f"check-tracepoints: {e}", file=sys.stderr)
         return EXIT_ERROR
-    problems = compare(sites, ptr, contract)
+    problems = compare(sites, ptr, contract, partial)
     for line in problems:
         print(line)
     names = {s.name for s in sites}
     counts = (f"{len(contract)} documented, {len(names)} in the binary "
-              f"at {len(sites)} sites")
+              f"at {len(sites)} sites{', partial' if partial else ''}")
     if problems:
         print(f"check-tracepoints: {binary} vs {doc}: {len(problems)} "
               f"mismatch{'es' if len(problems) != 1 else ''} ({counts})")

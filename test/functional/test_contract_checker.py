@@ -149,6 +149,27 @@ def test_missing_probe(tmp_path):
     assert "1 mismatch (5 documented, 4 in the binary at 4 sites)" in out[-1]
 
 
+def test_partial_allows_missing_but_checks_the_rest(tmp_path):
+    """--partial: a program linking part of the contract; what it has must match."""
+    doc = contract(tmp_path, CONTRACT + textwrap.dedent("""
+        ### `demo:absent`
+        Arguments passed:
+        1. `int64`
+    """))
+    rc, out, err = check(build(tmp_path, PROGRAM), doc, "--partial")
+    assert rc == 0, (out, err)
+    assert out[-1].endswith("all match (5 documented, 4 in the binary at 4 sites, partial)")
+    program = PROGRAM.replace("return 0;", "TRACEPOINT(demo, extra, v_i32);\nreturn 0;")
+    wrong = contract(tmp_path, doc.read_text().replace("3. A number as `int32`",
+                                                       "3. A number as `int64`"), "wrong.md")
+    rc, out, _ = check(build(tmp_path, program, name="prog2"), wrong, "--partial")
+    assert rc == 1
+    assert sorted(mismatches(out)) == [
+        "demo:extra: in the binary but not documented",
+        "demo:ints: argument 3 is 4 bytes signed in the binary, documented int64 "
+        "(8 bytes signed)"]
+
+
 def test_undocumented_probe(tmp_path):
     program = PROGRAM.replace("return 0;", "TRACEPOINT(demo, extra, v_i32);\nreturn 0;")
     rc, out, _ = check(build(tmp_path, program), contract(tmp_path, CONTRACT))
@@ -269,7 +290,7 @@ def test_bad_usage_exits_2(args):
     rc, out, err = check(*args)
     assert rc == 2
     assert out == []
-    assert "usage: check-tracepoints.py BINARY CONTRACT.md [--quiet]" in err
+    assert "usage: check-tracepoints.py BINARY CONTRACT.md [--partial] [--quiet]" in err
 
 
 def test_missing_binary_exits_2(tmp_path):
