@@ -74,7 +74,7 @@ if [ ! -e "$moddir/build/Makefile" ]; then
 	echo "setup-deps: linked $moddir/build -> $hdr, source -> $common"
 fi
 
-if [ ! -e /sys/kernel/tracing/uprobe_events ]; then
+if ! mountpoint -q /sys/kernel/tracing 2>/dev/null; then
 	mount -t tracefs nodev /sys/kernel/tracing
 	echo "setup-deps: mounted tracefs"
 fi
