@@ -64,8 +64,10 @@ def test_notes_match_the_table(variant):
             assert args == [(size, signed) for _, size, signed, _ in expected_args(name)], name
 
 
-def test_compiled_away_has_no_notes_and_evaluates_nothing():
-    binary = require_built(HEADER_BUILD / "probes-off")
+@pytest.mark.parametrize("name", ["probes-off", "probes-off-gcc-cxx", "probes-off-clang-c",
+                                  "probes-off-clang-cxx"])
+def test_compiled_away_has_no_notes_and_evaluates_nothing(name):
+    binary = require_built(HEADER_BUILD / name)
     sections = run(["readelf", "-S", "--wide", str(binary)]).stdout
     assert ".note.stapsdt" not in sections
     assert ".probes" not in sections

@@ -5,29 +5,30 @@ HDR_DIR     := $(BUILD)/test/header
 HDR_SRC     := test/header/probes.c
 HDR_FLAGS   := -Wall -Wextra -Werror -pedantic -O2 -g -Iinclude
 HDR_VARIANTS := probes-gcc-c probes-gcc-cxx probes-clang-c probes-clang-cxx
-HDR_BINS    := $(addprefix $(HDR_DIR)/,$(HDR_VARIANTS) probes-off)
+# The same four with TRACE_DISABLE; probes-off is the gcc C one.
+HDR_OFF     := probes-off probes-off-gcc-cxx probes-off-clang-c probes-off-clang-cxx
+HDR_BINS    := $(addprefix $(HDR_DIR)/,$(HDR_VARIANTS) $(HDR_OFF))
 HDR_STDS_C  := c99 c11 c17
 HDR_STDS_CXX := c++11 c++17 c++20
 
 ALL_TARGETS += $(HDR_BINS) $(HDR_DIR)/stdmatrix.stamp
 CONTRACT_CHECKS += $(foreach v,$(HDR_VARIANTS),$(HDR_DIR)/$(v):test/header/tracepoints.md)
-CONTRACT_CHECKS += $(HDR_DIR)/probes-off:test/header/no-tracepoints.md
+CONTRACT_CHECKS += $(foreach v,$(HDR_OFF),$(HDR_DIR)/$(v):test/header/no-tracepoints.md)
 
-$(HDR_DIR)/probes-gcc-c: $(HDR_SRC) include/trace.h
-	@mkdir -p $(dir $@)
-	$(call msg,CC,$@)gcc -std=c11 $(HDR_FLAGS) -o $@ $<
-$(HDR_DIR)/probes-gcc-cxx: $(HDR_SRC) include/trace.h
-	@mkdir -p $(dir $@)
-	$(call msg,CXX,$@)g++ -x c++ -std=c++17 $(HDR_FLAGS) -o $@ $<
-$(HDR_DIR)/probes-clang-c: $(HDR_SRC) include/trace.h
-	@mkdir -p $(dir $@)
-	$(call msg,CC,$@)clang -std=c11 $(HDR_FLAGS) -o $@ $<
-$(HDR_DIR)/probes-clang-cxx: $(HDR_SRC) include/trace.h
-	@mkdir -p $(dir $@)
-	$(call msg,CXX,$@)clang++ -x c++ -std=c++17 $(HDR_FLAGS) -o $@ $<
-$(HDR_DIR)/probes-off: $(HDR_SRC) include/trace.h
-	@mkdir -p $(dir $@)
-	$(call msg,CC,$@)gcc -std=c11 -DTRACE_DISABLE $(HDR_FLAGS) -o $@ $<
+# $(call hdr_build,NAME,COMPILER AND LANGUAGE FLAGS,EXTRA FLAGS)
+define hdr_build
+$(HDR_DIR)/$(1): $(HDR_SRC) include/trace.h
+	@mkdir -p $$(dir $$@)
+	$$(call msg,CC,$$@)$(2) $(3) $(HDR_FLAGS) -o $$@ $$<
+endef
+$(eval $(call hdr_build,probes-gcc-c,gcc -std=c11))
+$(eval $(call hdr_build,probes-gcc-cxx,g++ -x c++ -std=c++17))
+$(eval $(call hdr_build,probes-clang-c,clang -std=c11))
+$(eval $(call hdr_build,probes-clang-cxx,clang++ -x c++ -std=c++17))
+$(eval $(call hdr_build,probes-off,gcc -std=c11,-DTRACE_DISABLE))
+$(eval $(call hdr_build,probes-off-gcc-cxx,g++ -x c++ -std=c++17,-DTRACE_DISABLE))
+$(eval $(call hdr_build,probes-off-clang-c,clang -std=c11,-DTRACE_DISABLE))
+$(eval $(call hdr_build,probes-off-clang-cxx,clang++ -x c++ -std=c++17,-DTRACE_DISABLE))
 
 # Every compiler x standard x (on, off), compile only.
 $(HDR_DIR)/stdmatrix.stamp: $(HDR_SRC) include/trace.h
