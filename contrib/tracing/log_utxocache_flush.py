@@ -121,4 +121,9 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        # Ctrl-C before the tracing loop, while BCC compiles and attaches:
+        # a clean stop (USDT's clean-up lowers the semaphores), no traceback.
+        sys.exit(130)

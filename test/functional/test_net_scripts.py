@@ -304,3 +304,27 @@ def test_scripts_have_usage_headers():
         for word in ("USAGE", "Arguments", "Requirements", "Examples"):
             assert word in head, (name, word)
     assert (TRACING / "p2p_monitor.py").read_text().startswith("#!/usr/bin/python3\n")
+
+
+# ---- Ctrl-C while a BCC script is still compiling and attaching --------------------
+
+# mempool_monitor.py is left out: it wants a terminal before it loads bcc, and its
+# tmux test covers its Ctrl-C.
+@pytest.mark.parametrize("name", ["log_raw_p2p_msgs.py", "p2p_monitor.py",
+                                  "log_utxocache_flush.py", "log_coin_selection.py"])
+def test_bcc_script_ctrl_c_before_attach(node_factory, name):  # noqa: F811
+    """Ctrl-C during BCC's compile: exit 130, no traceback."""
+    require_bcc()
+    (node,) = node_factory.start(1)
+    script = TracerProcess([PYTHON, TRACING / name, node.pid])
+    try:
+        # `bcc` imported means main() is running and BCC is about to compile,
+        # which takes seconds: the signal lands before the tracing loop.
+        wait_until(lambda: any("bcc" in m for m in open(f"/proc/{script.proc.pid}/maps")),
+                   30, what=f"{name} loading bcc")
+        code = script.stop()
+    finally:
+        script.kill()
+    assert not any("Ctrl-C to" in l for l in script.output()), "attached before the signal"
+    assert code == 130, (code, script.stderr())
+    assert not any("Traceback" in l for l in script.stderr()), script.stderr()
