@@ -26,6 +26,7 @@ struct msglog_peer {
 	struct msglog *ml;
 	char dir[PATH_MAX + 192];
 	int fd[2];           /* [0] recv, [1] sent; -1 when closed */
+	off_t size[2];       /* bytes of whole records in each open file */
 	uint64_t last_use[2];
 	bool warned[2];      /* a failure has been logged */
 	struct msglog_peer *prev, *next;
@@ -145,6 +146,7 @@ static int mkdir_one(const char *path)
 static int file_open(struct msglog_peer *mp, int k)
 {
 	char path[PATH_MAX + 256];
+	struct stat st;
 
 	if (mp->fd[k] >= 0)
 		return 0;
@@ -157,6 +159,11 @@ static int file_open(struct msglog_peer *mp, int k)
 	if (mp->fd[k] < 0)
 		return -1;
 	mp->ml->open++;
+	if (fstat(mp->fd[k], &st) < 0) {
+		file_close(mp, k);
+		return -1;
+	}
+	mp->size[k] = st.st_size;
 	return 0;
 }
 
@@ -196,14 +203,26 @@ int msglog_write(struct msglog_peer *mp, bool sent, const char *msgtype,
 	int k = sent ? 1 : 0;
 	uint8_t head[24] = { 0 };
 	struct iovec iov[2] = { { head, sizeof(head) }, { (void *)payload, len } };
+	int err;
 
 	put_le(head, (uint64_t)util_time_us(), 8);
 	memcpy(head + 8, msgtype, strnlen(msgtype, 12));
 	put_le(head + 20, len, 4);
 	mp->last_use[k] = ++mp->ml->clock;
-	if (file_open(mp, k) == 0 && write_all(mp->fd[k], iov, len ? 2 : 1) == 0) {
-		mp->warned[k] = false;
-		return 0;
+	if (file_open(mp, k) == 0) {
+		if (write_all(mp->fd[k], iov, len ? 2 : 1) == 0) {
+			mp->size[k] += (off_t)(sizeof(head) + len);
+			mp->warned[k] = false;
+			return 0;
+		}
+		err = errno;
+		/* Cut off what part of the record got written (a full disk, a
+		 * file size limit), so the file keeps whole records only and
+		 * the next one starts where a reader expects it. */
+		if (ftruncate(mp->fd[k], mp->size[k]) < 0)
+			log_printf("msglog: cannot cut a partial record off %s/%s: %s",
+				   mp->dir, file_names[k], strerror(errno));
+		errno = err;
 	}
 	if (!mp->warned[k])
 		log_printf("msglog: write to %s/%s failed: %s", mp->dir, file_names[k],

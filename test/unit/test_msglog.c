@@ -5,9 +5,11 @@
  * names, the open-file budget, and recovery after a failed write.
  */
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -354,6 +356,51 @@ UNIT_TEST(msglog_failed_write_is_logged_once_and_retried)
 	CHECK_EQ_INT(count_lines(logpath, "msglog: write to"), 2);
 	log_close();
 
+	msglog_free(ml);
+	rm_tree(dir);
+}
+
+/*
+ * A write that fails halfway (here: the file size limit, as a full disk
+ * would) leaves no partial record: the next record starts right after the
+ * last whole one.
+ */
+UNIT_TEST(msglog_failed_write_leaves_whole_records)
+{
+	char dir[64];
+	static uint8_t big[1000];
+	static const uint8_t x[2] = { 0xaa, 0xbb };
+	struct msglog *ml;
+	struct msglog_peer *mp;
+	struct rlimit old, small;
+	void (*old_xfsz)(int);
+	uint8_t *buf;
+	size_t n = 0, pos = 0;
+
+	CHECK(make_tmpdir(dir, sizeof(dir)) != NULL);
+	ml = msglog_new(dir, 4);
+	mp = msglog_peer_new(ml, "6.6.6.6:6");
+	CHECK_EQ_INT(msglog_write(mp, true, "tx", x, 2), 0);
+
+	/* Room for 500 bytes: the 1,024-byte record is cut off by the kernel. */
+	CHECK_EQ_INT(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small = old;
+	small.rlim_cur = 26 + 500;
+	old_xfsz = signal(SIGXFSZ, SIG_IGN);
+	CHECK_EQ_INT(setrlimit(RLIMIT_FSIZE, &small), 0);
+	CHECK_EQ_INT(msglog_write(mp, true, "block", big, sizeof(big)), -1);
+	CHECK_EQ_INT(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, old_xfsz);
+
+	CHECK_EQ_INT(msglog_write(mp, true, "tx", x, 2), 0);
+	buf = slurp(dir, "message_logging/6.6.6.6_6/msgs_sent.dat", &n);
+	CHECK_EQ_INT(n, 52);
+	if (buf && n == 52) {
+		check_record(buf, n, &pos, 0, INT64_MAX, "tx\0\0\0\0\0\0\0\0\0\0", x, 2);
+		check_record(buf, n, &pos, 0, INT64_MAX, "tx\0\0\0\0\0\0\0\0\0\0", x, 2);
+	}
+	free(buf);
+	msglog_peer_free(mp);
 	msglog_free(ml);
 	rm_tree(dir);
 }
