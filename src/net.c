@@ -811,7 +811,17 @@ int connman_addnode(struct connman *cm, const char *addr, const char *command,
 		return -1;
 	}
 	if (strcmp(command, "onetry") == 0) {
-		if (!find_any(cm, &a) && !connect_to(cm, &a, CONN_MANUAL)) {
+		if (find_any(cm, &a))
+			return 0;
+		/* The file-descriptor budget counts NET_MAX_MANUAL manual
+		 * connections, however they were asked for. */
+		if (count_type(cm, CONN_MANUAL) >= NET_MAX_MANUAL) {
+			*code = RPC_MISC_ERROR;
+			snprintf(err, errlen, "Cannot connect to %s: already %d manual connections",
+				 addr, NET_MAX_MANUAL);
+			return -1;
+		}
+		if (!connect_to(cm, &a, CONN_MANUAL)) {
 			*code = RPC_MISC_ERROR;
 			snprintf(err, errlen, "Cannot connect to %s", addr);
 			return -1;

@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 
+from framework import netpeer
 from framework.fixtures import node_factory, node_set  # noqa: F401  (fixtures)
 from framework.node import DEFAULT_CLI, JSONRPCError, connect_nodes, wait_until
 
@@ -126,6 +127,25 @@ def test_addnode_and_disconnectnode(node_factory):
     assert rpc_error(a, "addnode", b.p2p_addr, "add").code < 0   # already added
     a.addnode(b.p2p_addr, "remove")
     assert rpc_error(a, "addnode", b.p2p_addr, "remove").code < 0  # not added
+
+
+def test_addnode_onetry_within_manual_limit(node_factory):
+    """onetry counts against the 8 manual connections the descriptor budget allows."""
+    (a,) = node_factory.start(1)
+    listeners = [netpeer.Listener() for _ in range(9)]
+    try:
+        for n, listener in enumerate(listeners[:8], 1):
+            a.addnode(listener.addr, "onetry")
+            wait_until(lambda n=n: len(a.getpeerinfo()) == n, what=f"{n} manual peers")
+        err = rpc_error(a, "addnode", listeners[8].addr, "onetry")
+        assert err.code == -1
+        assert "already 8 manual connections" in err.message
+        assert len(a.getpeerinfo()) == 8
+        # An address already connected is not a new connection.
+        assert a.addnode(listeners[0].addr, "onetry") is None
+    finally:
+        for listener in listeners:
+            listener.close()
 
 
 def test_stop_via_cli(node_factory):
