@@ -49,7 +49,22 @@ struct cs_event {
     s64 a[4];
 };
 
-BPF_PERF_OUTPUT(events);
+/* One ring buffer for all CPUs keeps the events in the order they fired
+ * (per-CPU perf buffers do not), and the blocks below depend on that order. */
+BPF_RINGBUF_OUTPUT(events, 16);
+BPF_ARRAY(lost, u64, 1);
+
+static inline void submit(struct cs_event *e)
+{
+    int zero = 0;
+    u64 *n;
+
+    if (events.ringbuf_output(e, sizeof(*e), 0) == 0)
+        return;
+    n = lost.lookup(&zero);
+    if (n)
+        __sync_fetch_and_add(n, 1);
+}
 
 int trace_selected(struct pt_regs *ctx)
 {
@@ -64,7 +79,7 @@ int trace_selected(struct pt_regs *ctx)
     bpf_usdt_readarg(3, ctx, &x); e.a[0] = x;
     bpf_usdt_readarg(4, ctx, &x); e.a[1] = x;
     bpf_usdt_readarg(5, ctx, &x); e.a[2] = x;
-    events.perf_submit(ctx, &e, sizeof(e));
+    submit(&e);
     return 0;
 }
 
@@ -82,7 +97,7 @@ int trace_normal(struct pt_regs *ctx)
     bpf_usdt_readarg(2, ctx, &ok); e.a[0] = ok;
     bpf_usdt_readarg(3, ctx, &fee); e.a[1] = fee;
     bpf_usdt_readarg(4, ctx, &pos); e.a[2] = pos;
-    events.perf_submit(ctx, &e, sizeof(e));
+    submit(&e);
     return 0;
 }
 
@@ -94,7 +109,7 @@ int trace_attempting(struct pt_regs *ctx)
     e.pid = bpf_get_current_pid_tgid();
     bpf_usdt_readarg(1, ctx, &p);
     bpf_probe_read_user_str(e.wallet, sizeof(e.wallet), (void *)p);
-    events.perf_submit(ctx, &e, sizeof(e));
+    submit(&e);
     return 0;
 }
 
@@ -113,7 +128,7 @@ int trace_aps(struct pt_regs *ctx)
     bpf_usdt_readarg(3, ctx, &ok); e.a[1] = ok;
     bpf_usdt_readarg(4, ctx, &fee); e.a[2] = fee;
     bpf_usdt_readarg(5, ctx, &pos); e.a[3] = pos;
-    events.perf_submit(ctx, &e, sizeof(e));
+    submit(&e);
     return 0;
 }
 """
@@ -199,6 +214,12 @@ class Logger:
             del self.pending[name]
 
 
+def lost_events(bpf):
+    """Events the BPF side could not put in the full ring buffer."""
+    table = bpf["lost"]
+    return int(table[table.Key(0)].value)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -212,24 +233,29 @@ def main():
         usdt.enable_probe(probe=probe, fn_name=fn)
     bpf = BPF(text=PROGRAM, usdt_contexts=[usdt])
     log = Logger()
-    lost = [0]
+    reported = 0
 
-    def on_event(_cpu, data, _size):
+    def on_event(_ctx, data, _size):
         e = bpf["events"].event(data)
         log.on_event(e.kind, e.wallet.decode(errors="replace"),
                      e.algo.decode(errors="replace"), list(e.a))
 
-    def on_lost(n):
-        lost[0] += n
-        print(f"warning: lost {n} events (raise page_cnt)", file=sys.stderr)
+    def warn_lost():
+        nonlocal reported
+        n = lost_events(bpf)
+        if n > reported:
+            print(f"warning: lost {n - reported} events (ring buffer full; raise its "
+                  f"page count in BPF_RINGBUF_OUTPUT)", file=sys.stderr)
+            reported = n
 
-    bpf["events"].open_perf_buffer(on_event, page_cnt=64, lost_cb=on_lost)
+    bpf["events"].open_ring_buffer(on_event)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     print(f"Logging coin selection of moneyrocketd pid {args.pid}; Ctrl-C to stop.\n",
           flush=True)
     try:
         while True:
-            bpf.perf_buffer_poll(timeout=100)
+            bpf.ring_buffer_poll(timeout=100)
+            warn_lost()
             log.flush(settled_only=True)
     except KeyboardInterrupt:
         pass

@@ -56,13 +56,9 @@ class CoinSelectionTracer(_Events):
         for tp, fn in probes:
             usdt.enable_probe(probe=tp, fn_name=fn)
         self.bpf = BPF(text=program.encode(), usdt_contexts=[usdt])
-        self.bpf[b"events"].open_perf_buffer(self._on_event, page_cnt=64,
-                                             lost_cb=self._on_lost)
+        self.bpf[b"events"].open_ring_buffer(self._on_event)
 
-    def _on_lost(self, count):
-        self.lost += count
-
-    def _on_event(self, _cpu, data, _size):
+    def _on_event(self, _ctx, data, _size):
         e = self.bpf[b"events"].event(data)
         tp = COIN_SELECTION_TRACEPOINTS[e.kind]
         wallet = e.wallet.decode()
@@ -73,7 +69,9 @@ class CoinSelectionTracer(_Events):
         self.events.append(_event(tp, values))
 
     def poll(self, timeout_ms=50):
-        self.bpf.perf_buffer_poll(timeout=timeout_ms)
+        self.bpf.ring_buffer_poll(timeout=timeout_ms)
+        table = self.bpf[b"lost"]
+        self.lost = int(table[table.Key(0)].value)
 
     def close(self):
         self.bpf.cleanup()
