@@ -713,6 +713,13 @@ static void open_automatic(struct connman *cm, int64_t now)
 	connect_to(cm, &a, type);
 }
 
+/* The file-descriptor budget counts NET_MAX_MANUAL manual connections,
+ * however they were asked for (-connect, -addnode, addnode add or onetry). */
+static bool manual_room(const struct connman *cm)
+{
+	return count_type(cm, CONN_MANUAL) < NET_MAX_MANUAL;
+}
+
 static void open_manual(struct connman *cm, int64_t now)
 {
 	for (struct manual_target *t = cm->manual; t; t = t->next) {
@@ -720,7 +727,7 @@ static void open_manual(struct connman *cm, int64_t now)
 
 		if (now < t->next_try_us || find_any(cm, &t->addr))
 			continue;
-		if (count_type(cm, CONN_MANUAL) >= NET_MAX_MANUAL)
+		if (!manual_room(cm))
 			return;
 		t->next_try_us = now + MANUAL_RETRY_US;
 		p = connect_to(cm, &t->addr, CONN_MANUAL);
@@ -813,9 +820,7 @@ int connman_addnode(struct connman *cm, const char *addr, const char *command,
 	if (strcmp(command, "onetry") == 0) {
 		if (find_any(cm, &a))
 			return 0;
-		/* The file-descriptor budget counts NET_MAX_MANUAL manual
-		 * connections, however they were asked for. */
-		if (count_type(cm, CONN_MANUAL) >= NET_MAX_MANUAL) {
+		if (!manual_room(cm)) {
 			*code = RPC_MISC_ERROR;
 			snprintf(err, errlen, "Cannot connect to %s: already %d manual connections",
 				 addr, NET_MAX_MANUAL);
