@@ -70,6 +70,31 @@ $(BUILD)/$(1)/$(2): $(1)/$(2).c $(1)/$(2).h $(BUILD)/$(1)/$(2).skel.h
 ALL_TARGETS += $(BUILD)/$(1)/$(2)
 endef
 
+# Tracepoints: src/trace-events declares them; scripts/tracetool.py
+# generates the wrappers the call sites use (tracepoints.h), their gates and
+# the stream schema (tracepoints.c) and the contract the checker reads
+# (tracepoints.md). lib/tracestream serves them to local clients. Every
+# program that links code with tracepoints links TRACE_SRCS and has its
+# objects wait for TRACE_GEN_H.
+GEN_DIR      := $(BUILD)/gen
+TRACETOOL    := scripts/tracetool.py
+TRACE_EVENTS := src/trace-events
+TRACE_GEN_H  := $(GEN_DIR)/tracepoints.h
+TRACE_GEN_C  := $(GEN_DIR)/tracepoints.c
+TRACE_CONTRACT := $(GEN_DIR)/tracepoints.md
+TRACESTREAM_SRCS := lib/tracestream/tracestream.c lib/tracestream/tracestream_os.c
+TRACESTREAM_CLIENT_SRCS := lib/tracestream/tracestream_client.c
+TRACE_SRCS   := $(TRACE_GEN_C) $(TRACESTREAM_SRCS)
+CFLAGS       += -I$(GEN_DIR) -Ilib/tracestream
+
+$(GEN_DIR)/tracepoints.%: $(TRACE_EVENTS) $(TRACETOOL)
+	@mkdir -p $(@D)
+	$(call msg,GEN,$@)$(PYTHON) $(TRACETOOL) $(TRACE_EVENTS) \
+		$(if $(filter %.h,$@),header,$(if $(filter %.c,$@),source,contract)) > $@.tmp && mv $@.tmp $@
+
+$(TRACE_GEN_C) $(TRACE_CONTRACT): | $(TRACE_GEN_H)
+ALL_TARGETS += $(TRACE_CONTRACT)
+
 # test/unit/build.mk comes last: it links what the others added.
 include $(filter-out test/unit/build.mk,$(sort $(wildcard */*.mk */*/*.mk */*/*/*.mk)))
 include test/unit/build.mk

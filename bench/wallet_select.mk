@@ -6,7 +6,7 @@ ALL_TARGETS += $(BUILD)/bench/wallet_select
 CONTRACT_CHECKS += $(BUILD)/bench/wallet_select:doc/tracing.md:partial
 
 $(BUILD)/bench/wallet_select: bench/wallet_select.c src/wallet_select.c src/coinselection.c \
-		src/wallet_select.h src/coinselection.h include/trace.h
+		src/wallet_select.h src/coinselection.h include/trace.h $(TRACE_SRCS) $(TRACE_GEN_H)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -o $@ bench/wallet_select.c src/wallet_select.c \
-		src/coinselection.c -lm
+		src/coinselection.c $(TRACE_SRCS) -lm
