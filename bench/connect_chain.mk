@@ -8,7 +8,7 @@ CONNECT_CHAIN_SRCS := bench/connect_chain.c src/util.c src/log.c src/dbwrapper.c
 CONNECT_CHAIN_LIBS  = -lleveldb $(CRYPTO_LDLIBS) $(WIRE_LDLIBS)
 BENCH_TARGETS += $(BUILD)/bench/connect_chain $(BUILD)/bench/connect_chain_notrace
 ALL_TARGETS += $(BUILD)/bench/connect_chain $(BUILD)/bench/connect_chain_notrace
-CONTRACT_CHECKS += $(BUILD)/bench/connect_chain:doc/tracing.md:partial \
+CONTRACT_CHECKS += $(BUILD)/bench/connect_chain:$(TRACE_CONTRACT):partial \
 	$(BUILD)/bench/connect_chain_notrace:test/header/no-tracepoints.md
 
 .SECONDEXPANSION:

@@ -225,20 +225,21 @@ static int stream(struct tracestream_client *c, const struct options *o)
 	unsigned long long received = 0, lost = 0;
 	struct tracestream_client_record r;
 	char err[256];
-	int rc = 0;
+	int rc = 0, n = 0;
 
 	if (o->ring && tracestream_client_ring(c, o->ring, err, sizeof(err)) < 0) {
 		fprintf(stderr, "error: --ring %zu: %s\n", o->ring, err);
 		return 1;
 	}
 	for (int i = 0; i < o->n_patterns; i++) {
-		int n = tracestream_client_subscribe(c, o->patterns[i], 1, err, sizeof(err));
-
+		n = tracestream_client_subscribe(c, o->patterns[i], 1, err, sizeof(err));
 		if (n < 0) {
 			fprintf(stderr, "error: subscribe %s: %s\n", o->patterns[i], err);
 			return 1;
 		}
 	}
+	/* Scripts wait for this line: from here on no event is missed. */
+	fprintf(stderr, "moneyrocket-trace: subscribed to %d tracepoints\n", n);
 	while (!stop && (!o->count || received < (unsigned long long)o->count)) {
 		/* Flush only when the ring is empty: a pipe reader sees every event
 		 * promptly, and a burst costs one write. */

@@ -40,7 +40,7 @@ NODE_SAN_CLI_OBJS    = $(call node_objs,$(NODE_CLI_SRCS) $(WIRE_SRCS) src/moneyr
 NODE_TRACE_OBJS  = $(call node_objs,$(NODE_TRACE_SRCS),$(NODE_OBJDIR))
 
 ALL_TARGETS     += src/moneyrocketd src/moneyrocket-cli src/moneyrocket-trace $(NODE_SAN_BIN) $(NODE_SAN_CLI)
-CONTRACT_CHECKS += src/moneyrocketd:doc/tracing.md $(NODE_SAN_BIN):doc/tracing.md \
+CONTRACT_CHECKS += src/moneyrocketd:$(TRACE_CONTRACT) $(NODE_SAN_BIN):$(TRACE_CONTRACT) \
 	src/moneyrocket-cli:test/header/no-tracepoints.md $(NODE_SAN_CLI):test/header/no-tracepoints.md \
 	src/moneyrocket-trace:test/header/no-tracepoints.md
 # Sources the unit tests (test/unit/test_config.c, test_eviction.c,
@@ -49,7 +49,7 @@ CONTRACT_CHECKS += src/moneyrocketd:doc/tracing.md $(NODE_SAN_BIN):doc/tracing.m
 UNIT_TEST_SRCS  += src/util.c src/log.c src/config.c src/rpc.c src/net_evict.c \
 	src/addrman.c src/banman.c src/msglog.c src/dbwrapper.c src/coins.c $(TRACE_SRCS) \
 	$(TRACESTREAM_CLIENT_SRCS)
-UNIT_TEST_LDLIBS += -ljansson -lleveldb
+UNIT_TEST_LDLIBS += -ljansson -lleveldb -lpthread
 CLEAN_FILES     += src/moneyrocketd src/moneyrocket-cli src/moneyrocket-trace
 
 .PHONY: node-san FORCE

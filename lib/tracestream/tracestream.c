@@ -222,8 +222,12 @@ static void client_close(struct ts_client *c, const char *why)
 /* Say why, then close: the client learns what it did wrong. */
 static void client_refuse(struct ts_client *c, const char *why)
 {
-	send_line(c, "error %s", why);
-	client_close(c, why);
+	char line[TRACESTREAM_LINE_MAX];
+
+	snprintf(line, sizeof(line), "error %s\n", why);
+	ts_log(c->ts, "tracestream: client %u dropped: %s", c->id, why);
+	send_all(c->fd, line, strlen(line));
+	client_close(c, NULL);
 }
 
 static int send_schema(struct ts_client *c)
@@ -413,9 +417,9 @@ static void refuse_fd(struct tracestream *ts, int fd, const char *why)
 	char line[128];
 	int n = snprintf(line, sizeof(line), "error %s\n", why);
 
+	log_refusal(ts, why);
 	send_all(fd, line, (size_t)n);
 	close(fd);
-	log_refusal(ts, why);
 }
 
 static void client_add(struct tracestream *ts, int fd)

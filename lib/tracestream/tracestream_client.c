@@ -63,10 +63,10 @@ static int fill(struct tracestream_client *c, int timeout_ms)
 
 	if (c->closed || iov.iov_len == 0)
 		return -1;
-	if (poll(&pfd, 1, timeout_ms) == 0)
-		return 0;
-	n = recvmsg(c->fd, &msg, 0);
-	if (n < 0 && errno == EINTR)
+	if (poll(&pfd, 1, timeout_ms) <= 0)
+		return 0; /* nothing yet, or a signal: the caller decides */
+	n = recvmsg(c->fd, &msg, MSG_DONTWAIT);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0;
 	if (n <= 0) {
 		c->closed = 1;
