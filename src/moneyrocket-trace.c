@@ -223,6 +223,7 @@ static void print_record(const struct tracestream_client *c,
 static int stream(struct tracestream_client *c, const struct options *o)
 {
 	unsigned long long received = 0, lost = 0;
+	uint64_t written, ring_lost;
 	struct tracestream_client_record r;
 	char err[256];
 	int rc = 0, n = 0;
@@ -267,6 +268,10 @@ static int stream(struct tracestream_client *c, const struct options *o)
 		print_record(c, &r);
 	}
 	fflush(stdout);
+	/* The node's own count also holds losses not yet reported in-band. */
+	tracestream_client_totals(c, &written, &ring_lost);
+	if (ring_lost > lost)
+		lost = ring_lost;
 	fprintf(stderr, "moneyrocket-trace: %llu events received, %llu lost\n", received, lost);
 	return rc;
 }
