@@ -87,12 +87,15 @@ TRACESTREAM_CLIENT_SRCS := lib/tracestream/tracestream_client.c
 TRACE_SRCS   := $(TRACE_GEN_C) $(TRACESTREAM_SRCS)
 CFLAGS       += -I$(GEN_DIR) -Ilib/tracestream
 
-$(GEN_DIR)/tracepoints.%: $(TRACE_EVENTS) $(TRACETOOL)
-	@mkdir -p $(@D)
-	$(call msg,GEN,$@)$(PYTHON) $(TRACETOOL) $(TRACE_EVENTS) \
-		$(if $(filter %.h,$@),header,$(if $(filter %.c,$@),source,contract)) > $@.tmp && mv $@.tmp $@
-
-$(TRACE_GEN_C) $(TRACE_CONTRACT): | $(TRACE_GEN_H)
+# $(call tracetool_rule,OUTPUT,KIND)
+define tracetool_rule
+$(1): $(TRACE_EVENTS) $(TRACETOOL)
+	@mkdir -p $$(@D)
+	$$(call msg,GEN,$$@)$$(PYTHON) $$(TRACETOOL) $$(TRACE_EVENTS) $(2) > $$@.tmp && mv $$@.tmp $$@
+endef
+$(eval $(call tracetool_rule,$(TRACE_GEN_H),header))
+$(eval $(call tracetool_rule,$(TRACE_GEN_C),source))
+$(eval $(call tracetool_rule,$(TRACE_CONTRACT),contract))
 ALL_TARGETS += $(TRACE_CONTRACT)
 
 # test/unit/build.mk comes last: it links what the others added.

@@ -158,6 +158,9 @@ union tracepoints_gate {
 	volatile uint32_t both;
 };
 
+/* Gates are the program's own, never another shared object's. */
+#define TRACEPOINTS_HIDDEN __attribute__((visibility("hidden")))
+
 /* The stream the node serves (NULL: none); set by its owner. */
 extern struct tracestream *tracepoints_stream;
 /* The schema: one entry per tracepoint, in src/trace-events order. */
@@ -211,7 +214,7 @@ def header_event(i, ev):
     out.append(f"void {stream_fn}({params(ev)});")
     probe_args = ", ".join([ev.context, ev.name] + [a.name for a in ev.args])
     if ev.guarded:
-        out += [f"extern union tracepoints_gate {ev.ident}_semaphore;",
+        out += [f"extern TRACEPOINTS_HIDDEN union tracepoints_gate {ev.ident}_semaphore;",
                 f"#define trace_{ev.ident}_active() \\",
                 f"\t(TRACEPOINTS_ON && __builtin_expect("
                 f"tracepoints_raised32(&{ev.ident}_semaphore.both), 0))",
@@ -227,7 +230,7 @@ def header_event(i, ev):
                 f"\t\t\ttrace_{ev.ident}_fire({names(ev)}); \\",
                 "\t} while (0)"]
     else:
-        out += [f"extern volatile uint16_t {ev.ident}_stream;",
+        out += [f"extern TRACEPOINTS_HIDDEN volatile uint16_t {ev.ident}_stream;",
                 f"#define trace_{ev.ident}_active() \\",
                 f"\t(TRACEPOINTS_ON && (TRACE_ENABLED || __builtin_expect("
                 f"tracepoints_raised16(&{ev.ident}_stream), 0)))",
@@ -284,32 +287,44 @@ def field_entry(a):
     return f'\t{{ "{a.name}", {STREAM_TYPE[a.kind]}, {size}, {len_arg} }},'
 
 
-def value_entry(ev, a):
-    if a.kind == "string":
-        return f"\t\t{{ {a.name}, tracestream_strnlen({a.name}, {a.size}) }},"
-    if a.kind == "bytes" and a.len_arg is not None:
-        return f"\t\t{{ {a.name}, (size_t){ev.args[a.len_arg].name} }},"
-    if a.kind == "bytes":
-        return f"\t\t{{ {a.name}, {a.size} }},"
-    return f"\t\t{{ &{a.name}, sizeof({a.name}) }},"
+def encoder(i, ev):
+    """The body of an event's stream function: sizes, then straight-line
+    encoding into the reserved record (tracestream_proto.h's format)."""
+    sizes, puts = [], []
+    for a in ev.args:
+        if a.kind == "string":
+            sizes.append(f"2 + n_{a.name}")
+            puts.append(f"\tp = tracestream_put_string(p, {a.name}, n_{a.name});")
+        elif a.kind == "bytes" and a.len_arg is not None:
+            sizes.append(f"4 + (size_t){ev.args[a.len_arg].name}")
+            puts.append(f"\tp = tracestream_put_bytes(p, {a.name}, "
+                        f"(size_t){ev.args[a.len_arg].name});")
+        elif a.kind == "bytes":
+            sizes.append(str(a.size))
+            puts.append(f"\tp = tracestream_put(p, {a.name}, {a.size});")
+        else:
+            sizes.append(f"sizeof({a.name})")
+            puts.append(f"\tp = tracestream_put(p, &{a.name}, sizeof({a.name}));")
+    out = [f"\tsize_t n_{a.name} = tracestream_strnlen({a.name}, {a.size});"
+           for a in ev.args if a.kind == "string"]
+    out += ["\tstruct tracestream_txn txn;",
+            f"\tuint8_t *p = tracestream_begin(tracepoints_stream, {i},",
+            "\t\t\t\t\t" + (" +\n\t\t\t\t\t".join(sizes) or "0") + ", &txn);", "",
+            "\tif (!p)", "\t\treturn;"]
+    out += puts + ["\t(void)p;", "\ttracestream_commit(&txn);"]
+    return out
 
 
 def source_event(i, ev):
     gate = (f"TRACEPOINTS_GATE union tracepoints_gate {ev.ident}_semaphore;" if ev.guarded
-            else f"volatile uint16_t {ev.ident}_stream;")
+            else f"TRACEPOINTS_HIDDEN volatile uint16_t {ev.ident}_stream;")
     counter = (f"&{ev.ident}_semaphore.half.stream" if ev.guarded else f"&{ev.ident}_stream")
     out = [f"/* {ev.full} */", gate]
     if ev.args:
         out += [f"static const struct tracestream_field {ev.ident}_fields[] = {{"]
         out += [field_entry(a) for a in ev.args] + ["};"]
     out += [f"void tracepoints_stream_{ev.ident}({params(ev)})", "{"]
-    if ev.args:
-        out += ["\tconst struct tracestream_value v[] = {"]
-        out += [value_entry(ev, a) for a in ev.args] + ["\t};", "",
-                f"\ttracestream_emit(tracepoints_stream, {i}, v);"]
-    else:
-        out += [f"\ttracestream_emit(tracepoints_stream, {i}, NULL);"]
-    out += ["}"]
+    out += encoder(i, ev) + ["}"]
     return "\n".join(out) + "\n", counter
 
 

@@ -31,11 +31,11 @@ VERSION = 1
 MAGIC = 0x4D525452
 RING_HDR = 4096
 REC = struct.Struct("=IHHQQ")           # size, kind, event, seq, time_ns
-OFF_HEAD, OFF_LOST, OFF_WRITTEN, OFF_TAIL, OFF_WAITING = 64, 72, 80, 128, 136
+OFF_HEAD, OFF_LOST, OFF_WRITTEN, OFF_TAIL, OFF_WAITING, OFF_WAKE = 64, 72, 80, 128, 192, 200
 KIND_EVENT, KIND_PAD, KIND_LOST = 1, 2, 3
-# Python cannot order a store before a load (no fence): a wake-up can be
-# missed, so a sleep never lasts longer than this.
-MAX_SLEEP_S = 0.05
+# The node wakes a sleeping reader only once its backlog is large (an eighth
+# of the ring, set below); otherwise the reader looks every read period.
+MAX_SLEEP_S = 0.01
 
 _FIXED = {"int32": struct.Struct("=i"), "uint32": struct.Struct("=I"),
           "int64": struct.Struct("=q"), "uint64": struct.Struct("=Q"),
@@ -158,6 +158,7 @@ class TraceStream:
             raise StreamError("the ring's header is not tracestream's")
         self.size = size
         self.tail = _U64.unpack_from(self.ring, OFF_TAIL)[0]
+        _U64.pack_into(self.ring, OFF_WAKE, size // 8)
 
     # ---- public -------------------------------------------------------------
     def subscribe(self, *patterns):

@@ -23,8 +23,15 @@
 
 _Static_assert(offsetof(struct tracestream_ring, head) == 64, "ring layout");
 _Static_assert(offsetof(struct tracestream_ring, tail) == 128, "ring layout");
-_Static_assert(offsetof(struct tracestream_ring, waiting) == 136, "ring layout");
+_Static_assert(offsetof(struct tracestream_ring, waiting) == 192, "ring layout");
+_Static_assert(offsetof(struct tracestream_ring, wake_bytes) == 200, "ring layout");
 _Static_assert(sizeof(struct tracestream_rec) == 24, "record layout");
+
+#ifdef MAP_POPULATE
+#define TRACESTREAM_MAP_POPULATE MAP_POPULATE
+#else
+#define TRACESTREAM_MAP_POPULATE 0
+#endif
 
 #define ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
 #define LOST_REC_SIZE (sizeof(struct tracestream_rec) + 8u)
@@ -45,8 +52,10 @@ struct ts_client {
 	uint8_t *data;
 	size_t size;			/* data bytes, a power of 2 */
 	uint64_t head;			/* ours; the client cannot change it */
+	uint64_t tail_seen;		/* the client's tail at the last reserve */
 	uint64_t seq;
 	uint64_t pending_lost;		/* lost since the last LOST record */
+	int bad;			/* its ring's tail went wrong: to close */
 };
 
 struct tracestream {
@@ -90,13 +99,7 @@ static void ts_log(struct tracestream *ts, const char *fmt, ...)
 
 size_t tracestream_strnlen(const char *s, size_t max)
 {
-	size_t n = 0;
-
-	if (!s)
-		return 0;
-	while (n < max && s[n])
-		n++;
-	return n;
+	return s ? strnlen(s, max) : 0;
 }
 
 unsigned tracestream_clients(const struct tracestream *ts)
@@ -281,8 +284,9 @@ static int client_ring(struct ts_client *c, char *why, size_t whylen)
 	fd = tracestream_os_shm(TRACESTREAM_RING_HDR + size, why, whylen);
 	if (fd < 0)
 		return -1;
-	map = mmap(NULL, TRACESTREAM_RING_HDR + size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   fd, 0);
+	/* Populated now, so writing an event never waits for a page fault. */
+	map = mmap(NULL, TRACESTREAM_RING_HDR + size, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | TRACESTREAM_MAP_POPULATE, fd, 0);
 	if (map == MAP_FAILED) {
 		snprintf(why, whylen, "mmap: %s", strerror(errno));
 		close(fd);
@@ -509,6 +513,17 @@ static void encode(const struct tracestream_event *ev, const struct tracestream_
 		const struct tracestream_field *fd = &ev->fields[f];
 		size_t len = v[f].len;
 
+		/* Integers: a copy of known size the compiler does inline. */
+		if (len == 8 && fd->type != TRACESTREAM_STRING && fd->type != TRACESTREAM_BYTES) {
+			memcpy(p, v[f].ptr, 8);
+			p += 8;
+			continue;
+		}
+		if (len == 4 && fd->type != TRACESTREAM_STRING && fd->type != TRACESTREAM_BYTES) {
+			memcpy(p, v[f].ptr, 4);
+			p += 4;
+			continue;
+		}
 		if (fd->type == TRACESTREAM_STRING) {
 			uint16_t l16 = (uint16_t)(len > 0xffff ? 0xffff : len);
 
@@ -527,6 +542,20 @@ static void encode(const struct tracestream_event *ev, const struct tracestream_
 	}
 }
 
+/* Read the client's tail; the bytes in use, or more than the ring (and *bad
+ * set) if the tail cannot be. */
+static uint64_t ring_refresh_tail(struct ts_client *c, int *bad)
+{
+	uint64_t tail = __atomic_load_n(&c->ring->tail, __ATOMIC_ACQUIRE);
+
+	if (c->head - tail > c->size || tail < c->tail_seen) {
+		*bad = 1;
+		return (uint64_t)c->size + 1;
+	}
+	c->tail_seen = tail;
+	return c->head - tail;
+}
+
 /*
  * Room for `need` bytes at the client's head, after a PAD record if the
  * data's end is too close: a pointer, or NULL if the ring is full. A tail
@@ -534,16 +563,15 @@ static void encode(const struct tracestream_event *ev, const struct tracestream_
  */
 static uint8_t *ring_reserve(struct ts_client *c, size_t need, int *bad)
 {
-	uint64_t tail = __atomic_load_n(&c->ring->tail, __ATOMIC_ACQUIRE);
-	uint64_t used = c->head - tail;
 	size_t off = (size_t)(c->head & (c->size - 1));
 	size_t pad = off + need > c->size ? c->size - off : 0;
 
-	if (used > c->size) {
-		*bad = 1;
+	/* The tail the client last gave back is enough while it leaves room:
+	 * reading the shared one each time would cost a cache miss per event. */
+	if (c->head - c->tail_seen + pad + need > c->size &&
+	    ring_refresh_tail(c, bad) + pad + need > c->size)
 		return NULL;
-	}
-	if (used + pad + need > c->size)
+	if (*bad)
 		return NULL;
 	if (pad >= sizeof(struct tracestream_rec)) {
 		struct tracestream_rec r = { .size = (uint32_t)pad, .kind = TRACESTREAM_REC_PAD };
@@ -556,28 +584,47 @@ static uint8_t *ring_reserve(struct ts_client *c, size_t need, int *bad)
 	return c->data + off;
 }
 
+/*
+ * Make the written records visible, and wake a sleeping reader only once
+ * its backlog reaches what it asked for: no system call per event. No
+ * fence either: a wake-up missed in a race costs the reader at most its
+ * read period (tracestream_proto.h).
+ */
 static void ring_publish(struct ts_client *c)
 {
-	__atomic_store_n(&c->ring->head, c->head, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&c->ring->waiting, __ATOMIC_SEQ_CST)) {
-		__atomic_store_n(&c->ring->waiting, 0, __ATOMIC_SEQ_CST);
-		send(c->fd, "\n", 1, MSG_DONTWAIT | tracestream_os_send_flags());
+	uint64_t want;
+
+	__atomic_store_n(&c->ring->head, c->head, __ATOMIC_RELEASE);
+	if (!__atomic_load_n(&c->ring->waiting, __ATOMIC_RELAXED))
+		return;
+	want = __atomic_load_n(&c->ring->wake_bytes, __ATOMIC_RELAXED);
+	if (want > c->size / 2)
+		want = c->size / 2;
+	if (c->head - c->tail_seen < want) {
+		int bad = 0; /* a sleeping reader's tail holds still: read it */
+
+		if (ring_refresh_tail(c, &bad) < want || bad)
+			return;
 	}
+	__atomic_store_n(&c->ring->waiting, 0, __ATOMIC_RELAXED);
+	send(c->fd, "\n", 1, MSG_DONTWAIT | tracestream_os_send_flags());
 }
 
-/* Write one event (after a LOST record if events were lost); -1 if the
- * client must go. */
-static int client_emit(struct ts_client *c, unsigned event, uint64_t now_ns,
-		       const struct tracestream_value *v, size_t payload)
+/*
+ * Room for one event's record in the client's ring, after a LOST record if
+ * events were lost: the payload's address, its header written; or NULL
+ * when the ring is full (the loss counted). *bad: the client must go.
+ */
+static uint8_t *client_reserve(struct ts_client *c, unsigned event, uint64_t now_ns,
+			       size_t payload, int *bad)
 {
 	size_t need = ALIGN8(sizeof(struct tracestream_rec) + payload);
 	struct tracestream_rec r;
 	uint8_t *p;
-	int bad = 0;
 
 	c->seq++;
 	if (c->pending_lost) {
-		p = ring_reserve(c, LOST_REC_SIZE, &bad);
+		p = ring_reserve(c, LOST_REC_SIZE, bad);
 		if (p) {
 			r = (struct tracestream_rec){ .size = LOST_REC_SIZE,
 						      .kind = TRACESTREAM_REC_LOST,
@@ -587,42 +634,112 @@ static int client_emit(struct ts_client *c, unsigned event, uint64_t now_ns,
 			c->pending_lost = 0;
 		}
 	}
-	p = (!bad && !c->pending_lost && need <= c->size) ? ring_reserve(c, need, &bad) : NULL;
-	if (bad)
-		return -1;
+	p = (!*bad && !c->pending_lost && need <= c->size) ? ring_reserve(c, need, bad) : NULL;
 	if (!p) {
 		c->pending_lost++;
 		c->ring->lost++;
-	} else {
-		r = (struct tracestream_rec){ .size = (uint32_t)need, .kind = TRACESTREAM_REC_EVENT,
-					      .event = (uint16_t)event, .seq = c->seq,
-					      .time_ns = now_ns };
-		memcpy(p, &r, sizeof(r));
-		encode(&c->ts->events[event], v, p + sizeof(r));
-		c->ring->written++;
+		if (!*bad)
+			ring_publish(c); /* a LOST record may have gone in */
+		return NULL;
 	}
+	r = (struct tracestream_rec){ .size = (uint32_t)need, .kind = TRACESTREAM_REC_EVENT,
+				      .event = (uint16_t)event, .seq = c->seq, .time_ns = now_ns };
+	memcpy(p, &r, sizeof(r));
+	return p + sizeof(r);
+}
+
+static void client_commit(struct ts_client *c)
+{
+	c->ring->written++;
 	ring_publish(c);
-	return 0;
+}
+
+/* Close the clients whose ring went bad during an event (not before: the
+ * event's loop walks the list). */
+static void close_bad(struct tracestream *ts)
+{
+	struct ts_client *c, *next;
+
+	for (c = ts->clients; c; c = next) {
+		next = c->next;
+		if (c->bad)
+			client_close(c, "its ring's tail is corrupt");
+	}
+}
+
+uint8_t *tracestream_begin(struct tracestream *ts, unsigned event, size_t payload,
+			   struct tracestream_txn *txn)
+{
+	struct timespec now;
+	struct ts_client *c;
+	int bad = 0;
+
+	txn->first = NULL;
+	if (!ts || event >= ts->n_events)
+		return NULL;
+	clock_gettime(CLOCK_REALTIME, &now);
+	txn->ts = ts;
+	txn->event = event;
+	txn->payload = payload;
+	txn->now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	for (c = ts->clients; c; c = c->next) {
+		uint8_t *p;
+
+		if (!c->subscribed[event])
+			continue;
+		p = client_reserve(c, event, txn->now_ns, payload, &bad);
+		c->bad = bad;
+		if (p) {
+			txn->first = c;
+			txn->data = p;
+			return p;
+		}
+	}
+	if (bad)
+		close_bad(ts);
+	return NULL;
+}
+
+void tracestream_commit(struct tracestream_txn *txn)
+{
+	struct ts_client *first = txn->first, *c;
+	int bad = 0;
+
+	if (!first)
+		return;
+	/* The others get a copy of what was written for the first. */
+	for (c = first->next; c; c = c->next) {
+		uint8_t *p;
+
+		if (!c->subscribed[txn->event])
+			continue;
+		p = client_reserve(c, txn->event, txn->now_ns, txn->payload, &bad);
+		c->bad = bad;
+		if (p) {
+			memcpy(p, txn->data, txn->payload);
+			client_commit(c);
+		}
+	}
+	client_commit(first);
+	if (bad)
+		close_bad(txn->ts);
 }
 
 void tracestream_emit(struct tracestream *ts, unsigned event,
 		      const struct tracestream_value *values)
 {
-	struct ts_client *c, *next;
-	struct timespec now;
-	uint64_t now_ns;
+	struct tracestream_txn txn;
 	size_t payload;
+	uint8_t *p;
 
 	if (!ts || event >= ts->n_events)
 		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 	payload = payload_size(&ts->events[event], values);
-	for (c = ts->clients; c; c = next) {
-		next = c->next;
-		if (c->subscribed[event] && client_emit(c, event, now_ns, values, payload) < 0)
-			client_close(c, "its ring's tail is corrupt");
-	}
+	p = tracestream_begin(ts, event, payload, &txn);
+	if (!p)
+		return;
+	encode(&ts->events[event], values, p);
+	tracestream_commit(&txn);
 }
 
 /* ---- The socket ------------------------------------------------------------------ */

@@ -32,6 +32,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -130,6 +131,53 @@ void tracestream_free(struct tracestream *ts);
  */
 void tracestream_emit(struct tracestream *ts, unsigned event,
 		      const struct tracestream_value *values);
+
+/*
+ * The same in two steps, for code that encodes the fields itself (the
+ * generated tracepoint wrappers do, with straight-line code): begin returns
+ * where to write the event's `payload` bytes, encoded as
+ * tracestream_proto.h says, or NULL if no subscriber has room (each loss
+ * counted); commit hands what was written to every subscriber. Nothing
+ * else may happen on the stream in between.
+ */
+struct tracestream_txn {
+	struct tracestream *ts;
+	struct ts_client *first;
+	uint8_t *data;
+	unsigned event;
+	size_t payload;
+	uint64_t now_ns;
+};
+uint8_t *tracestream_begin(struct tracestream *ts, unsigned event, size_t payload,
+			   struct tracestream_txn *txn);
+void tracestream_commit(struct tracestream_txn *txn);
+
+/* Encoding helpers for the two-step form; each returns the next byte. */
+static inline uint8_t *tracestream_put(uint8_t *p, const void *v, size_t n)
+{
+	memcpy(p, v, n);
+	return p + n;
+}
+
+static inline uint8_t *tracestream_put_string(uint8_t *p, const char *s, size_t n)
+{
+	uint16_t n16 = (uint16_t)n;
+
+	memcpy(p, &n16, 2);
+	if (n)
+		memcpy(p + 2, s, n);
+	return p + 2 + n;
+}
+
+static inline uint8_t *tracestream_put_bytes(uint8_t *p, const void *b, size_t n)
+{
+	uint32_t n32 = (uint32_t)n;
+
+	memcpy(p, &n32, 4);
+	if (n)
+		memcpy(p + 4, b, n);
+	return p + 4 + n;
+}
 
 /* Clients connected now. */
 unsigned tracestream_clients(const struct tracestream *ts);

@@ -270,6 +270,8 @@ static int map_ring(struct tracestream_client *c, const char *line, char *err,
 	if (c->ring->magic != TRACESTREAM_MAGIC || c->ring->size != size)
 		return errf(err, errlen, "the ring's header is not tracestream's");
 	c->tail = c->release = __atomic_load_n(&c->ring->tail, __ATOMIC_ACQUIRE);
+	/* Woken early once an eighth of the ring waits; else every read period. */
+	__atomic_store_n(&c->ring->wake_bytes, (uint64_t)size / 8, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -417,16 +419,22 @@ int tracestream_client_next(struct tracestream_client *c,
 	if (!c->ring)
 		return errf(err, errlen, "not subscribed");
 	for (;;) {
-		int rc;
+		int rc, slept;
 
-		/* What the caller has read is given back now. */
-		if (c->release != c->tail) {
+		/* What the caller has read is given back in batches (a store per
+		 * record would bounce the cache line under the writer), and all
+		 * of it before sleeping. */
+		if (c->tail - c->release >= c->size / 16) {
 			__atomic_store_n(&c->ring->tail, c->tail, __ATOMIC_RELEASE);
 			c->release = c->tail;
 		}
 		rc = take(c, rec, err, errlen);
 		if (rc != 0)
 			return rc;
+		if (c->release != c->tail) {
+			__atomic_store_n(&c->ring->tail, c->tail, __ATOMIC_RELEASE);
+			c->release = c->tail;
+		}
 		__atomic_store_n(&c->ring->waiting, 1, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&c->ring->head, __ATOMIC_SEQ_CST) != c->tail) {
 			__atomic_store_n(&c->ring->waiting, 0, __ATOMIC_SEQ_CST);
@@ -434,10 +442,22 @@ int tracestream_client_next(struct tracestream_client *c,
 		}
 		if (c->closed)
 			return errf(err, errlen, "the server closed the connection");
-		rc = fill(c, timeout_ms);
-		c->in_len = 0; /* only wake-ups arrive now */
-		if (rc == 0 && __atomic_load_n(&c->ring->head, __ATOMIC_ACQUIRE) == c->tail)
+		if (timeout_ms == 0)
 			return 0;
+		/* Sleep one read period at most: the server wakes a reader only
+		 * when its backlog is large (tracestream_proto.h). */
+		slept = timeout_ms < 0 || timeout_ms > TRACESTREAM_READ_PERIOD_MS ?
+				TRACESTREAM_READ_PERIOD_MS : timeout_ms;
+		rc = fill(c, slept);
+		c->in_len = 0; /* only wake-ups arrive now */
+		if (rc < 0)
+			continue; /* the server hung up: drain what is left */
+		if (timeout_ms > 0 && rc == 0) {
+			timeout_ms -= slept;
+			if (timeout_ms <= 0 &&
+			    __atomic_load_n(&c->ring->head, __ATOMIC_ACQUIRE) == c->tail)
+				return 0;
+		}
 	}
 }
 

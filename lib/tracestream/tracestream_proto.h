@@ -28,10 +28,17 @@
  * `head` and publishes them by advancing `head` (release); the client reads
  * from `tail` to `head` (acquire) and advances `tail` (release) to give the
  * space back. Offsets only grow; position in the data is offset % BYTES.
- * A record never wraps: the server fills the end with a PAD record first.
- * A client that finds nothing sets `waiting` to 1, then looks at `head`
- * once more (both seq_cst) before it sleeps in poll() on the socket; the
- * server, after publishing, sees `waiting`, clears it and sends "\n".
+ * A record never wraps: the server fills the end with a PAD record first,
+ * or, when fewer bytes than a record header are left, the reader skips
+ * them without one.
+ *
+ * Waking. Publishing costs the server no system call: a client that finds
+ * the ring empty sets `waiting` to 1 and sleeps in poll() on the socket
+ * for at most its own read period (the C and Python clients: 10 ms). The
+ * server wakes it early, by clearing `waiting` and sending "\n", once the
+ * unread bytes reach `wake_bytes` (set by the client; 0 or 1: on every
+ * event; the server caps it at half the ring). So a trickle of events
+ * reaches a client within its read period, and a burst wakes it at once.
  */
 #ifndef TRACESTREAM_PROTO_H
 #define TRACESTREAM_PROTO_H
@@ -43,6 +50,7 @@
 #define TRACESTREAM_RING_HDR 4096u	  /* the header page */
 #define TRACESTREAM_RING_MIN (64u << 10)
 #define TRACESTREAM_LINE_MAX 512	  /* longest line either side sends */
+#define TRACESTREAM_READ_PERIOD_MS 10	  /* how long the clients sleep at most */
 
 struct tracestream_ring {
 	uint32_t magic;
@@ -54,7 +62,12 @@ struct tracestream_ring {
 	uint64_t written;  /* events written so far (server) */
 	char pad1[40];
 	uint64_t tail;	   /* written by the client */
+	char pad2[56];
+	/* Apart from `tail`, which the client writes often: these change only
+	 * when it sleeps, so reading them costs the server no cache miss. */
 	uint32_t waiting;  /* set by a client about to sleep */
+	uint32_t pad3;
+	uint64_t wake_bytes; /* written by the client: wake me at this backlog */
 };
 
 enum tracestream_rec_kind {
