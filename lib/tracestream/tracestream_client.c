@@ -31,6 +31,7 @@ struct tracestream_client {
 	size_t size;
 	uint64_t tail;			/* next record to read */
 	uint64_t release;		/* tail to publish on the next call */
+	uint64_t head_seen;		/* the server's head when last read */
 	struct tracestream_client_value values[MAX_FIELDS];
 };
 
@@ -374,7 +375,11 @@ static int decode(struct tracestream_client *c, const struct tracestream_client_
 static int take(struct tracestream_client *c, struct tracestream_client_record *rec,
 		char *err, size_t errlen)
 {
-	uint64_t head = __atomic_load_n(&c->ring->head, __ATOMIC_ACQUIRE);
+	/* The shared head is read only when what it said is used up: each read
+	 * pulls the line the server writes on every event. */
+	if (c->tail >= c->head_seen)
+		c->head_seen = __atomic_load_n(&c->ring->head, __ATOMIC_ACQUIRE);
+	uint64_t head = c->head_seen;
 
 	while (c->tail < head) {
 		size_t off = (size_t)(c->tail & (c->size - 1));
