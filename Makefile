@@ -137,6 +137,7 @@ demo: setup
 	$(Q)scripts/demo-header.sh
 	$(Q)if [ -f src/node.mk ]; then scripts/demo.sh; \
 	else echo; echo "demo: moneyrocketd is not part of the build yet; the node network demo (scripts/demo.sh) runs once it is."; fi
+	$(Q)scripts/demo-stream.sh
 
 bench: setup
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_TARGETS)

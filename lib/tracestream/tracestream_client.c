@@ -162,6 +162,8 @@ static int read_schema(struct tracestream_client *c, char *err, size_t errlen)
 
 	if (read_line(c, line, sizeof(line), err, errlen) < 0)
 		return -1;
+	if (strncmp(line, "error ", 6) == 0)
+		return errf(err, errlen, "refused by the node: %s", line + 6);
 	if (sscanf(line, "tracestream %u %u", &version, &c->n_events) != 2 ||
 	    version != TRACESTREAM_VERSION || c->n_events > 4096)
 		return errf(err, errlen, "not a tracestream %d server: %s",

@@ -39,8 +39,10 @@ def programs():
 def nodes(request, programs):
     ns = UnprivilegedNodes(programs, prefix="mr_stream_svc_")
     before = request.session.testsfailed
-    yield ns
-    ns.stop(failed=request.session.testsfailed > before)
+    try:
+        yield ns
+    finally:
+        ns.stop(failed=request.session.testsfailed > before)
 
 
 def run_client(programs, node, *args, user=UNPRIVILEGED, client="c", timeout_s=60):
@@ -101,7 +103,7 @@ def test_another_users_client_is_refused(nodes, programs):
     mine = subprocess.run([str(programs.trace), f"-tracesocket={trace_socket(node)}", "--list"],
                           capture_output=True, text=True, timeout=30)
     assert mine.returncode == 1
-    assert "connection from another user" in mine.stderr, mine.stderr
+    assert "refused by the node: connection from another user" in mine.stderr, mine.stderr
     node.wait_for_log("tracestream: refused 1 client(s): connection from another user")
 
 

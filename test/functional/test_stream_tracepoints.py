@@ -41,13 +41,17 @@ def net_node(request, programs):
         tracers.append(tracer)
         return node, tracer
 
-    yield start
-    for t in tracers:
-        code, err = t.close()
-        assert code == 0, err
-        assert t.lost == 0
-        assert t.seqs == list(range(1, len(t.seqs) + 1)), "sequence numbers with gaps"
-    nodes.stop(failed=request.session.testsfailed > failed_before)
+    try:
+        yield start
+        for t in tracers:
+            code, err = t.close()
+            assert code == 0, err
+            assert t.lost == 0
+            assert t.seqs == list(range(1, len(t.seqs) + 1)), "sequence numbers with gaps"
+    finally:
+        for t in tracers:
+            t.proc.kill()
+        nodes.stop(failed=request.session.testsfailed > failed_before)
 
 
 def test_net_version_messages_whole(net_node):
@@ -97,14 +101,16 @@ def chain_node(request, programs):
     nodes = UnprivilegedNodes(programs, prefix="mr_stream_chain_")
     failed_before = request.session.testsfailed
     (node,) = nodes.start(1)
-    tracer = StreamTracer(programs, node, ["validation:*", "utxocache:*", "mempool:*"],
-                          client="py")
-    yield node, tracer, cs.Wallet(node)
-    tracer.drain()
-    code, err = tracer.close()
-    assert code == 0, err
-    assert tracer.lost == 0
-    nodes.stop(failed=request.session.testsfailed > failed_before)
+    try:
+        tracer = StreamTracer(programs, node, ["validation:*", "utxocache:*", "mempool:*"],
+                              client="py")
+        yield node, tracer, cs.Wallet(node)
+        tracer.drain()
+        code, err = tracer.close()
+        assert code == 0, err
+        assert tracer.lost == 0
+    finally:
+        nodes.stop(failed=request.session.testsfailed > failed_before)
 
 
 def test_chain_mining_mempool_block_flush(chain_node):
@@ -122,13 +128,15 @@ def wallet_node(request, programs):
     nodes = UnprivilegedNodes(programs, prefix="mr_stream_wallet_")
     failed_before = request.session.testsfailed
     (node,) = nodes.start(1, [ws.NODE_ARGS])
-    tracer = StreamTracer(programs, node, ["coin_selection:*"])
-    yield node, ws.Funder(node), tracer
-    tracer.drain()
-    code, err = tracer.close()
-    assert code == 0, err
-    assert tracer.lost == 0
-    nodes.stop(failed=request.session.testsfailed > failed_before)
+    try:
+        tracer = StreamTracer(programs, node, ["coin_selection:*"])
+        yield node, ws.Funder(node), tracer
+        tracer.drain()
+        code, err = tracer.close()
+        assert code == 0, err
+        assert tracer.lost == 0
+    finally:
+        nodes.stop(failed=request.session.testsfailed > failed_before)
 
 
 def test_coin_selection_plain_send(wallet_node):
