@@ -20,7 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(__linux__) || (defined(__FreeBSD__) && __FreeBSD__ >= 13)
+/* TRACESTREAM_POSIX_SHM: use the portable shm_open() path here too (tests). */
+#if (defined(__linux__) || (defined(__FreeBSD__) && __FreeBSD__ >= 13)) && \
+	!defined(TRACESTREAM_POSIX_SHM)
 #define TS_HAVE_MEMFD 1
 #endif
 

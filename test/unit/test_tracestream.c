@@ -475,8 +475,12 @@ static struct tracestream_ring *raw_subscribe(int fd, size_t *map_len)
 		return NULL;
 	*map_len = TRACESTREAM_RING_HDR + TRACESTREAM_DEFAULT_RING;
 	map = mmap(NULL, *map_len, PROT_READ | PROT_WRITE, MAP_SHARED, ring_fd, 0);
-	/* Sealed: the client cannot shrink the ring under the server. */
+#ifndef TRACESTREAM_POSIX_SHM
+	/* Sealed: the client cannot shrink the ring under the server. (The
+	 * portable shm_open() path relies on the system refusing a resize, as
+	 * macOS does; Linux would allow it, so it is not tried there.) */
 	CHECK(ftruncate(ring_fd, 4096) < 0);
+#endif
 	close(ring_fd);
 	return map == MAP_FAILED ? NULL : map;
 }
