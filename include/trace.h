@@ -157,6 +157,29 @@
 	_SDT_ASM_1(_SDT_ASM_ADDR p##_##n##_semaphore)
 
 /*
+ * TRACE_NOP5: the opt-in 5-byte site. Linux 6.18 on x86-64 replaces a
+ * uprobe on a 5-byte nop with a call into a trampoline instead of an int3
+ * trap, several times cheaper per hit. That call pushes its return address
+ * at the stack pointer, where a leaf function may keep live data (the
+ * 128-byte "red zone" below %rsp), so code holding such sites must be
+ * compiled with -mno-red-zone. Compilers announce no macro for that flag, so
+ * the form needs TRACE_NO_RED_ZONE too, the flags' promise: pkg-config's
+ * moneyrocket-trace-nop5 and CMake's moneyrocket::trace_nop5 give all three
+ * together. The note is the same (address of the site, arguments), so every
+ * tracer attaches; older kernels trap with int3 as with the 1-byte nop.
+ * The 10-byte form (.nops 10) is never emitted: 6.18 cannot probe it.
+ */
+#if defined(TRACE_NOP5)
+#if !defined(__x86_64__)
+#error "trace.h: TRACE_NOP5 is for x86-64 only"
+#elif !defined(TRACE_NO_RED_ZONE)
+#error "trace.h: TRACE_NOP5 needs the code compiled with -mno-red-zone: add -mno-red-zone -DTRACE_NO_RED_ZONE (pkg-config moneyrocket-trace-nop5, CMake moneyrocket::trace_nop5)"
+#endif
+#undef _SDT_NOP
+#define _SDT_NOP .nops 5
+#endif
+
+/*
  * The semaphore is defined in assembly, not in C, for two reasons:
  * - its symbol is the fixed name `context_event_semaphore` wherever the
  *   definition or a use sits, C++ namespaces included (a C++ variable in a

@@ -260,7 +260,7 @@ class KernelRefUSDT:
         return the bpf_class (bcc.BPF) object."""
         if isinstance(text, bytes):
             text = text.decode()
-        bpf = bpf_class(text=self.program_text() + text, **kw)
+        bpf = bpf_class(text=(self.program_text() + text).encode(), **kw)
         try:
             self.attach(bpf)
         except BaseException:

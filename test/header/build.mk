@@ -61,3 +61,19 @@ $(HDR_DIR)/stdmatrix.stamp: $(HDR_SRC) $(SEM_SRCS) test/header/semaphores.h incl
 				$$cxx -x c++ -std=$$std $$def $(HDR_FLAGS) -c -o /dev/null $$src; done; done; \
 		done; \
 	done; touch $@
+
+# The red-zone stress program (test/header/redzone.c): the 5-byte site as
+# the header allows it (-mno-red-zone), the 1-byte default, and, to prove
+# the test can fail, the 5-byte site with the red zone left on (the flag
+# TRACE_NO_RED_ZONE promises -mno-red-zone; here it lies).
+RZ_FLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Iinclude
+ALL_TARGETS += $(addprefix $(HDR_DIR)/,redzone-nop5 redzone-nop1 redzone-unsafe)
+$(HDR_DIR)/redzone-nop5: test/header/redzone.c include/trace.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)gcc $(RZ_FLAGS) -DTRACE_NOP5 -DTRACE_NO_RED_ZONE -mno-red-zone -o $@ $<
+$(HDR_DIR)/redzone-nop1: test/header/redzone.c include/trace.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)gcc $(RZ_FLAGS) -o $@ $<
+$(HDR_DIR)/redzone-unsafe: test/header/redzone.c include/trace.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)gcc $(RZ_FLAGS) -DTRACE_NOP5 -DTRACE_NO_RED_ZONE -o $@ $<
