@@ -17,6 +17,7 @@ from conftest import ROOT, require_root, require_tool, run
 
 INSTALLED = ["include/moneyrocket-trace/trace.h",
              "share/pkgconfig/moneyrocket-trace.pc",
+             "share/pkgconfig/moneyrocket-trace-nop5.pc",
              "share/cmake/moneyrocket-trace/moneyrocket-trace-config.cmake",
              "share/cmake/moneyrocket-trace/moneyrocket-trace-config-version.cmake"]
 
@@ -44,7 +45,7 @@ project(consumer LANGUAGES {lang})
 find_package(moneyrocket-trace 0.1 CONFIG REQUIRED)
 add_executable(consumer consumer.{ext})
 target_compile_options(consumer PRIVATE -Wall -Wextra -Werror -pedantic)
-target_link_libraries(consumer PRIVATE moneyrocket::trace)
+target_link_libraries(consumer PRIVATE moneyrocket::trace{target_suffix})
 """
 
 MESON = """project('consumer', '{lang}', default_options: ['warning_level=3', 'werror=true'])
@@ -116,7 +117,7 @@ def build_consumer(kind, lang, prefix, tmp_path):
     if kind == "cmake":
         require_tool("cmake")
         (src / "CMakeLists.txt").write_text(CMAKELISTS.format(
-            lang="C" if lang == "c" else "CXX", ext=ext))
+            lang="C" if lang == "c" else "CXX", ext=ext, target_suffix=""))
         run(["cmake", "-S", str(src), "-B", str(build), f"-DCMAKE_PREFIX_PATH={prefix}"],
             env=env)
         run(["cmake", "--build", str(build)], env=env)
@@ -158,7 +159,7 @@ def test_cmake_require_fails_without_sdt(prefix, tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     (src / "consumer.c").write_text(CONSUMER)
-    (src / "CMakeLists.txt").write_text(CMAKELISTS.format(lang="C", ext="c"))
+    (src / "CMakeLists.txt").write_text(CMAKELISTS.format(lang="C", ext="c", target_suffix=""))
     proc = run(["cmake", "-S", str(src), "-B", str(tmp_path / "b"),
                 f"-DCMAKE_PREFIX_PATH={prefix}", "-DMONEYROCKET_TRACE_REQUIRE=ON",
                 "-DMONEYROCKET_TRACE_SDT_INCLUDE_DIR=MONEYROCKET_TRACE_SDT_INCLUDE_DIR-NOTFOUND",
@@ -166,3 +167,25 @@ def test_cmake_require_fails_without_sdt(prefix, tmp_path):
                check=False)
     assert proc.returncode != 0
     assert "systemtap-sdt-dev" in proc.stderr, proc.stderr
+
+
+def test_nop5_form_through_pkg_config_and_cmake(prefix, tmp_path):
+    """moneyrocket-trace-nop5 (.pc) and moneyrocket::trace_nop5 (CMake) build 5-byte sites
+    with -mno-red-zone."""
+    env = dict(os.environ, PKG_CONFIG_PATH=str(prefix / "share" / "pkgconfig"))
+    cflags = run(["pkg-config", "--cflags", "moneyrocket-trace-nop5"], env=env).stdout.split()
+    assert sorted(cflags) == sorted(["-DTRACE_NOP5", "-DTRACE_NO_RED_ZONE", "-mno-red-zone",
+                                     f"-I{prefix}/include/moneyrocket-trace"])
+    require_tool("cmake")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "consumer.c").write_text(CONSUMER)
+    (src / "CMakeLists.txt").write_text(CMAKELISTS.format(lang="C", ext="c",
+                                                          target_suffix="_nop5"))
+    build = tmp_path / "build"
+    run(["cmake", "-S", str(src), "-B", str(build), f"-DCMAKE_PREFIX_PATH={prefix}"])
+    verbose = run(["cmake", "--build", str(build), "--verbose"]).stdout
+    assert "-mno-red-zone" in verbose and "-DTRACE_NOP5" in verbose, verbose
+    from test_header_nop5 import site_bytes
+    assert site_bytes(build / "consumer", "hello") == "0f 1f 44 00 00"
+    assert site_bytes(build / "consumer", "guarded") == "0f 1f 44 00 00"
