@@ -17,23 +17,40 @@
  *   and signedness are recorded in the note from its C type.
  *
  * Guarded tracepoints ("is-enabled" probes, with a semaphore)
- *   TRACEPOINT_SEMAPHORE(context, event)   define the semaphore, at file scope
- *                                          in the global namespace, once per
- *                                          program
- *   TRACEPOINT_SEMAPHORE_DECLARE(context, event)
- *                                          declare it (for other files)
- *   TRACEPOINT_ACTIVE(context, event)      true only while a tracer is attached
  *   TRACEPOINT_GUARDED(context, event, ...)
  *                                          like TRACEPOINT, but the probe fires
  *                                          and its arguments are evaluated only
- *                                          while the tracepoint is active
+ *                                          while the tracepoint is active; it
+ *                                          defines its semaphore itself, so it
+ *                                          needs nothing else
+ *   TRACEPOINT_SEMAPHORE(context, event)   define and declare the semaphore, at
+ *                                          file or namespace scope, for
+ *                                          TRACEPOINT_ACTIVE by hand; repeat it
+ *                                          in every file that needs it (all
+ *                                          share one counter)
+ *   TRACEPOINT_SEMAPHORE_DECLARE(context, event)
+ *                                          the same (older spelling)
+ *   TRACEPOINT_ACTIVE(context, event)      true only while a tracer is attached;
+ *                                          needs TRACEPOINT_SEMAPHORE in scope
  *
  *   The semaphore is a 2-byte counter in the `.probes` section whose address
  *   is written into the tracepoint's note; tracers add 1 on attach and take
- *   it away on detach. An unattached guarded site costs a load, a compare
- *   and a branch (on x86 one compare with the counter in memory, and a
- *   branch). A tracepoint without TRACEPOINT_SEMAPHORE records semaphore
- *   address 0 ("none"), so plain sites need no definition at all.
+ *   it away on detach. Its symbol is `context_event_semaphore` wherever it
+ *   is defined or used, C++ namespaces included. An unattached guarded site
+ *   costs a load, a compare and a branch (on x86 one compare with the
+ *   counter in memory, and a branch). A plain tracepoint records semaphore
+ *   address 0 ("none").
+ *
+ * Build switches (define before including, or with -D)
+ *   TRACE_DISABLE      compile every tracepoint away (below)
+ *   TRACE_REQUIRE      make a missing <sys/sdt.h> a compile error instead
+ *   TRACE_NOP5         x86-64: each site is a 5-byte nop instead of `nop`, which
+ *                      Linux 6.18 probes with a call rather than a trap (a
+ *                      cheaper hit). The call writes below the stack pointer,
+ *                      so the code must be compiled with -mno-red-zone, and
+ *                      TRACE_NO_RED_ZONE must be defined to say so (pkg-config
+ *                      moneyrocket-trace-nop5 and CMake moneyrocket::trace_nop5
+ *                      add all three). Off by default.
  *
  * Compiled away
  *   Define TRACE_DISABLE before including this header (or -DTRACE_DISABLE),
