@@ -117,3 +117,26 @@ def test_monitor_by_binary_path_ends_on_sigterm(node_factory, name, tmp_path):  
     finally:
         tmux.kill()
     wait_until(lambda: semaphores_zero(node), 30, what="semaphores back to 0")
+
+
+@pytest.mark.parametrize("name", sorted(ATTACHED))
+def test_sigint_while_compiling_in_the_background(node_factory, name):  # noqa: F811
+    """A shell starts background jobs with SIGINT ignored; the scripts install their
+    handlers before BCC compiles, so Ctrl-C sent then still ends them (130)."""
+    require_bcc()
+    (node,) = node_factory.start(1)
+    proc = subprocess.Popen([str(TRACING / name), str(node.pid)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        wait_until(lambda: any("bcc" in m for m in open(f"/proc/{proc.pid}/maps")),
+                   30, what=f"{name} loading bcc")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, (proc.returncode, out, err)
+    assert "Traceback" not in err, err
+    wait_until(lambda: semaphores_zero(node), 30, what="semaphores back to 0")
