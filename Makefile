@@ -72,6 +72,34 @@ $(BUILD)/$(1)/$(2): $(1)/$(2).c $(1)/$(2).h $(BUILD)/$(1)/$(2).skel.h
 ALL_TARGETS += $(BUILD)/$(1)/$(2)
 endef
 
+# Tracepoints: src/trace-events declares them; scripts/tracetool.py
+# generates the wrappers the call sites use (tracepoints.h), their gates and
+# the stream schema (tracepoints.c) and the contract the checker reads
+# (tracepoints.md). lib/tracestream serves them to local clients. Every
+# program that links code with tracepoints links TRACE_SRCS and has its
+# objects wait for TRACE_GEN_H.
+GEN_DIR      := $(BUILD)/gen
+TRACETOOL    := scripts/tracetool.py
+TRACE_EVENTS := src/trace-events
+TRACE_GEN_H  := $(GEN_DIR)/tracepoints.h
+TRACE_GEN_C  := $(GEN_DIR)/tracepoints.c
+TRACE_CONTRACT := $(GEN_DIR)/tracepoints.md
+TRACESTREAM_SRCS := lib/tracestream/tracestream.c lib/tracestream/tracestream_os.c
+TRACESTREAM_CLIENT_SRCS := lib/tracestream/tracestream_client.c
+TRACE_SRCS   := $(TRACE_GEN_C) $(TRACESTREAM_SRCS)
+CFLAGS       += -I$(GEN_DIR) -Ilib/tracestream
+
+# $(call tracetool_rule,OUTPUT,KIND)
+define tracetool_rule
+$(1): $(TRACE_EVENTS) $(TRACETOOL)
+	@mkdir -p $$(@D)
+	$$(call msg,GEN,$$@)$$(PYTHON) $$(TRACETOOL) $$(TRACE_EVENTS) $(2) > $$@.tmp && mv $$@.tmp $$@
+endef
+$(eval $(call tracetool_rule,$(TRACE_GEN_H),header))
+$(eval $(call tracetool_rule,$(TRACE_GEN_C),source))
+$(eval $(call tracetool_rule,$(TRACE_CONTRACT),contract))
+ALL_TARGETS += $(TRACE_CONTRACT)
+
 # test/unit/build.mk comes last: it links what the others added.
 include $(filter-out test/unit/build.mk,$(sort $(wildcard */*.mk */*/*.mk */*/*/*.mk)))
 include test/unit/build.mk
@@ -92,12 +120,13 @@ unit: $(UNIT_TEST_BIN) $(UNIT_TEST_SAN)
 	$(Q)$(UNIT_TEST_SAN)
 
 # Each entry is BINARY:CONTRACT.md, or BINARY:CONTRACT.md:partial for a
-# program that links only part of what the contract documents.
+# program that links only part of what the contract documents; A.md+B.md
+# reads two contracts as one.
 contract: $(ALL_TARGETS)
 	$(Q)set -e; for entry in $(CONTRACT_CHECKS); do \
 		bin=$${entry%%:*}; rest=$${entry#*:}; doc=$${rest%%:*}; mode=; \
 		[ "$$rest" = "$$doc" ] || mode=--$${rest#*:}; \
-		$(PYTHON) contrib/devtools/check-tracepoints.py "$$bin" "$$doc" $$mode; \
+		$(PYTHON) contrib/devtools/check-tracepoints.py "$$bin" $$(echo "$$doc" | tr + ' ') $$mode; \
 	done
 
 functional: $(ALL_TARGETS)

@@ -4,19 +4,19 @@
 # generated chain. `make` builds them; `make bench` generates the chain and
 # runs them.
 CONNECT_CHAIN_SRCS := bench/connect_chain.c src/util.c src/log.c src/dbwrapper.c src/coins.c \
-	src/validation.c src/miner.c src/mempool.c
+	src/validation.c src/miner.c src/mempool.c $(TRACE_SRCS)
 CONNECT_CHAIN_LIBS  = -lleveldb $(CRYPTO_LDLIBS) $(WIRE_LDLIBS)
 BENCH_TARGETS += $(BUILD)/bench/connect_chain $(BUILD)/bench/connect_chain_notrace
 ALL_TARGETS += $(BUILD)/bench/connect_chain $(BUILD)/bench/connect_chain_notrace
-CONTRACT_CHECKS += $(BUILD)/bench/connect_chain:doc/tracing.md:partial \
+CONTRACT_CHECKS += $(BUILD)/bench/connect_chain:$(TRACE_CONTRACT):partial \
 	$(BUILD)/bench/connect_chain_notrace:test/header/no-tracepoints.md
 
 .SECONDEXPANSION:
-$(BUILD)/bench/connect_chain: $(CONNECT_CHAIN_SRCS) $$(CRYPTO_SRCS) $$(WIRE_SRCS) $(wildcard src/*.h) include/trace.h
+$(BUILD)/bench/connect_chain: $(CONNECT_CHAIN_SRCS) $$(CRYPTO_SRCS) $$(WIRE_SRCS) $(wildcard src/*.h) include/trace.h $(TRACE_GEN_H)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -o $@ $(CONNECT_CHAIN_SRCS) $(CRYPTO_SRCS) $(WIRE_SRCS) $(CONNECT_CHAIN_LIBS)
 
-$(BUILD)/bench/connect_chain_notrace: $(CONNECT_CHAIN_SRCS) $$(CRYPTO_SRCS) $$(WIRE_SRCS) $(wildcard src/*.h) include/trace.h
+$(BUILD)/bench/connect_chain_notrace: $(CONNECT_CHAIN_SRCS) $$(CRYPTO_SRCS) $$(WIRE_SRCS) $(wildcard src/*.h) include/trace.h $(TRACE_GEN_H)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -DTRACE_DISABLE -o $@ $(CONNECT_CHAIN_SRCS) $(CRYPTO_SRCS) $(WIRE_SRCS) $(CONNECT_CHAIN_LIBS)
 
@@ -26,8 +26,8 @@ $(BUILD)/bench/connect_chain_notrace: $(CONNECT_CHAIN_SRCS) $$(CRYPTO_SRCS) $$(W
 NOP5_CFLAGS := -DTRACE_NOP5 -DTRACE_NO_RED_ZONE -mno-red-zone
 BENCH_TARGETS += $(BUILD)/bench/connect_chain_nop5
 ALL_TARGETS += $(BUILD)/bench/connect_chain_nop5
-CONTRACT_CHECKS += $(BUILD)/bench/connect_chain_nop5:doc/tracing.md:partial
+CONTRACT_CHECKS += $(BUILD)/bench/connect_chain_nop5:$(TRACE_CONTRACT):partial
 
-$(BUILD)/bench/connect_chain_nop5: $(CONNECT_CHAIN_SRCS) $$(CRYPTO_SRCS) $$(WIRE_SRCS) $(wildcard src/*.h) include/trace.h
+$(BUILD)/bench/connect_chain_nop5: $(CONNECT_CHAIN_SRCS) $$(CRYPTO_SRCS) $$(WIRE_SRCS) $(wildcard src/*.h) include/trace.h $(TRACE_GEN_H)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) $(NOP5_CFLAGS) -o $@ $(CONNECT_CHAIN_SRCS) $(CRYPTO_SRCS) $(WIRE_SRCS) $(CONNECT_CHAIN_LIBS)

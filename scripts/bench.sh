@@ -150,7 +150,18 @@ bench_connect_chain() {
 	EOF2
 }
 
-SECTIONS=(bench_trace_cost bench_connect_chain bench_wallet_select)
+# Issue "stream": the tracepoint stream against eBPF, per hit, for a small
+# event and a 1 MiB message; bench/stream_cost.py; bench/README.md.
+bench_stream_cost() {
+	section "Tracepoint stream against eBPF: cost per event at the site (bench/README.md)"
+	need valgrind callgrind_annotate
+	if [ "$(id -u)" -eq 0 ]; then
+		need bpftrace
+	fi
+	/usr/bin/python3 bench/stream_cost.py build/bench
+}
+
+SECTIONS=(bench_trace_cost bench_connect_chain bench_wallet_select bench_stream_cost)
 
 for s in "${SECTIONS[@]}"; do
 	"$s"

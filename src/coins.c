@@ -11,7 +11,7 @@
 
 #include "dbwrapper.h"
 #include "log.h"
-#include "trace.h"
+#include "tracepoints.h"
 #include "util.h"
 
 #define DIRTY 1u
@@ -109,11 +109,11 @@ static void trace_coin(int what, const struct outpoint *op, const struct coin *c
 {
 	/* The arguments are already at hand: no semaphore needed. */
 	if (what == 0)
-		TRACEPOINT(utxocache, add, op->txid, op->n, c->height, c->value, c->coinbase);
+		trace_utxocache_add(op->txid, op->n, c->height, c->value, c->coinbase);
 	else if (what == 1)
-		TRACEPOINT(utxocache, spent, op->txid, op->n, c->height, c->value, c->coinbase);
+		trace_utxocache_spent(op->txid, op->n, c->height, c->value, c->coinbase);
 	else
-		TRACEPOINT(utxocache, uncache, op->txid, op->n, c->height, c->value, c->coinbase);
+		trace_utxocache_uncache(op->txid, op->n, c->height, c->value, c->coinbase);
 }
 
 /* ---- The table -------------------------------------------------------- */
@@ -494,8 +494,7 @@ int coins_flush(struct coins_cache *c, uint32_t mode, bool erase, char *err, siz
 		return -1;
 	after_write(c, erase);
 	int64_t duration = util_mono_us() - start;
-	bool pruned = false; /* a bool, not the int literal `false`, for the contract */
-	TRACEPOINT(utxocache, flush, duration, mode, coins_before, usage_before, pruned);
+	trace_utxocache_flush(duration, mode, coins_before, usage_before, false);
 	return 0;
 }
 

@@ -19,7 +19,8 @@
 #include "netaddr.h"
 #include "util.h"
 
-enum opt_kind { OPT_INT, OPT_BOOL, OPT_PATH, OPT_ADDRS, OPT_DEBUG, OPT_FLAG, OPT_NAME, OPT_NAMES };
+enum opt_kind { OPT_INT, OPT_BOOL, OPT_PATH, OPT_ADDRS, OPT_DEBUG, OPT_FLAG, OPT_NAME, OPT_NAMES,
+		OPT_SOCKET };
 
 struct opt {
 	const char *name;
@@ -84,6 +85,8 @@ static const struct opt opts[] = {
 	  "=0|1  always spend all coins of an address together (default 0)" },
 	{ "rpcwallet", OPT_NAME, OFF(rpcwallet), 0, 0,
 	  "=NAME  moneyrocket-cli: send wallet calls to /wallet/NAME" },
+	{ "tracesocket", OPT_SOCKET, OFF(tracesocket), 0, 0,
+	  "=PATH  serve the tracepoint stream on this socket (default DATADIR/trace.sock; 0: off)" },
 	{ "help", OPT_FLAG, OFF(help), 0, 0, "  print this help and exit" },
 	{ "version", OPT_FLAG, OFF(version), 0, 0, "  print the version and exit" },
 };
@@ -270,6 +273,21 @@ static int set_name(struct config *cfg, const struct opt *o, const char *v,
 	return 0;
 }
 
+/* A socket path, or "0" (also -noOPTION) for none. */
+static int set_socket(struct config *cfg, const struct opt *o, const char *v,
+		      char *err, size_t errlen)
+{
+	char *field = (char *)cfg + o->offset;
+
+	if (!v || !*v || strlen(v) >= CONFIG_PATH_MAX) {
+		snprintf(err, errlen, "invalid value for -%s: '%s' (expected a path, or 0)",
+			 o->name, v ? v : "");
+		return -1;
+	}
+	util_strlcpy(field, v, CONFIG_PATH_MAX);
+	return 0;
+}
+
 static int set_value(struct config *cfg, const struct opt *o, const char *v,
 		     char *err, size_t errlen)
 {
@@ -288,6 +306,8 @@ static int set_value(struct config *cfg, const struct opt *o, const char *v,
 	case OPT_NAME:
 	case OPT_NAMES:
 		return set_name(cfg, o, v, err, errlen);
+	case OPT_SOCKET:
+		return set_socket(cfg, o, v, err, errlen);
 	}
 	return -1;
 }
@@ -300,7 +320,7 @@ static const struct opt *opt_negated(const char *name, size_t len)
 	if (len <= 2 || strncmp(name, "no", 2) != 0)
 		return NULL;
 	o = opt_find(name + 2, len - 2);
-	if (o && (o->kind == OPT_BOOL || strcmp(o->name, "connect") == 0))
+	if (o && (o->kind == OPT_BOOL || o->kind == OPT_SOCKET || strcmp(o->name, "connect") == 0))
 		return o;
 	return NULL;
 }
@@ -336,7 +356,7 @@ int config_set(struct config *cfg, const char *name, const char *value,
 	if (!from_file)
 		cfg->set_on_cmdline |= bit;
 	if (!value && (o->kind == OPT_INT || o->kind == OPT_PATH || o->kind == OPT_ADDRS ||
-		       o->kind == OPT_NAME || o->kind == OPT_NAMES)) {
+		       o->kind == OPT_NAME || o->kind == OPT_NAMES || o->kind == OPT_SOCKET)) {
 		snprintf(err, errlen, "option -%s needs a value (-%s=...)", o->name, o->name);
 		return -1;
 	}

@@ -69,6 +69,7 @@ struct config {
 	int64_t maxapsfee;        /* extra fee allowed for avoiding partial spends */
 	bool avoidpartialspends;  /* always group coins by address */
 	char rpcwallet[CONFIG_NAME_MAX]; /* moneyrocket-cli: /wallet/NAME */
+	char tracesocket[CONFIG_PATH_MAX]; /* "": DATADIR/trace.sock; "0": none */
 	bool help;                /* -help / -h / -? */
 	bool version;             /* -version */
 	/* internal: which options the command line set (bit per option) */

@@ -25,7 +25,7 @@
 #include "log.h"
 #include "mempool_policy.h"
 #include "script.h"
-#include "trace.h"
+#include "tracepoints.h"
 #include "util.h"
 
 /* One input of an entry, in the outpoint table. */
@@ -372,7 +372,7 @@ static void link_entry(struct mempool *mp, struct mp_entry *e)
 	mp->bytes += (size_t)e->pub.vsize;
 	mp->total_fee += e->pub.fee;
 	mp->usage += e->usage;
-	TRACEPOINT(mempool, added, e->pub.tx.txid, e->pub.vsize, e->pub.fee);
+	trace_mempool_added(e->pub.tx.txid, e->pub.vsize, e->pub.fee);
 	for (size_t i = 0; i < mp->n_listeners; i++)
 		mp->listeners[i].tx_added(mp->listeners[i].ctx, &e->pub);
 }
@@ -382,8 +382,8 @@ static void remove_entry(struct mempool *mp, struct mp_entry *e, const char *rea
 {
 	struct mp_entry **pe = &mp->tx_buckets[txid_hash(mp, e->pub.tx.txid) & mp->tx_mask];
 
-	TRACEPOINT(mempool, removed, e->pub.tx.txid, reason, e->pub.vsize, e->pub.fee,
-		   (uint64_t)e->pub.time);
+	trace_mempool_removed(e->pub.tx.txid, reason, e->pub.vsize, e->pub.fee,
+			      (uint64_t)e->pub.time);
 	for (size_t i = 0; i < mp->n_listeners; i++)
 		mp->listeners[i].tx_removed(mp->listeners[i].ctx, &e->pub, reason);
 	while (*pe != e)
@@ -628,8 +628,9 @@ static int accept_tx(struct mempool *mp, const struct tx *t, bool test_only, boo
 		/* Final from here on. */
 		for (size_t i = 0; i < conflicts.n; i++) {
 			struct mp_entry *r = conflicts.v[i];
-			TRACEPOINT(mempool, replaced, r->pub.tx.txid, r->pub.vsize, r->pub.fee,
-				   (uint64_t)r->pub.time, e->pub.tx.txid, e->pub.vsize, e->pub.fee);
+			trace_mempool_replaced(r->pub.tx.txid, r->pub.vsize, r->pub.fee,
+					       (uint64_t)r->pub.time, e->pub.tx.txid,
+					       e->pub.vsize, e->pub.fee);
 			remove_entry(mp, r, "replaced");
 		}
 		conflicts.n = 0;
@@ -644,10 +645,8 @@ out:
 		*fee_out = fee;
 	if (vsize_out)
 		*vsize_out = vsize;
-	if (rc < 0 && !test_only) {
-		const char *why = reason; /* a pointer for the probe, not the array */
-		TRACEPOINT(mempool, rejected, t->txid, why);
-	}
+	if (rc < 0 && !test_only)
+		trace_mempool_rejected(t->txid, reason);
 	/* Coins loaded only to check this transaction leave the cache again
 	 * (an accepted one keeps them: a block will spend them soon). */
 	if (rc < 0 || test_only)

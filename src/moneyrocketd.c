@@ -33,6 +33,7 @@
 #include "validation.h"
 #include "keys.h"
 #include "rpc_wallet.h"
+#include "tracesock.h"
 
 
 /* Mempool expiry and the periodic chainstate write are checked this often. */
@@ -53,6 +54,7 @@ struct node {
 	struct rpc_dispatch *dispatch;
 	struct rpc_server *rpc;
 	struct wallet_manager *wallets;
+	struct tracesock *tracesock;
 	struct event *sigint, *sigterm;
 	int lock_fd;
 };
@@ -104,7 +106,7 @@ static void load_config(struct config *cfg, int argc, char **argv)
 static void check_fd_budget(const struct config *cfg)
 {
 	unsigned long long need = (unsigned long long)cfg->maxconnections + NET_MAX_MANUAL +
-				  RESERVED_FDS + cfg->seednode.n +
+				  RESERVED_FDS + cfg->seednode.n + TRACESOCK_MAX_CLIENTS + 1 +
 				  (cfg->logmessages ? MSGLOG_DEFAULT_MAX_OPEN : 0);
 	struct rlimit rl;
 
@@ -245,6 +247,12 @@ static void node_start(struct node *n)
 	n->base = event_base_new();
 	if (!n->base)
 		die("cannot create the event loop");
+	/* First, so a client can watch the chain load. */
+	n->tracesock = tracesock_new(n->base, &n->cfg, err, sizeof(err));
+	if (!n->tracesock && err[0]) {
+		log_printf("tracestream: %s", err);
+		die("-tracesocket: %s (-notracesocket turns the stream off)", err);
+	}
 	chain_start(n);
 	n->connman = connman_new(n->base, &n->cfg, err, sizeof(err));
 	n->dispatch = rpc_dispatch_new();
@@ -285,6 +293,7 @@ static void node_shutdown(struct node *n)
 	mempool_free(n->mempool);
 	chainstate_close(n->chain); /* flushes the coins (ALWAYS) */
 	wallet_manager_free(n->wallets); /* after both: their listeners point at it */
+	tracesock_free(n->tracesock); /* last to fire: the shutdown's own events go out */
 	rpc_dispatch_free(n->dispatch);
 	if (n->sigint)
 		event_free(n->sigint);

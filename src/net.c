@@ -30,16 +30,9 @@
 #include "net_evict.h"
 #include "net_processing.h"
 #include "rpc.h"
-#include "trace.h"
+#include "tracepoints.h"
 #include "util.h"
 
-TRACEPOINT_SEMAPHORE(net, inbound_message);
-TRACEPOINT_SEMAPHORE(net, outbound_message);
-TRACEPOINT_SEMAPHORE(net, inbound_connection);
-TRACEPOINT_SEMAPHORE(net, outbound_connection);
-TRACEPOINT_SEMAPHORE(net, closed_connection);
-TRACEPOINT_SEMAPHORE(net, evicted_inbound_connection);
-TRACEPOINT_SEMAPHORE(net, misbehaving_connection);
 
 #define TICK_US 250000
 #define CONNECT_TIMEOUT_S 5
@@ -243,7 +236,7 @@ bool connman_is_local_nonce(const struct connman *cm, uint64_t nonce)
 
 static void trace_closed(struct peer *p)
 {
-	TRACEPOINT_GUARDED(net, closed_connection, (int64_t)p->id,
+	trace_net_closed_connection((int64_t)p->id,
 			   (const char *)p->addr_str, conn_type_name(p->type),
 			   (uint32_t)p->network, (uint64_t)p->conntime);
 }
@@ -277,7 +270,7 @@ void net_misbehaving(struct peer *p, const char *reason)
 
 	if (p->closed)
 		return;
-	TRACEPOINT_GUARDED(net, misbehaving_connection, (int64_t)p->id, reason);
+	trace_net_misbehaving_connection((int64_t)p->id, reason);
 	netaddr_format_ip(&p->addr, ip, sizeof(ip));
 	log_printf("net: peer=%lld (%s) misbehaving: %s; disconnecting, %s discouraged for %llds",
 		   (long long)p->id, p->addr_str, reason, ip,
@@ -325,7 +318,7 @@ int net_send(struct peer *p, const char *command, const uint8_t *payload, size_t
 	}
 	wbuf_free(&w);
 	count_msg(p, command, len, true);
-	TRACEPOINT_GUARDED(net, outbound_message, (int64_t)p->id,
+	trace_net_outbound_message((int64_t)p->id,
 			   (const char *)p->addr_str, conn_type_name(p->type), command,
 			   (uint64_t)len, bytes);
 	if (p->msglog)
@@ -356,7 +349,7 @@ static void deliver(struct peer *p, const char *command, const uint8_t *payload,
 	const uint8_t *bytes = len ? payload : empty;
 
 	count_msg(p, command, len, false);
-	TRACEPOINT_GUARDED(net, inbound_message, (int64_t)p->id,
+	trace_net_inbound_message((int64_t)p->id,
 			   (const char *)p->addr_str, conn_type_name(p->type), command,
 			   (uint64_t)len, bytes);
 	if (p->msglog)
@@ -460,11 +453,11 @@ static void fill_addrbind(struct peer *p)
 static void trace_established(struct connman *cm, struct peer *p)
 {
 	if (p->type == CONN_INBOUND)
-		TRACEPOINT_GUARDED(net, inbound_connection, (int64_t)p->id,
+		trace_net_inbound_connection((int64_t)p->id,
 				   (const char *)p->addr_str, conn_type_name(p->type),
 				   (uint32_t)p->network, connman_count(cm, true));
 	else
-		TRACEPOINT_GUARDED(net, outbound_connection, (int64_t)p->id,
+		trace_net_outbound_connection((int64_t)p->id,
 				   (const char *)p->addr_str, conn_type_name(p->type),
 				   (uint32_t)p->network, connman_count(cm, false));
 }
@@ -533,7 +526,7 @@ static bool evict_one(struct connman *cm)
 	if (victim >= 0) {
 		struct peer *p = who[victim];
 
-		TRACEPOINT_GUARDED(net, evicted_inbound_connection, (int64_t)p->id,
+		trace_net_evicted_inbound_connection((int64_t)p->id,
 				   (const char *)p->addr_str, conn_type_name(p->type),
 				   (uint32_t)p->network, (uint64_t)p->conntime);
 		log_debug(LOG_NET, "net: evicting peer=%lld (%s) for a new inbound connection",

@@ -14,8 +14,10 @@ NODE_DAEMON_SRCS := src/util.c src/log.c src/config.c src/addrman.c src/banman.c
 	src/dbwrapper.c src/coins.c src/validation.c src/miner.c src/mempool.c src/net_chain.c src/rpc_chain.c \
 	src/msglog.c src/net_evict.c src/net.c src/net_processing.c \
 	src/rpc.c src/rpc_http.c src/rpc_net.c \
-	src/coinselection.c src/wallet_select.c src/walletdb.c src/wallet.c src/wallet_spend.c src/rpc_wallet.c
+	src/coinselection.c src/wallet_select.c src/walletdb.c src/wallet.c src/wallet_spend.c src/rpc_wallet.c \
+	src/tracesock.c $(TRACE_SRCS)
 NODE_CLI_SRCS    := src/util.c src/log.c src/config.c
+NODE_TRACE_SRCS  := src/moneyrocket-trace.c $(TRACESTREAM_CLIENT_SRCS)
 NODE_LDLIBS       = -levent -ljansson -lleveldb -lsqlite3 $(CRYPTO_LDLIBS) $(WIRE_LDLIBS)
 
 # The sanitizer build the functional tests run (framework/node.py reads this).
@@ -35,22 +37,26 @@ NODE_FLAGS_STAMP := $(NODE_OBJDIR)/.flags
 
 # Recursive (=) and used through secondary expansion ($$): src/wire.mk is
 # included after this file, so WIRE_SRCS is only known once all are read.
-node_objs = $(patsubst src/%.c,$(2)/%.o,$(1))
+node_objs = $(patsubst %.c,$(2)/%.o,$(notdir $(1)))
 NODE_DAEMON_OBJS = $(call node_objs,$(NODE_DAEMON_SRCS) $(CRYPTO_SRCS) $(WIRE_SRCS) src/moneyrocketd.c,$(NODE_OBJDIR))
 NODE_CLI_OBJS    = $(call node_objs,$(NODE_CLI_SRCS) $(WIRE_SRCS) src/moneyrocket-cli.c,$(NODE_OBJDIR))
 NODE_SAN_DAEMON_OBJS = $(call node_objs,$(NODE_DAEMON_SRCS) $(CRYPTO_SRCS) $(WIRE_SRCS) src/moneyrocketd.c,$(NODE_SAN_OBJDIR))
 NODE_SAN_CLI_OBJS    = $(call node_objs,$(NODE_CLI_SRCS) $(WIRE_SRCS) src/moneyrocket-cli.c,$(NODE_SAN_OBJDIR))
 
-ALL_TARGETS     += src/moneyrocketd src/moneyrocket-cli $(NODE_SAN_BIN) $(NODE_SAN_CLI)
-CONTRACT_CHECKS += src/moneyrocketd:doc/tracing.md $(NODE_SAN_BIN):doc/tracing.md \
-	src/moneyrocket-cli:test/header/no-tracepoints.md $(NODE_SAN_CLI):test/header/no-tracepoints.md
+NODE_TRACE_OBJS  = $(call node_objs,$(NODE_TRACE_SRCS),$(NODE_OBJDIR))
+
+ALL_TARGETS     += src/moneyrocketd src/moneyrocket-cli src/moneyrocket-trace $(NODE_SAN_BIN) $(NODE_SAN_CLI)
+CONTRACT_CHECKS += src/moneyrocketd:$(TRACE_CONTRACT) $(NODE_SAN_BIN):$(TRACE_CONTRACT) \
+	src/moneyrocket-cli:test/header/no-tracepoints.md $(NODE_SAN_CLI):test/header/no-tracepoints.md \
+	src/moneyrocket-trace:test/header/no-tracepoints.md
 # Sources the unit tests (test/unit/test_config.c, test_eviction.c,
 # test_rpc.c, test_addrman.c, test_msglog.c, test_coins.c) exercise; the test files
 # themselves come in through test/unit/build.mk's wildcard.
 UNIT_TEST_SRCS  += src/util.c src/log.c src/config.c src/rpc.c src/net_evict.c \
-	src/addrman.c src/banman.c src/msglog.c src/dbwrapper.c src/coins.c
-UNIT_TEST_LDLIBS += -ljansson -lleveldb
-CLEAN_FILES     += src/moneyrocketd src/moneyrocket-cli
+	src/addrman.c src/banman.c src/msglog.c src/dbwrapper.c src/coins.c $(TRACE_SRCS) \
+	$(TRACESTREAM_CLIENT_SRCS)
+UNIT_TEST_LDLIBS += -ljansson -lleveldb -lpthread
+CLEAN_FILES     += src/moneyrocketd src/moneyrocket-cli src/moneyrocket-trace
 
 .PHONY: node-san FORCE
 node-san: $(NODE_SAN_BIN) $(NODE_SAN_CLI)
@@ -60,13 +66,17 @@ $(NODE_FLAGS_STAMP): FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(CFLAGS) $(NODE_CFLAGS)' | cmp -s - $@ || echo '$(CFLAGS) $(NODE_CFLAGS)' > $@
 
-$(NODE_OBJDIR)/%.o: src/%.c $(NODE_FLAGS_STAMP)
-	@mkdir -p $(dir $@)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) $(NODE_CFLAGS) -MMD -MP -c -o $@ $<
+# Sources live in src/, lib/tracestream/ and (generated) $(GEN_DIR)/.
+define node_obj_rules
+$(NODE_OBJDIR)/%.o: $(1)/%.c $(NODE_FLAGS_STAMP) | $(TRACE_GEN_H)
+	@mkdir -p $$(dir $$@)
+	$$(call msg,CC,$$@)$$(CC) $$(CFLAGS) $$(NODE_CFLAGS) -MMD -MP -c -o $$@ $$<
 
-$(NODE_SAN_OBJDIR)/%.o: src/%.c
-	@mkdir -p $(dir $@)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) $(SANITIZE_FLAGS) -MMD -MP -c -o $@ $<
+$(NODE_SAN_OBJDIR)/%.o: $(1)/%.c | $(TRACE_GEN_H)
+	@mkdir -p $$(dir $$@)
+	$$(call msg,CC,$$@)$$(CC) $$(CFLAGS) $$(SANITIZE_FLAGS) -MMD -MP -c -o $$@ $$<
+endef
+$(foreach d,src lib/tracestream $(GEN_DIR),$(eval $(call node_obj_rules,$(d))))
 
 .SECONDEXPANSION:
 src/moneyrocketd: $$(NODE_DAEMON_OBJS)
@@ -74,6 +84,9 @@ src/moneyrocketd: $$(NODE_DAEMON_OBJS)
 
 src/moneyrocket-cli: $$(NODE_CLI_OBJS)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $(NODE_CFLAGS) -o $@ $^ $(NODE_LDLIBS)
+
+src/moneyrocket-trace: $$(NODE_TRACE_OBJS)
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $(NODE_CFLAGS) -o $@ $^
 
 $(NODE_SAN_BIN): $$(NODE_SAN_DAEMON_OBJS)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $(SANITIZE_FLAGS) -o $@ $^ $(NODE_LDLIBS)

@@ -14,7 +14,7 @@
 #include "hash.h"
 #include "log.h"
 #include "script.h"
-#include "trace.h"
+#include "tracepoints.h"
 #include "util.h"
 
 #define KEY_INDEX 'b'
@@ -806,8 +806,8 @@ static int connect_tip(struct chainstate *cs, struct block_index *bi)
 		abort();
 	notify(cs, &b, bi, true);
 	uint64_t micros = (uint64_t)(util_mono_us() - start);
-	TRACEPOINT(validation, block_connected, bi->hash, bi->height, (uint64_t)b.n_tx,
-		   st.inputs, st.sigops, micros);
+	trace_validation_block_connected(bi->hash, bi->height, (uint64_t)b.n_tx, st.inputs,
+					 st.sigops, micros);
 	block_clear(&b);
 	return 0;
 }

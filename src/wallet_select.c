@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "trace.h"
+#include "tracepoints.h"
 
 int wallet_select_coins(const char *wallet, const struct cs_coin *coins, size_t n,
 			bool avoid_partial, int64_t target, const struct cs_params *p,
@@ -20,7 +20,7 @@ int wallet_select_coins(const char *wallet, const struct cs_coin *coins, size_t 
 		return rc;
 	rc = cs_select(*groups, *n_groups, target, p, rng, r);
 	if (rc == CS_OK)
-		TRACEPOINT(coin_selection, selected_coins, wallet, cs_algo_name(r->algo), target,
-			   r->waste, r->selected_value);
+		trace_coin_selection_selected_coins(wallet, cs_algo_name(r->algo), target,
+						    r->waste, r->selected_value);
 	return rc;
 }

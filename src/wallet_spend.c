@@ -23,7 +23,7 @@
 
 #include "rpc.h"
 #include "script.h"
-#include "trace.h"
+#include "tracepoints.h"
 #include "util.h"
 #include "wallet.h"
 #include "wallet_select.h"
@@ -352,20 +352,21 @@ int wallet_send(struct wallet *w, const struct wallet_send_request *req,
 	if (wallet_peek_change(w, &change) < 0)
 		return fail(e, RPC_WALLET_ERROR, "cannot derive a change key");
 	ok = create_tx(w, req, feerate, o->avoid_partial_spends, &change, &a1, e) == 0;
-	TRACEPOINT(coin_selection, normal_create_tx_internal, wallet_name(w), ok,
-		   ok ? a1.fee : (int64_t)0, ok ? a1.change_pos : (int32_t)-1);
+	trace_coin_selection_normal_create_tx_internal(wallet_name(w), ok, ok ? a1.fee : 0,
+						       ok ? a1.change_pos : -1);
 	if (!ok)
 		return -1;
 	if (a1.fee > 0 && o->max_aps_fee > -1 && !o->avoid_partial_spends &&
 	    has_reused_address(w)) {
 		struct wallet_error e2;
 
-		TRACEPOINT(coin_selection, attempting_aps_create_tx, wallet_name(w));
+		trace_coin_selection_attempting_aps_create_tx(wallet_name(w));
 		/* The same change key: a second attempt must not use up another. */
 		ok2 = create_tx(w, req, feerate, true, &change, &a2, &e2) == 0;
 		use_aps = ok2 && a2.fee <= a1.fee + o->max_aps_fee;
-		TRACEPOINT(coin_selection, aps_create_tx_internal, wallet_name(w), use_aps, ok2,
-			   ok2 ? a2.fee : (int64_t)0, ok2 ? a2.change_pos : (int32_t)-1);
+		trace_coin_selection_aps_create_tx_internal(wallet_name(w), use_aps, ok2,
+							    ok2 ? a2.fee : 0,
+							    ok2 ? a2.change_pos : -1);
 		if (use_aps) {
 			tx_clear(&a1.tx);
 			use = &a2;

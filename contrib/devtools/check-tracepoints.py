@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Hold a binary's USDT tracepoints to their contract document.
 
-USAGE: check-tracepoints.py BINARY CONTRACT.md [--partial] [--quiet]
+USAGE: check-tracepoints.py BINARY CONTRACT.md [CONTRACT.md...] [--partial] [--quiet]
 
 Reads the binary's systemtap probe notes (the ELF section .note.stapsdt)
 and the tracepoints documented in CONTRACT.md, and reports every
@@ -19,6 +19,9 @@ arguments are prepared only while a tracer is attached) says "Guarded: yes"
 on a line of its own; the binary must then give every site of it one
 semaphore, inside the `.probes` section, and must give no other tracepoint
 a semaphore.
+
+Several contracts are read as one (a test program's own tracepoints plus
+the node's generated contract, build/gen/tracepoints.md).
 
 Exit status: 0 all match, 1 mismatch, 2 usage or I/O error.
 --quiet prints nothing when everything matches. --partial is for a program
@@ -356,14 +359,20 @@ def main(argv):
     flags = {a for a in argv[1:] if a in ("--quiet", "--partial")}
     args = [a for a in argv[1:] if a not in flags]
     quiet, partial = "--quiet" in flags, "--partial" in flags
-    if len(args) != 2 or any(a.startswith("-") for a in args):
-        print("usage: check-tracepoints.py BINARY CONTRACT.md [--partial] [--quiet]",
-              file=sys.stderr)
+    if len(args) < 2 or any(a.startswith("-") for a in args):
+        print("usage: check-tracepoints.py BINARY CONTRACT.md [CONTRACT.md...] "
+              "[--partial] [--quiet]", file=sys.stderr)
         return EXIT_ERROR
-    binary, doc = args
+    binary, docs = args[0], args[1:]
+    doc = " + ".join(docs)
     try:
         sites, ptr, probes = read_sites(binary)
-        contract = read_contract(doc)
+        contract = {}
+        for path in docs:
+            for name, entry in read_contract(path).items():
+                if name in contract:
+                    entry.problems.append(f"documented in more than one of {doc}")
+                contract[name] = entry
     except CheckError as e:
         print(f"check-tracepoints: {e}", file=sys.stderr)
         return EXIT_ERROR

@@ -6,7 +6,8 @@ UNIT_TEST_SRCS += test/unit/unit_main.c $(wildcard test/unit/test_*.c)
 UNIT_TEST_BIN  := $(BUILD)/test/unit_tests
 UNIT_TEST_SAN  := $(BUILD)/test/unit_tests_san
 SANITIZE_FLAGS := -fsanitize=address -fsanitize=undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-UNIT_TEST_DEPS := $(UNIT_TEST_SRCS) $(wildcard test/unit/*.h include/*.h src/*.h)
+UNIT_TEST_DEPS := $(UNIT_TEST_SRCS) $(wildcard test/unit/*.h include/*.h src/*.h lib/tracestream/*.h) \
+	$(TRACE_GEN_H)
 
 $(UNIT_TEST_BIN): $(UNIT_TEST_DEPS)
 	@mkdir -p $(dir $@)
@@ -17,4 +18,5 @@ $(UNIT_TEST_SAN): $(UNIT_TEST_DEPS)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $(SANITIZE_FLAGS) -Itest/unit -o $@ $(UNIT_TEST_SRCS) $(UNIT_TEST_LDLIBS)
 
 ALL_TARGETS += $(UNIT_TEST_BIN) $(UNIT_TEST_SAN)
-CONTRACT_CHECKS += $(UNIT_TEST_BIN):test/unit/tracepoints.md $(UNIT_TEST_SAN):test/unit/tracepoints.md
+CONTRACT_CHECKS += $(UNIT_TEST_BIN):test/unit/tracepoints.md+$(TRACE_CONTRACT):partial \
+	$(UNIT_TEST_SAN):test/unit/tracepoints.md+$(TRACE_CONTRACT):partial
