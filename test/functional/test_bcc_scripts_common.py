@@ -140,3 +140,20 @@ def test_sigint_while_compiling_in_the_background(node_factory, name):  # noqa: 
     assert proc.returncode == 130, (proc.returncode, out, err)
     assert "Traceback" not in err, err
     wait_until(lambda: semaphores_zero(node), 30, what="semaphores back to 0")
+
+
+def test_p2p_monitor_table_fits_80_columns():
+    """The README promises 80 columns: the widest row fits, header included."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("p2p_monitor", TRACING / "p2p_monitor.py")
+    mon = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mon)
+    peer = mon.Peer(9999, "[2001:db8:1234:5678:9abc:def0:1234:5678]:28444",
+                    "outbound-full-relay")
+    peer.msgs_in = peer.msgs_out = 12_345_678_901
+    peer.bytes_in = peer.bytes_out = 98_765_432_109_876
+    peer.closed = True
+    assert len(mon.TABLE_HEAD) == 80
+    row = mon.table_row(peer)
+    assert len(row) == 80, row
+    assert row.endswith(" x") and " 12346M " in row and " 98765G " in row, row
