@@ -72,7 +72,6 @@ def test_bcc_bpftrace_and_libbpf_together(node_factory, tmp_path):  # noqa: F811
         row = re.compile(rf"^\s*{pid} inbound\s+{addr}\s+(\d+)\s+\d+\s+(\d+)\s+\d+", re.M)
         wait_until(lambda: (lambda m: m and int(m.group(1)) >= 3 and int(m.group(2)) >= 3)(
             row.search(monitor.screen())), 60, what="p2p_monitor row of the peer")
-        assert all(len(l) <= 80 for l in monitor.screen().splitlines())
         # libbpf: the ping and pong rows of its report on Ctrl-C.
         assert stat.stop() == 0, stat.stderr()
         out = stat.output()
