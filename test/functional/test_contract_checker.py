@@ -285,13 +285,14 @@ def test_binary_without_probes(tmp_path):
         for n in ("ints", "small", "nothing", "guarded"))
 
 
-@pytest.mark.parametrize("args", [[], ["only-one"], ["a", "b", "c"], ["--help"],
-                                  ["a", "b", "--verbose"]])
+# ("a", "b", "c") is a binary and two contracts now: an I/O error, not usage.
+@pytest.mark.parametrize("args", [[], ["only-one"], ["--help"], ["a", "b", "--verbose"]])
 def test_bad_usage_exits_2(args):
     rc, out, err = check(*args)
     assert rc == 2
     assert out == []
-    assert "usage: check-tracepoints.py BINARY CONTRACT.md [--partial] [--quiet]" in err
+    assert ("usage: check-tracepoints.py BINARY CONTRACT.md [CONTRACT.md...] "
+            "[--partial] [--quiet]") in err
 
 
 def test_missing_binary_exits_2(tmp_path):
