@@ -4,7 +4,9 @@
 #   make check      install what is missing, build, run every test
 #   make demo       install what is missing, build, run the demo network
 #   make bench      build and print the benchmark tables
-#   make install PREFIX=/usr/local   install trace.h and moneyrocket-trace.pc
+#   make install PREFIX=/usr/local   install trace.h, its .pc and CMake package
+#   make uninstall PREFIX=/usr/local remove exactly those files
+#   (both honour DESTDIR, for staging: packaging/install.mk)
 #
 # Each part adds its own rules in a *.mk fragment (src/node.mk, bench/build.mk,
 # ...) included below, and
@@ -39,7 +41,7 @@ UNIT_TEST_LDLIBS :=
 CONTRACT_CHECKS :=
 BENCH_TARGETS   :=
 
-.PHONY: all check demo bench install clean setup unit functional contract
+.PHONY: all check demo bench install uninstall clean setup unit functional contract
 all:
 
 # libbpf tools are libbpf-tools style triads: NAME.bpf.c (kernel side), NAME.c
@@ -142,12 +144,6 @@ demo: setup
 bench: setup
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_TARGETS)
 	$(Q)scripts/bench.sh
-
-install: moneyrocket-trace.pc.in include/trace.h
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 0644 include/trace.h $(DESTDIR)$(PREFIX)/include/trace.h
-	sed 's|@PREFIX@|$(PREFIX)|g' moneyrocket-trace.pc.in \
-		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/moneyrocket-trace.pc
 
 clean:
 	rm -rf $(BUILD) $(CLEAN_FILES)

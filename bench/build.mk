@@ -23,3 +23,13 @@ $(BENCH_DIR)/trace_cost_off-clang.o: bench/trace_cost_off.c bench/trace_cost.h i
 $(BENCH_DIR)/trace_cost-clang: bench/trace_cost.c bench/trace_cost.h include/trace.h $(BENCH_DIR)/trace_cost_off-clang.o
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)$(CLANG) $(CFLAGS) -gdwarf-4 -o $@ $< $(BENCH_DIR)/trace_cost_off-clang.o
+
+# The benchmark with 5-byte sites (TRACE_NOP5, so -mno-red-zone): per-hit
+# cost of an attached 5-byte site next to the 1-byte one.
+BENCH_TARGETS += $(BENCH_DIR)/trace_cost-nop5
+ALL_TARGETS += $(BENCH_DIR)/trace_cost-nop5
+CONTRACT_CHECKS += $(BENCH_DIR)/trace_cost-nop5:bench/tracepoints.md
+
+$(BENCH_DIR)/trace_cost-nop5: bench/trace_cost.c bench/trace_cost.h include/trace.h $(BENCH_DIR)/trace_cost_off.o
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -DTRACE_NOP5 -DTRACE_NO_RED_ZONE -mno-red-zone -o $@ $< $(BENCH_DIR)/trace_cost_off.o

@@ -19,3 +19,15 @@ $(BUILD)/bench/connect_chain: $(CONNECT_CHAIN_SRCS) $$(CRYPTO_SRCS) $$(WIRE_SRCS
 $(BUILD)/bench/connect_chain_notrace: $(CONNECT_CHAIN_SRCS) $$(CRYPTO_SRCS) $$(WIRE_SRCS) $(wildcard src/*.h) include/trace.h $(TRACE_GEN_H)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -DTRACE_DISABLE -o $@ $(CONNECT_CHAIN_SRCS) $(CRYPTO_SRCS) $(WIRE_SRCS) $(CONNECT_CHAIN_LIBS)
+
+# The same chain layer in trace.h's opt-in 5-byte site form, which must be
+# compiled with -mno-red-zone: scripts/bench.sh counts what -mno-red-zone
+# costs the node's code (callgrind), against the 0.5% rule for a default.
+NOP5_CFLAGS := -DTRACE_NOP5 -DTRACE_NO_RED_ZONE -mno-red-zone
+BENCH_TARGETS += $(BUILD)/bench/connect_chain_nop5
+ALL_TARGETS += $(BUILD)/bench/connect_chain_nop5
+CONTRACT_CHECKS += $(BUILD)/bench/connect_chain_nop5:$(TRACE_CONTRACT):partial
+
+$(BUILD)/bench/connect_chain_nop5: $(CONNECT_CHAIN_SRCS) $$(CRYPTO_SRCS) $$(WIRE_SRCS) $(wildcard src/*.h) include/trace.h $(TRACE_GEN_H)
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) $(NOP5_CFLAGS) -o $@ $(CONNECT_CHAIN_SRCS) $(CRYPTO_SRCS) $(WIRE_SRCS) $(CONNECT_CHAIN_LIBS)

@@ -19,8 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-TRACEPOINT_SEMAPHORE(bench, guarded);
-TRACEPOINT_SEMAPHORE(bench, guarded5);
+/* The guarded sites below define their own semaphores (implicit form). */
 
 volatile uint64_t bench_sink;
 struct bench_record bench_record;

@@ -17,23 +17,40 @@
  *   and signedness are recorded in the note from its C type.
  *
  * Guarded tracepoints ("is-enabled" probes, with a semaphore)
- *   TRACEPOINT_SEMAPHORE(context, event)   define the semaphore, at file scope
- *                                          in the global namespace, once per
- *                                          program
- *   TRACEPOINT_SEMAPHORE_DECLARE(context, event)
- *                                          declare it (for other files)
- *   TRACEPOINT_ACTIVE(context, event)      true only while a tracer is attached
  *   TRACEPOINT_GUARDED(context, event, ...)
  *                                          like TRACEPOINT, but the probe fires
  *                                          and its arguments are evaluated only
- *                                          while the tracepoint is active
+ *                                          while the tracepoint is active; it
+ *                                          defines its semaphore itself, so it
+ *                                          needs nothing else
+ *   TRACEPOINT_SEMAPHORE(context, event)   define and declare the semaphore, at
+ *                                          file or namespace scope, for
+ *                                          TRACEPOINT_ACTIVE by hand; repeat it
+ *                                          in every file that needs it (all
+ *                                          share one counter)
+ *   TRACEPOINT_SEMAPHORE_DECLARE(context, event)
+ *                                          the same (older spelling)
+ *   TRACEPOINT_ACTIVE(context, event)      true only while a tracer is attached;
+ *                                          needs TRACEPOINT_SEMAPHORE in scope
  *
  *   The semaphore is a 2-byte counter in the `.probes` section whose address
  *   is written into the tracepoint's note; tracers add 1 on attach and take
- *   it away on detach. An unattached guarded site costs a load, a compare
- *   and a branch (on x86 one compare with the counter in memory, and a
- *   branch). A tracepoint without TRACEPOINT_SEMAPHORE records semaphore
- *   address 0 ("none"), so plain sites need no definition at all.
+ *   it away on detach. Its symbol is `context_event_semaphore` wherever it
+ *   is defined or used, C++ namespaces included. An unattached guarded site
+ *   costs a load, a compare and a branch (on x86 one compare with the
+ *   counter in memory, and a branch). A plain tracepoint records semaphore
+ *   address 0 ("none").
+ *
+ * Build switches (define before including, or with -D)
+ *   TRACE_DISABLE      compile every tracepoint away (below)
+ *   TRACE_REQUIRE      make a missing <sys/sdt.h> a compile error instead
+ *   TRACE_NOP5         x86-64: each site is a 5-byte nop instead of `nop`, which
+ *                      Linux 6.18 probes with a call rather than a trap (a
+ *                      cheaper hit). The call writes below the stack pointer,
+ *                      so the code must be compiled with -mno-red-zone, and
+ *                      TRACE_NO_RED_ZONE must be defined to say so (pkg-config
+ *                      moneyrocket-trace-nop5 and CMake moneyrocket::trace_nop5
+ *                      add all three). Off by default.
  *
  * Compiled away
  *   Define TRACE_DISABLE before including this header (or -DTRACE_DISABLE),
@@ -68,14 +85,34 @@
 #if !defined(TRACE_DISABLE) && defined(__has_include)
 #if __has_include(<sys/sdt.h>)
 #include <sys/sdt.h>
-#if defined(STAP_PROBE) && defined(STAP_PROBE12) && defined(_SDT_ASM_1) && \
-    defined(_SDT_ASM_ADDR)
+#if defined(STAP_PROBE) && defined(STAP_PROBE12)
+/*
+ * Guarded tracepoints rely on three of sdt.h's internals: the one-line
+ * semaphore slot of the note (_SDT_SEMAPHORE), which we replace, and the
+ * two macros we write it with. A systemtap that drops any of them would
+ * otherwise leave every guarded probe silently off, so it is an error.
+ */
+#if !defined(_SDT_SEMAPHORE) || !defined(_SDT_ASM_1) || !defined(_SDT_ASM_ADDR)
+#error "trace.h: this <sys/sdt.h> lacks _SDT_SEMAPHORE, _SDT_ASM_1 or _SDT_ASM_ADDR, which guarded tracepoints need; use systemtap-sdt-dev 4.x, or define TRACE_DISABLE"
+#endif
 #define TRACE_ENABLED 1
 #endif
 #endif
 #endif
 #ifndef TRACE_ENABLED
 #define TRACE_ENABLED 0
+#endif
+
+/*
+ * TRACE_REQUIRE: a project that must ship with its probes defines it
+ * (-DTRACE_REQUIRE), and a build without a usable <sys/sdt.h> fails here
+ * instead of compiling every tracepoint away.
+ */
+#if defined(TRACE_REQUIRE) && defined(TRACE_DISABLE)
+#error "trace.h: TRACE_REQUIRE and TRACE_DISABLE are both defined; choose one"
+#endif
+#if defined(TRACE_REQUIRE) && !TRACE_ENABLED
+#error "trace.h: TRACE_REQUIRE is defined but <sys/sdt.h> with STAP_PROBE is not available; install systemtap-sdt-dev (Debian, Ubuntu) or systemtap-sdt-devel (Fedora, RHEL)"
 #endif
 
 /* ---- Argument counting, shared by both builds ----------------------------- */
@@ -99,12 +136,22 @@
 #define TRACEPOINT(...) _TRACE_DISPATCH(__VA_ARGS__)(__VA_ARGS__)
 #define TRACE(context, event) TRACE0(context, event)
 
-/* The trailing `_` keeps the variadic part non-empty for (context, event). */
+/*
+ * A guarded tracepoint declares its semaphore in its own block and, on the
+ * path taken only while a tracer is attached, defines it (see
+ * _TRACE_SEMAPHORE_DEFINE), so it needs no TRACEPOINT_SEMAPHORE. The
+ * trailing `_` keeps the variadic part non-empty for (context, event).
+ */
+#define _TRACE_DECLARE_OF(context, event, ...) _TRACE_SEMAPHORE_EXTERN(context, event)
+#define _TRACE_DEFINE_OF(context, event, ...) _TRACE_SEMAPHORE_DEFINE(context, event)
 #define _TRACE_ACTIVE_OF(context, event, ...) TRACEPOINT_ACTIVE(context, event)
 #define TRACEPOINT_GUARDED(...)                                            \
 	do {                                                               \
-		if (_TRACE_EXPAND(_TRACE_ACTIVE_OF(__VA_ARGS__, _)))       \
+		_TRACE_EXPAND(_TRACE_DECLARE_OF(__VA_ARGS__, _));          \
+		if (_TRACE_EXPAND(_TRACE_ACTIVE_OF(__VA_ARGS__, _))) {     \
+			_TRACE_EXPAND(_TRACE_DEFINE_OF(__VA_ARGS__, _));   \
 			TRACEPOINT(__VA_ARGS__);                           \
+		}                                                          \
 	} while (0)
 
 #if TRACE_ENABLED
@@ -114,10 +161,11 @@
  * translation unit defines _SDT_HAS_SEMAPHORES, and then every probe needs
  * a semaphore variable. We want plain and guarded sites side by side, so we
  * replace sdt.h's one-line semaphore slot: the note refers to
- * `context_event_semaphore` as a hidden weak symbol. If TRACEPOINT_SEMAPHORE
- * defined it, the note carries its address; if not, the weak reference
- * resolves to 0, which every tracer reads as "no semaphore". sdt.h itself
- * uses the same weak/hidden pattern for `_.stapsdt.base`.
+ * `context_event_semaphore` as a hidden weak symbol. If a guarded site or
+ * TRACEPOINT_SEMAPHORE defined it, the note carries its address; if not,
+ * the weak reference resolves to 0, which every tracer reads as "no
+ * semaphore". sdt.h itself uses the same weak/hidden pattern for
+ * `_.stapsdt.base`.
  */
 #undef _SDT_SEMAPHORE
 #define _SDT_SEMAPHORE(p, n)                                  \
@@ -126,17 +174,70 @@
 	_SDT_ASM_1(_SDT_ASM_ADDR p##_##n##_semaphore)
 
 /*
- * The definition is weak and hidden like the note's reference, so both
- * assemblers (GNU as and clang's) see one consistent binding, and a
- * semaphore defined in several files of one program is still one counter.
+ * TRACE_NOP5: the opt-in 5-byte site. Linux 6.18 on x86-64 replaces a
+ * uprobe on a 5-byte nop with a call into a trampoline instead of an int3
+ * trap, several times cheaper per hit. That call pushes its return address
+ * at the stack pointer, where a leaf function may keep live data (the
+ * 128-byte "red zone" below %rsp), so code holding such sites must be
+ * compiled with -mno-red-zone. Compilers announce no macro for that flag, so
+ * the form needs TRACE_NO_RED_ZONE too, the flags' promise: pkg-config's
+ * moneyrocket-trace-nop5 and CMake's moneyrocket::trace_nop5 give all three
+ * together. The note is the same (address of the site, arguments), so every
+ * tracer attaches; older kernels trap with int3 as with the 1-byte nop.
+ * The 10-byte form (.nops 10) is never emitted: 6.18 cannot probe it.
  */
-#define _TRACE_SEMAPHORE_ATTRS \
-	__attribute__((section(".probes"), used, weak, visibility("hidden")))
-#define TRACEPOINT_SEMAPHORE(context, event) \
-	_TRACE_SEMAPHORE_ATTRS volatile unsigned short context##_##event##_semaphore
-#define TRACEPOINT_SEMAPHORE_DECLARE(context, event)                  \
-	extern __attribute__((visibility("hidden"))) volatile unsigned \
-		short context##_##event##_semaphore
+#if defined(TRACE_NOP5)
+#if !defined(__x86_64__)
+#error "trace.h: TRACE_NOP5 is for x86-64 only"
+#elif !defined(TRACE_NO_RED_ZONE)
+#error "trace.h: TRACE_NOP5 needs the code compiled with -mno-red-zone: add -mno-red-zone -DTRACE_NO_RED_ZONE (pkg-config moneyrocket-trace-nop5, CMake moneyrocket::trace_nop5)"
+#endif
+#undef _SDT_NOP
+#define _SDT_NOP .nops 5
+#endif
+
+/*
+ * The semaphore is defined in assembly, not in C, for two reasons:
+ * - its symbol is the fixed name `context_event_semaphore` wherever the
+ *   definition or a use sits, C++ namespaces included (a C++ variable in a
+ *   namespace would be mangled, and the note's reference would resolve to
+ *   0: the probe silently off);
+ * - every guarded site can define it, so none needs a separate definition:
+ *   `.ifndef` keeps one definition per assembly file, and the definition is
+ *   weak, so the files of one program share one counter. Hidden: each
+ *   executable or shared library has its own, as its notes expect.
+ * It is a 2-byte zero in `.probes`, where systemtap puts semaphores.
+ */
+#define _TRACE_STR(x) #x
+#define _TRACE_SEMAPHORE_ASM(sym)                                  \
+	".ifndef " _TRACE_STR(sym) "\n"                            \
+	".pushsection .probes, \"aw\", \"progbits\"\n"             \
+	".weak " _TRACE_STR(sym) "\n"                              \
+	".hidden " _TRACE_STR(sym) "\n"                            \
+	".type " _TRACE_STR(sym) ", STT_OBJECT\n"                  \
+	".size " _TRACE_STR(sym) ", 2\n"                           \
+	".balign 2\n"                                              \
+	_TRACE_STR(sym) ":\n"                                      \
+	".zero 2\n"                                                \
+	".popsection\n"                                            \
+	".endif\n"
+#define _TRACE_SEMAPHORE_DEFINE(context, event) \
+	__asm__ __volatile__(_TRACE_SEMAPHORE_ASM(context##_##event##_semaphore))
+#define _TRACE_SEMAPHORE_EXTERN(context, event)                         \
+	extern __attribute__((visibility("hidden"))) volatile unsigned short \
+		context##_##event##_semaphore                                \
+		__asm__(_TRACE_STR(context##_##event##_semaphore))
+
+/*
+ * The explicit form, for TRACEPOINT_ACTIVE by hand: defines (weak, so
+ * repeating it in several files is fine) and declares the semaphore, at
+ * file or namespace scope.
+ */
+#define TRACEPOINT_SEMAPHORE(context, event)                                   \
+	__asm__(_TRACE_SEMAPHORE_ASM(context##_##event##_semaphore));          \
+	_TRACE_SEMAPHORE_EXTERN(context, event)
+#define TRACEPOINT_SEMAPHORE_DECLARE(context, event) \
+	TRACEPOINT_SEMAPHORE(context, event)
 
 /*
  * Is a semaphore raised? gcc never folds a volatile load into another
@@ -227,6 +328,8 @@ static inline int _trace_semaphore_raised(volatile unsigned short *semaphore)
 	extern volatile unsigned short context##_##event##_semaphore
 #define TRACEPOINT_SEMAPHORE_DECLARE(context, event) \
 	TRACEPOINT_SEMAPHORE(context, event)
+#define _TRACE_SEMAPHORE_EXTERN(context, event) (void)0
+#define _TRACE_SEMAPHORE_DEFINE(context, event) (void)0
 #define TRACEPOINT_ACTIVE(context, event) 0
 
 #define TRACE0(context, event) \

@@ -89,14 +89,18 @@ bench_connect_chain() {
 	fi
 	# Instructions are what the probes add; callgrind counts them exactly,
 	# whatever the machine's load (on the first 400 blocks: 14,450 inputs).
-	local ir_on="" ir_off=""
+	local ir_on="" ir_off="" ir_nop5=""
 	if command -v valgrind >/dev/null; then
+		# The node's code in trace.h's 5-byte site form, i.e. -mno-red-zone:
+		# its cost decides (0.5% rule) whether the node is built that way.
+		ir_nop5=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null build/bench/connect_chain_nop5 \
+			connect "$data" 400 2>&1 | sed -n 's/.*Collected : //p')
 		ir_on=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$on" connect "$data" 400 2>&1 |
 			sed -n 's/.*Collected : //p')
 		ir_off=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$off" connect "$data" 400 2>&1 |
 			sed -n 's/.*Collected : //p')
 	fi
-	/usr/bin/python3 - build/bench/chain.times "$attached" "$ir_on" "$ir_off" <<-'EOF2'
+	/usr/bin/python3 - build/bench/chain.times "$attached" "$ir_on" "$ir_off" "$ir_nop5" <<-'EOF2'
 		import sys
 		runs = {"on": [], "off": []}
 		for line in open(sys.argv[1]):
@@ -132,6 +136,13 @@ bench_connect_chain() {
 		          % (on_ir, off_ir))
 		    print("  ratio %.5f (target within 1%%: %s)" % (on_ir / off_ir,
 		          "PASS" if abs(on_ir / off_ir - 1) <= 0.01 else "FAIL"))
+		if sys.argv[3] and sys.argv[5]:
+		    on_ir, nop5_ir = int(sys.argv[3]), int(sys.argv[5])
+		    cost = (nop5_ir / on_ir - 1) * 100
+		    print("-mno-red-zone with 5-byte sites (TRACE_NOP5): %d instructions, %+.4f%% against"
+		          % (nop5_ir, cost))
+		    print("  the default build (0.5%% rule for building the node that way: %s)"
+		          % ("under" if cost < 0.5 else "over"))
 		if att:
 		    ev = att[att.index("events") + 1:]
 		    print("attached run: %s block_connected and %s utxocache:add/spent events counted"

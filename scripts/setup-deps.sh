@@ -14,6 +14,7 @@ PACKAGES=(
 	systemtap-sdt-dev bpftrace bpfcc-tools python3-bpfcc
 	libbpf-dev bpftool clang llvm libelf-dev zlib1g-dev
 	python3-pytest linux-headers-amd64 valgrind tmux binutils gdb
+	cmake meson ninja-build linux-perf
 	libevent-dev libjansson-dev libleveldb-dev libsecp256k1-dev libsqlite3-dev libssl-dev
 )
 

@@ -14,7 +14,11 @@ Contract format: a markdown heading holding the name in backticks
 (`context:event`), then a numbered list with one item per argument, in
 order; the first backticked token of an item that is a known type
 (`int64`, `char*`, ...) is that argument's type. A tracepoint without
-arguments says "Arguments passed: none."
+arguments says "Arguments passed: none." A guarded tracepoint (one whose
+arguments are prepared only while a tracer is attached) says "Guarded: yes"
+on a line of its own; the binary must then give every site of it one
+semaphore, inside the `.probes` section, and must give no other tracepoint
+a semaphore.
 
 Several contracts are read as one (a test program's own tracepoints plus
 the node's generated contract, build/gen/tracepoints.md).
@@ -50,6 +54,7 @@ FENCE = re.compile(r"^ {0,3}(```|~~~)")
 LIST_ITEM = re.compile(r"^ {0,3}(\d+)[.)]\s+(.*)$")
 BACKTICKED = re.compile(r"`([^`]+)`")
 NO_ARGS = re.compile(r"arguments\s+passed\s*:\s*none\b", re.IGNORECASE)
+GUARDED = re.compile(r"^\s*guarded\s*:\s*yes\b", re.IGNORECASE)
 # One sdt argument is "[-]SIZE@OPERAND"; operands may hold spaces on some
 # architectures ("8@[sp, 16]" on arm64), so split before each "SIZE@".
 SDT_ARG = re.compile(r"(?:^|(?<=\s))(-?\d+)@")
@@ -84,7 +89,7 @@ def _elf_layout(data):
 
 
 def _section_headers(data, endian, ptr):
-    """Yield (name, type, offset, size, align) for each section."""
+    """Yield (name, type, offset, size, align, address) for each section."""
     if ptr == 8:
         shoff, = struct.unpack_from(endian + "Q", data, 0x28)
         shentsize, shnum, shstrndx = struct.unpack_from(endian + "HHH", data, 0x3A)
@@ -101,10 +106,10 @@ def _section_headers(data, endian, ptr):
                for i in range(shnum)]
     strtab_off, strtab_size = headers[shstrndx][4], headers[shstrndx][5]
     strtab = data[strtab_off:strtab_off + strtab_size]
-    for sh_name, sh_type, _flags, _addr, off, size, _l, _i, align, _e in headers:
+    for sh_name, sh_type, _flags, addr, off, size, _l, _i, align, _e in headers:
         end = strtab.find(b"\0", sh_name)
         name = strtab[sh_name:end if end >= 0 else None].decode("ascii", "replace")
-        yield name, sh_type, off, size, align
+        yield name, sh_type, off, size, align, addr
 
 
 def _parse_sdt_args(text):
@@ -141,7 +146,8 @@ def _parse_notes(section, endian, ptr, align):
 
 
 def read_sites(path):
-    """Return (sites, pointer size) for the ELF file at `path`."""
+    """Return (sites, pointer size, .probes address ranges) for the ELF file
+    at `path`."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -149,8 +155,10 @@ def read_sites(path):
         raise CheckError(f"cannot read binary {path}: {e.strerror}") from None
     try:
         endian, ptr = _elf_layout(data)
-        sites = []
-        for name, sh_type, off, size, align in _section_headers(data, endian, ptr):
+        sites, probes = [], []
+        for name, sh_type, off, size, align, addr in _section_headers(data, endian, ptr):
+            if name == ".probes":
+                probes.append((addr, addr + size))
             if name == ".note.stapsdt" and sh_type == 7:  # SHT_NOTE
                 note_align = 8 if align == 8 else 4
                 sites.extend(_parse_notes(data[off:off + size], endian, ptr,
@@ -159,7 +167,7 @@ def read_sites(path):
         raise CheckError(f"{path}: {e}") from None
     except struct.error:
         raise CheckError(f"{path}: truncated or corrupt ELF file") from None
-    return sites, ptr
+    return sites, ptr, probes
 
 
 # ---- The contract document ---------------------------------------------------
@@ -173,6 +181,7 @@ class Documented:
         self.types = []          # type names, in argument order
         self.numbers = []        # list numbers as written, to catch gaps
         self.says_none = False
+        self.guarded = False
         self.problems = []       # contract-format errors for this entry
 
 
@@ -243,6 +252,8 @@ def parse_contract(text):
             item = None
             if NO_ARGS.search(line):
                 entry.says_none = True
+            if GUARDED.search(line):
+                entry.guarded = True
     _close_item(entry, item)
     for e in entries.values():
         _check_entry_shape(e)
@@ -299,9 +310,29 @@ def compare_site(site, entry, ptr, where):
     return problems
 
 
-def compare(sites, ptr, contract, partial=False):
+def compare_semaphores(name, group, guarded, probes):
+    """Mismatches of one tracepoint's semaphores: a guarded one has the same
+    nonzero semaphore at every site, inside `.probes`; any other has none."""
+    addresses = sorted({site.semaphore for site in group})
+    if not guarded:
+        if addresses != [0]:
+            return [f"{name}: has a semaphore in the binary but is not documented "
+                    f"as guarded (add 'Guarded: yes')"]
+        return []
+    if 0 in addresses:
+        return [f"{name}: documented as guarded but a site has no semaphore"]
+    if len(addresses) > 1:
+        return [f"{name}: its sites have different semaphores "
+                f"({', '.join(hex(a) for a in addresses)})"]
+    if not any(lo <= addresses[0] and addresses[0] + 2 <= hi for lo, hi in probes):
+        return [f"{name}: semaphore {addresses[0]:#x} is not in the .probes section"]
+    return []
+
+
+def compare(sites, ptr, contract, partial=False, probes=()):
     """Return every mismatch between the binary's sites and the contract;
-    with `partial`, documented tracepoints may be absent from the binary."""
+    with `partial`, documented tracepoints may be absent from the binary.
+    `probes` are the address ranges of the binary's `.probes` sections."""
     by_name = {}
     for site in sites:
         by_name.setdefault(site.name, []).append(site)
@@ -317,6 +348,7 @@ def compare(sites, ptr, contract, partial=False):
             where = name if len(group) == 1 else \
                 f"{name} (site {n} of {len(group)}, pc {site.pc:#x})"
             problems += compare_site(site, entry, ptr, where)
+        problems += compare_semaphores(name, group, entry.guarded, probes)
     for name in by_name:
         if name not in contract:
             problems.append(f"{name}: in the binary but not documented")
@@ -334,7 +366,7 @@ def main(argv):
     binary, docs = args[0], args[1:]
     doc = " + ".join(docs)
     try:
-        sites, ptr = read_sites(binary)
+        sites, ptr, probes = read_sites(binary)
         contract = {}
         for path in docs:
             for name, entry in read_contract(path).items():
@@ -344,7 +376,7 @@ def main(argv):
     except CheckError as e:
         print(f"check-tracepoints: {e}", file=sys.stderr)
         return EXIT_ERROR
-    problems = compare(sites, ptr, contract, partial)
+    problems = compare(sites, ptr, contract, partial, probes)
     for line in problems:
         print(line)
     names = {s.name for s in sites}

@@ -1,16 +1,15 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """log_coin_selection.py — one block per transaction a moneyrocketd wallet
 builds: the wallet, each attempt's coin selection (algorithm, target,
 waste, selected value), its fee and change position, and whether the
 avoid-partial-spends (APS) attempt was made and used.
 
 USAGE:
-    sudo /usr/bin/python3 contrib/tracing/log_coin_selection.py PID
-    sudo /usr/bin/python3 contrib/tracing/log_coin_selection.py -b BINARY PID
+    sudo contrib/tracing/log_coin_selection.py TARGET
 
 Arguments:
-    PID        the moneyrocketd process to trace.
-    -b BINARY  its executable (default /proc/PID/exe).
+    TARGET   the PID of a running moneyrocketd, or the path of its binary
+             (then exactly one running process of that binary is traced).
 
 Requirements: root, Debian's python3-bpfcc (run it with /usr/bin/python3,
 which has the bcc module), kernel headers for BCC's compiler.
@@ -31,12 +30,23 @@ Example output:
       aps      bnb         150000880     5120   200000000     6760       0
       result: sent the APS transaction (its fee is within -maxapsfee)
 
-Ctrl-C ends it.
+Ctrl-C or SIGTERM ends it.
+
+Examples:
+    sudo contrib/tracing/log_coin_selection.py $(pidof moneyrocketd)
+    sudo contrib/tracing/log_coin_selection.py src/moneyrocketd
 """
 import argparse
-import signal
+import os
 import sys
 import time
+
+# The helper module sits next to this script (also when tests load it).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from usdt_helper import (KernelRefUSDT, StopFlag, require_root,  # noqa: E402
+                         resolve_target, stop_on_signals)
+
+PROG = "log_coin_selection.py"
 
 PROGRAM = r"""
 #include <uapi/linux/ptrace.h>
@@ -223,15 +233,16 @@ def lost_events(bpf):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("pid", type=int)
-    ap.add_argument("-b", "--binary", help="the executable (default /proc/PID/exe)")
+    ap.add_argument("target", help="PID of moneyrocketd, or the path of its binary")
     args = ap.parse_args()
-    from bcc import BPF, USDT  # Debian's python3-bpfcc
+    require_root(PROG)
+    pid, binary = resolve_target(PROG, args.target)
+    from bcc import BPF  # Debian's python3-bpfcc
 
-    usdt = USDT(path=args.binary or f"/proc/{args.pid}/exe", pid=args.pid)
+    usdt = KernelRefUSDT(pid, binary)
     for probe, fn in PROBES:
         usdt.enable_probe(probe=probe, fn_name=fn)
-    bpf = BPF(text=PROGRAM, usdt_contexts=[usdt])
+    bpf = usdt.load(BPF, PROGRAM)
     log = Logger()
     reported = 0
 
@@ -249,24 +260,24 @@ def main():
             reported = n
 
     bpf["events"].open_ring_buffer(on_event)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    print(f"Logging coin selection of moneyrocketd pid {args.pid}; Ctrl-C to stop.\n",
+    flag = StopFlag()
+    print(f"Logging coin selection of moneyrocketd pid {pid}; Ctrl-C to stop.\n",
           flush=True)
-    try:
-        while True:
-            bpf.ring_buffer_poll(timeout=100)
-            warn_lost()
-            log.flush(settled_only=True)
-    except KeyboardInterrupt:
-        pass
+    while not flag.stop:
+        bpf.ring_buffer_poll(timeout=100)
+        warn_lost()
+        log.flush(settled_only=True)
     log.flush()
+    usdt.close()
+    bpf.cleanup()
     return 0
 
 
 if __name__ == "__main__":
+    # Before anything else, so a signal while BCC compiles ends the script
+    # cleanly too (the kernel lowers the semaphores when we exit).
+    stop_on_signals()
     try:
         sys.exit(main())
     except KeyboardInterrupt:
-        # Ctrl-C before the tracing loop, while BCC compiles and attaches:
-        # a clean stop (USDT's clean-up lowers the semaphores), no traceback.
         sys.exit(130)

@@ -34,8 +34,13 @@ Examples:
 import argparse
 import ctypes
 import os
-import signal
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from usdt_helper import (KernelRefUSDT, StopFlag, require_root,  # noqa: E402
+                         resolve_target, stop_on_signals)
+
+PROG = "log_raw_p2p_msgs.py"
 
 MAX_PAYLOAD = 4_000_000
 
@@ -141,28 +146,6 @@ def parse_args():
     return args
 
 
-def resolve_target(target):
-    """(pid, binary path) for TARGET, a PID or the path of a running binary."""
-    if target.isdigit():
-        pid = int(target)
-        try:
-            return pid, os.readlink(f"/proc/{pid}/exe")
-        except OSError as e:
-            sys.exit(f"log_raw_p2p_msgs.py: no process {pid}: {e.strerror}")
-    want = os.path.realpath(target)
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if os.readlink(f"/proc/{entry}/exe") == want:
-                    pids.append(int(entry))
-            except OSError:
-                continue
-    if len(pids) != 1:
-        sys.exit(f"log_raw_p2p_msgs.py: {len(pids)} processes run {want}; pass the PID instead")
-    return pids[0], want
-
-
 def hex_lines(data, width=32):
     """Offset + hex in groups of 4 bytes, `width` bytes per line."""
     for off in range(0, len(data), width):
@@ -208,12 +191,11 @@ def lost_total(bpf):
 
 def main():
     args = parse_args()
-    if os.geteuid() != 0:
-        sys.exit("log_raw_p2p_msgs.py: must be run as root (loading BPF programs needs privileges)")
-    pid, binary = resolve_target(args.target)
+    require_root(PROG)
+    pid, binary = resolve_target(PROG, args.target)
 
-    from bcc import BPF, USDT
-    usdt = USDT(path=binary, pid=pid)  # keep alive: freeing it resets semaphores
+    from bcc import BPF
+    usdt = KernelRefUSDT(pid, binary)
     usdt.enable_probe(probe="net:inbound_message", fn_name="on_inbound_message")
     usdt.enable_probe(probe="net:outbound_message", fn_name="on_outbound_message")
     functions = "".join(FUNCTION.replace("FN", fn).replace("INBOUND", inbound)
@@ -223,22 +205,15 @@ def main():
             .replace("MAX_CAPTURE", str(args.max_bytes))
             .replace("NCPUS", str(os.cpu_count()))
             .replace("BUFFER_PAGES", str(args.buffer_pages)))
-    bpf = BPF(text=text, usdt_contexts=[usdt])
+    bpf = usdt.load(BPF, text)
     printer = Printer()
     bpf["messages"].open_ring_buffer(printer)
-
-    stop = False
-
-    def on_signal(_sig, _frame):
-        nonlocal stop
-        stop = True
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
 
     print(f"Logging raw P2P messages of pid {pid} ({binary}), up to {args.max_bytes} "
           f"bytes each. Ctrl-C to end.", flush=True)
     reported_lost = 0
-    while not stop and not printer.broken:
+    flag = StopFlag()   # Ctrl-C or SIGTERM: print the summary and exit 0
+    while not flag.stop and not printer.broken:
         bpf.ring_buffer_poll(timeout=100)
         lost = lost_total(bpf)
         if lost > reported_lost:
@@ -251,13 +226,15 @@ def main():
     else:
         bpf.ring_buffer_consume()
         print(f"{printer.seen} messages logged, {lost_total(bpf)} lost.", flush=True)
+    usdt.close()
     bpf.cleanup()
 
 
 if __name__ == "__main__":
+    # Before anything else, so a signal while BCC compiles ends the script
+    # cleanly too (the kernel lowers the semaphores when we exit).
+    stop_on_signals()
     try:
         main()
     except KeyboardInterrupt:
-        # Ctrl-C before the tracing loop, while BCC compiles and attaches:
-        # a clean stop (USDT's clean-up lowers the semaphores), no traceback.
         sys.exit(130)

@@ -25,9 +25,13 @@ Examples:
     sudo contrib/tracing/log_utxocache_flush.py src/moneyrocketd
 """
 import os
-import signal
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from usdt_helper import (KernelRefUSDT, StopFlag, require_root,  # noqa: E402
+                         resolve_target, stop_on_signals)
+
+PROG = "log_utxocache_flush.py"
 MODES = ["NONE", "IF_NEEDED", "PERIODIC", "ALWAYS"]
 
 PROGRAM = r"""
@@ -57,42 +61,16 @@ int trace_flush(struct pt_regs *ctx)
 """
 
 
-def resolve_target(arg):
-    """(pid, binary) from a PID or the path of a binary run by one process."""
-    if arg.isdigit():
-        try:
-            return int(arg), os.readlink(f"/proc/{arg}/exe")
-        except OSError as e:
-            sys.exit(f"log_utxocache_flush.py: no process {arg}: {e.strerror}")
-    want = os.path.realpath(arg)
-    pids = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                if os.path.realpath(os.readlink(f"/proc/{d}/exe")) == want:
-                    pids.append(int(d))
-            except OSError:
-                pass
-    if len(pids) != 1:
-        sys.exit(f"log_utxocache_flush.py: {len(pids)} processes run {want}; pass the PID instead")
-    return pids[0], want
-
-
 def main():
     if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
         print(__doc__)
         sys.exit(0 if len(sys.argv) == 2 else 1)
-    if os.geteuid() != 0:
-        sys.exit("log_utxocache_flush.py: must be run as root (loading BPF programs needs privileges)")
-    # A shell starts background jobs with SIGINT ignored, and Python then
-    # keeps it ignored: ask for Ctrl-C (and SIGTERM) explicitly.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    from bcc import BPF, USDT  # Debian's python3-bpfcc
-    pid, binary = resolve_target(sys.argv[1])
-    usdt = USDT(path=binary, pid=pid)
+    require_root(PROG)
+    from bcc import BPF  # Debian's python3-bpfcc
+    pid, binary = resolve_target(PROG, sys.argv[1])
+    usdt = KernelRefUSDT(pid, binary)
     usdt.enable_probe(probe="utxocache:flush", fn_name="trace_flush")
-    bpf = BPF(text=PROGRAM.encode(), usdt_contexts=[usdt])
+    bpf = usdt.load(BPF, PROGRAM)
     lost = [0]
 
     def on_flush(_cpu, data, _size):
@@ -109,21 +87,21 @@ def main():
     print(f"Logging utxocache flushes of moneyrocketd pid {pid}. Ctrl-C to end...", flush=True)
     print(f"{'DURATION ms':>10} {'MODE':<10} {'COINS':>12} {'MEMORY kB':>12} {'PRUNING':>8}",
           flush=True)
-    try:
-        while True:
-            bpf.perf_buffer_poll(timeout=200)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        bpf.cleanup()
+    flag = StopFlag()
+    while not flag.stop:
+        bpf.perf_buffer_poll(timeout=200)
+    usdt.close()
+    bpf.cleanup()
     if lost[0]:
         print(f"log_utxocache_flush.py: {lost[0]} events were lost", file=sys.stderr)
 
 
 if __name__ == "__main__":
+    # Before anything else: a shell starts background jobs with SIGINT
+    # ignored, and a signal while BCC compiles must end the script cleanly
+    # too (the kernel lowers the semaphores when we exit).
+    stop_on_signals()
     try:
         main()
     except KeyboardInterrupt:
-        # Ctrl-C before the tracing loop, while BCC compiles and attaches:
-        # a clean stop (USDT's clean-up lowers the semaphores), no traceback.
         sys.exit(130)

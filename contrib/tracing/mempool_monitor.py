@@ -49,9 +49,14 @@ Examples:
 import collections
 import curses
 import os
-import signal
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from usdt_helper import (KernelRefUSDT, StopFlag, require_root,  # noqa: E402
+                         resolve_target, stop_on_signals)
+
+PROG = "mempool_monitor.py"
 
 PROGRAM = r"""
 #include <uapi/linux/ptrace.h>
@@ -256,34 +261,12 @@ class Monitor:
                 f"rejected {self.totals['rejected']}")
 
 
-def resolve_target(target):
-    """(pid, binary path) for TARGET, a PID or the path of a running binary."""
-    if target.isdigit():
-        pid = int(target)
-        try:
-            return pid, os.readlink(f"/proc/{pid}/exe")
-        except OSError as e:
-            sys.exit(f"mempool_monitor.py: no process {pid}: {e.strerror}")
-    want = os.path.realpath(target)
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if os.readlink(f"/proc/{entry}/exe") == want:
-                    pids.append(int(entry))
-            except OSError:
-                continue
-    if len(pids) != 1:
-        sys.exit(f"mempool_monitor.py: {len(pids)} processes run {want}; pass the PID instead")
-    return pids[0], want
-
-
 def attach(pid, binary, monitor):
-    from bcc import BPF, USDT  # Debian's python3-bpfcc
-    usdt = USDT(path=binary, pid=pid)
+    from bcc import BPF  # Debian's python3-bpfcc
+    usdt = KernelRefUSDT(pid, binary)
     for probe, fn in PROBES:
         usdt.enable_probe(probe=probe, fn_name=fn)
-    bpf = BPF(text=program_text().encode(), usdt_contexts=[usdt])
+    bpf = usdt.load(BPF, program_text())
 
     def on_event(_cpu, data, _size):
         # Copy: `data` is valid only during the call. (Look the table up
@@ -292,7 +275,6 @@ def attach(pid, binary, monitor):
         monitor.on_event(type(e).from_buffer_copy(e))
 
     bpf["events"].open_perf_buffer(on_event, page_cnt=PAGE_CNT, lost_cb=monitor.on_lost)
-    # Keep the USDT context alive as long as the BPF programs.
     return bpf, usdt
 
 
@@ -367,11 +349,11 @@ def draw(win, monitor, pid, scroll):
     win.refresh()
 
 
-def ui(stdscr, bpf, monitor, pid):
+def ui(stdscr, bpf, monitor, pid, flag):
     curses.curs_set(0)
     stdscr.timeout(100)   # getch waits at most 100 ms, then we poll BPF again
     scroll = 0            # log entries back from the newest; 0 follows
-    while True:
+    while not flag.stop:
         bpf.perf_buffer_poll(timeout=10)
         new = monitor.take_pending()
         if scroll:        # keep the same entries in view while scrolled back
@@ -402,22 +384,16 @@ def main():
     if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
         print(__doc__)
         sys.exit(0 if len(sys.argv) == 2 else 1)
-    if os.geteuid() != 0:
-        sys.exit("mempool_monitor.py: must be run as root (loading BPF programs needs privileges)")
-    # A shell starts background jobs with SIGINT ignored, and Python then
-    # keeps it ignored: ask for Ctrl-C (and SIGTERM) explicitly.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    require_root(PROG)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         sys.exit("mempool_monitor.py: needs a terminal (stdin and stdout)")
-    pid, binary = resolve_target(sys.argv[1])
+    pid, binary = resolve_target(PROG, sys.argv[1])
     monitor = Monitor()
-    bpf, _usdt = attach(pid, binary, monitor)
+    bpf, usdt = attach(pid, binary, monitor)
     try:
-        curses.wrapper(ui, bpf, monitor, pid)
-    except KeyboardInterrupt:
-        pass
+        curses.wrapper(ui, bpf, monitor, pid, StopFlag())
     finally:
+        usdt.close()
         bpf.cleanup()
     monitor.take_pending()
     print(f"mempool_monitor.py: {monitor.summary()}")
@@ -427,9 +403,11 @@ def main():
 
 
 if __name__ == "__main__":
+    # Before anything else: a shell starts background jobs with SIGINT
+    # ignored, and a signal while BCC compiles must end the script cleanly
+    # too (the kernel lowers the semaphores when we exit).
+    stop_on_signals()
     try:
         main()
     except KeyboardInterrupt:
-        # Ctrl-C before the tracing loop, while BCC compiles and attaches:
-        # a clean stop (USDT's clean-up lowers the semaphores), no traceback.
         sys.exit(130)

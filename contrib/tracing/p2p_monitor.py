@@ -10,7 +10,8 @@ Arguments:
 
 Requirements: root (loading BPF programs needs CAP_BPF and CAP_PERFMON, or
 CAP_SYS_ADMIN), Debian's python3-bpfcc (run with /usr/bin/python3), a
-terminal at least 80x10.
+terminal at least 80x10 (the table is 80 columns wide; without a terminal
+the script says so and exits 1).
 
 Tracepoints: net:inbound_message, net:outbound_message (counts and the
 recent-message list), net:inbound_connection, net:outbound_connection,
@@ -23,7 +24,9 @@ Ctrl-C quits at any time.
 
 The table counts only what happened since the monitor attached: a peer
 that stays silent does not appear until it sends, receives or connects.
-Sizes are payload bytes (without the 24-byte header).
+Sizes are payload bytes (without the 24-byte header). RECV and SENT count
+messages, BYTES their payload bytes (k, M, G past the column's width); S is
+`x` for a closed peer.
 
 Examples:
     sudo /usr/bin/python3 contrib/tracing/p2p_monitor.py $(pidof moneyrocketd)
@@ -34,6 +37,12 @@ import curses
 import os
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from usdt_helper import (KernelRefUSDT, StopFlag, require_root,  # noqa: E402
+                         resolve_target, stop_on_signals)
+
+PROG = "p2p_monitor.py"
 
 PROGRAM = r"""
 #include <uapi/linux/ptrace.h>
@@ -173,34 +182,12 @@ def text(raw):
     return bytes(raw).split(b"\0", 1)[0].decode(errors="replace")
 
 
-def resolve_target(target):
-    """(pid, binary path) for TARGET, a PID or the path of a running binary."""
-    if target.isdigit():
-        pid = int(target)
-        try:
-            return pid, os.readlink(f"/proc/{pid}/exe")
-        except OSError as e:
-            sys.exit(f"p2p_monitor.py: no process {pid}: {e.strerror}")
-    want = os.path.realpath(target)
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if os.readlink(f"/proc/{entry}/exe") == want:
-                    pids.append(int(entry))
-            except OSError:
-                continue
-    if len(pids) != 1:
-        sys.exit(f"p2p_monitor.py: {len(pids)} processes run {want}; pass the PID instead")
-    return pids[0], want
-
-
 def attach(pid, binary, monitor):
-    from bcc import BPF, USDT
-    usdt = USDT(path=binary, pid=pid)
+    from bcc import BPF  # Debian's python3-bpfcc
+    usdt = KernelRefUSDT(pid, binary)
     for probe, fn in PROBES:
         usdt.enable_probe(probe=probe, fn_name=fn)
-    bpf = BPF(text=program_text(), usdt_contexts=[usdt])
+    bpf = usdt.load(BPF, program_text())
 
     def lost(count):
         monitor.lost += count
@@ -211,8 +198,6 @@ def attach(pid, binary, monitor):
     bpf["conn_events"].open_perf_buffer(
         lambda _c, data, _s: monitor.on_connection(bpf["conn_events"].event(data)),
         page_cnt=16, lost_cb=lost)
-    # The USDT context must outlive the tracing: freeing it resets the
-    # semaphores and the guarded message tracepoints would go quiet.
     return bpf, usdt
 
 
@@ -226,17 +211,38 @@ def put(win, y, x, s, attr=0):
             pass
 
 
+def fit(n, width):
+    """n as text of at most `width` characters (k, M, G above that)."""
+    text = str(n)
+    for unit in ("k", "M", "G", "T"):
+        if len(text) <= width:
+            return text
+        n /= 1000
+        text = f"{n:.0f}{unit}"
+    return text
+
+
+# The table fits 80 columns: 4 + 19 + 21 + 6 + 8 + 6 + 8 + 1, a space
+# between each. Addresses longer than 21 (IPv6) are cut here and shown whole
+# in the peer's view.
+TABLE_HEAD = (f"{'PEER':>4} {'CONN TYPE':<19} {'ADDRESS':<21} {'RECV':>6} {'BYTES':>8} "
+              f"{'SENT':>6} {'BYTES':>8} S")
+
+
+def table_row(p):
+    return (f"{p.id:>4} {p.conn_type:<19.19} {p.addr:<21.21} {fit(p.msgs_in, 6):>6} "
+            f"{fit(p.bytes_in, 8):>8} {fit(p.msgs_out, 6):>6} {fit(p.bytes_out, 8):>8} "
+            f"{'x' if p.closed else ' '}")
+
+
 def draw_table(win, monitor, pid, selected):
     win.erase()
     peers = monitor.sorted_peers()
     put(win, 0, 0, f"P2P peers of moneyrocketd pid {pid}  "
-                   f"(arrows/j/k: move  Enter: messages  q: quit)", curses.A_BOLD)
-    put(win, 1, 0, f"{'PEER':>5} {'CONN TYPE':<19} {'ADDRESS':<28} {'MSGS IN':>8} "
-                   f"{'BYTES IN':>10} {'MSGS OUT':>8} {'BYTES OUT':>10}", curses.A_UNDERLINE)
+                   f"(j/k: move  Enter: messages  q: quit)", curses.A_BOLD)
+    put(win, 1, 0, TABLE_HEAD, curses.A_UNDERLINE)
     for row, p in enumerate(peers):
-        line = (f"{p.id:>5} {p.conn_type:<19} {p.addr:<28} {p.msgs_in:>8} {p.bytes_in:>10} "
-                f"{p.msgs_out:>8} {p.bytes_out:>10}{'  closed' if p.closed else ''}")
-        put(win, 2 + row, 0, line, curses.A_REVERSE if row == selected else 0)
+        put(win, 2 + row, 0, table_row(p), curses.A_REVERSE if row == selected else 0)
     if not peers:
         put(win, 2, 0, "waiting for P2P messages...")
     status(win, monitor)
@@ -263,12 +269,12 @@ def status(win, monitor):
         put(win, h - 1, 0, f"WARNING: {monitor.lost} events lost (buffers full)", curses.A_BOLD)
 
 
-def ui(stdscr, bpf, monitor, pid):
+def ui(stdscr, bpf, monitor, pid, flag):
     curses.curs_set(0)
     stdscr.timeout(100)  # getch waits at most 100 ms, then we poll BPF again
     selected = 0
     viewing = None       # peer id shown in detail, or None for the table
-    while True:
+    while not flag.stop:
         bpf.perf_buffer_poll(timeout=10)
         peers = monitor.sorted_peers()
         selected = min(selected, max(len(peers) - 1, 0))
@@ -293,25 +299,28 @@ def main():
     if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
         print(__doc__)
         sys.exit(0 if len(sys.argv) == 2 else 1)
-    if os.geteuid() != 0:
-        sys.exit("p2p_monitor.py: must be run as root (loading BPF programs needs privileges)")
-    pid, binary = resolve_target(sys.argv[1])
+    require_root(PROG)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        sys.exit(f"{PROG}: needs a terminal (stdin and stdout) for its live table; "
+                 f"to log messages to a file use log_p2p_traffic.bt or log_raw_p2p_msgs.py")
+    pid, binary = resolve_target(PROG, sys.argv[1])
     monitor = Monitor()
-    bpf, _usdt = attach(pid, binary, monitor)
+    bpf, usdt = attach(pid, binary, monitor)
     try:
-        curses.wrapper(ui, bpf, monitor, pid)
-    except KeyboardInterrupt:
-        pass
+        curses.wrapper(ui, bpf, monitor, pid, StopFlag())
     finally:
+        usdt.close()
         bpf.cleanup()
     if monitor.lost:
         print(f"p2p_monitor.py: {monitor.lost} events were lost", file=sys.stderr)
 
 
 if __name__ == "__main__":
+    # Before anything else: a shell starts background jobs with SIGINT
+    # ignored, and a signal while BCC compiles must end the script cleanly
+    # too (the kernel lowers the semaphores when we exit).
+    stop_on_signals()
     try:
         main()
     except KeyboardInterrupt:
-        # Ctrl-C before the tracing loop, while BCC compiles and attaches:
-        # a clean stop (USDT's clean-up lowers the semaphores), no traceback.
         sys.exit(130)

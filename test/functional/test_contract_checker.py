@@ -102,6 +102,7 @@ CONTRACT = textwrap.dedent("""
     Arguments passed: none.
 
     ### `demo:guarded`
+    Guarded: yes.
     Arguments passed:
     1. A number as `int64`
     2. A name as `char*`
@@ -284,13 +285,14 @@ def test_binary_without_probes(tmp_path):
         for n in ("ints", "small", "nothing", "guarded"))
 
 
-@pytest.mark.parametrize("args", [[], ["only-one"], ["a", "b", "c"], ["--help"],
-                                  ["a", "b", "--verbose"]])
+# ("a", "b", "c") is a binary and two contracts now: an I/O error, not usage.
+@pytest.mark.parametrize("args", [[], ["only-one"], ["--help"], ["a", "b", "--verbose"]])
 def test_bad_usage_exits_2(args):
     rc, out, err = check(*args)
     assert rc == 2
     assert out == []
-    assert "usage: check-tracepoints.py BINARY CONTRACT.md [--partial] [--quiet]" in err
+    assert ("usage: check-tracepoints.py BINARY CONTRACT.md [CONTRACT.md...] "
+            "[--partial] [--quiet]") in err
 
 
 def test_missing_binary_exits_2(tmp_path):
@@ -316,20 +318,21 @@ def test_not_an_elf_file_exits_2(tmp_path):
     assert "not an ELF file" in err
 
 
-# Every tracepoint of the contract with its C types, as the node fires them.
+# Every tracepoint of the contract with its C types, as the node fires them
+# (the net ones guarded, as the contract says).
 NET_PROGRAM = """
     volatile int64_t id = 7; volatile uint64_t n = 1; volatile uint32_t network = 0;
     static const unsigned char payload[4] = {0};
     int main(void)
     {
         const char *addr = "127.0.0.1:28444", *conn = "inbound", *msg = "ping";
-        TRACEPOINT(net, inbound_message, id, addr, conn, msg, n, payload);
-        TRACEPOINT(net, outbound_message, id, addr, conn, msg, n, payload);
-        TRACEPOINT(net, inbound_connection, id, addr, conn, network, n);
-        TRACEPOINT(net, outbound_connection, id, addr, conn, network, n);
-        TRACEPOINT(net, closed_connection, id, addr, conn, network, n);
-        TRACEPOINT(net, evicted_inbound_connection, id, addr, conn, network, n);
-        TRACEPOINT(net, misbehaving_connection, id, "checksum mismatch");
+        TRACEPOINT_GUARDED(net, inbound_message, id, addr, conn, msg, n, payload);
+        TRACEPOINT_GUARDED(net, outbound_message, id, addr, conn, msg, n, payload);
+        TRACEPOINT_GUARDED(net, inbound_connection, id, addr, conn, network, n);
+        TRACEPOINT_GUARDED(net, outbound_connection, id, addr, conn, network, n);
+        TRACEPOINT_GUARDED(net, closed_connection, id, addr, conn, network, n);
+        TRACEPOINT_GUARDED(net, evicted_inbound_connection, id, addr, conn, network, n);
+        TRACEPOINT_GUARDED(net, misbehaving_connection, id, "checksum mismatch");
         /* The chain tracepoints, with the contract's types. */
         static const uint8_t h[32];
         int32_t i32 = 1; uint32_t u32 = 0; int64_t i64 = 5; uint64_t u64 = 2; bool b = false;
@@ -363,8 +366,8 @@ def test_tracing_md_net_section_matches_contract_types(tmp_path):
 def test_tracing_md_catches_a_changed_net_argument(tmp_path):
     """The same program with one argument narrowed fails against doc/tracing.md."""
     program = NET_PROGRAM.replace(
-        "TRACEPOINT(net, inbound_connection, id, addr, conn, network, n);",
-        "TRACEPOINT(net, inbound_connection, id, addr, conn, network, (int32_t)n);")
+        "TRACEPOINT_GUARDED(net, inbound_connection, id, addr, conn, network, n);",
+        "TRACEPOINT_GUARDED(net, inbound_connection, id, addr, conn, network, (int32_t)n);")
     rc, out, _ = check(build(tmp_path, program), DOC)
     assert rc == 1
     assert mismatches(out) == ["net:inbound_connection: argument 5 is 4 bytes signed in "
@@ -378,7 +381,7 @@ def test_note_parsing_agrees_with_readelf(tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     binary = build(tmp_path, PROGRAM)
-    sites, ptr = module.read_sites(binary)
+    sites, ptr, _probes = module.read_sites(binary)
     ours = sorted((s.name, s.pc, s.semaphore, s.args) for s in sites)
 
     text = subprocess.run([readelf, "-n", "--wide", str(binary)], capture_output=True,
@@ -394,3 +397,18 @@ def test_note_parsing_agrees_with_readelf(tmp_path):
     assert len(ours) == 4
     assert ours == sorted(theirs)
     assert [s for s in ours if s[0] == "demo:guarded"][0][2] != 0  # has a semaphore
+
+
+def test_guarded_contract_needs_a_semaphore_and_only_there(tmp_path):
+    """'Guarded: yes' requires a semaphore in .probes; no other probe may have one."""
+    binary = build(tmp_path, PROGRAM)
+    unguarded = contract(tmp_path, CONTRACT.replace("Guarded: yes.\n", ""), "unguarded.md")
+    rc, out, _ = check(str(binary), str(unguarded))
+    assert rc == 1
+    assert mismatches(out) == ["demo:guarded: has a semaphore in the binary but is not "
+                               "documented as guarded (add 'Guarded: yes')"]
+    ints_guarded = contract(tmp_path, CONTRACT.replace(
+        "Is called when the program starts.", "Guarded: yes."), "ints.md")
+    rc, out, _ = check(str(binary), str(ints_guarded))
+    assert rc == 1
+    assert mismatches(out) == ["demo:ints: documented as guarded but a site has no semaphore"]

@@ -308,10 +308,10 @@ def test_scripts_have_usage_headers():
 
 # ---- Ctrl-C while a BCC script is still compiling and attaching --------------------
 
-# mempool_monitor.py is left out: it wants a terminal before it loads bcc, and its
-# tmux test covers its Ctrl-C.
-@pytest.mark.parametrize("name", ["log_raw_p2p_msgs.py", "p2p_monitor.py",
-                                  "log_utxocache_flush.py", "log_coin_selection.py"])
+# The monitors are left out: they want a terminal before they load bcc, and
+# their tmux tests cover Ctrl-C.
+@pytest.mark.parametrize("name", ["log_raw_p2p_msgs.py", "log_utxocache_flush.py",
+                                  "log_coin_selection.py"])
 def test_bcc_script_ctrl_c_before_attach(node_factory, name):  # noqa: F811
     """Ctrl-C during BCC's compile: exit 130, no traceback."""
     require_bcc()
