@@ -3,7 +3,7 @@
 # (-DTRACE_DISABLE), so scripts/bench.sh can compare the two on the same
 # generated chain. `make` builds them; `make bench` generates the chain and
 # runs them.
-CONNECT_CHAIN_SRCS := bench/connect_chain.c src/util.c src/log.c src/dbwrapper.c src/coins.c \
+CONNECT_CHAIN_SRCS := bench/connect_chain.c src/util.c src/log.c src/hashmap.c src/dbwrapper.c src/coins.c \
 	src/validation.c src/miner.c src/mempool.c
 CONNECT_CHAIN_LIBS  = -lleveldb $(CRYPTO_LDLIBS) $(WIRE_LDLIBS)
 BENCH_TARGETS += $(BUILD)/bench/connect_chain $(BUILD)/bench/connect_chain_notrace

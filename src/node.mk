@@ -10,7 +10,7 @@
 # The wire layer (src/wire.mk: WIRE_SRCS, WIRE_LDLIBS) and the crypto layer
 # (src/crypto.mk: CRYPTO_SRCS, CRYPTO_LDLIBS) are linked in.
 
-NODE_DAEMON_SRCS := src/util.c src/log.c src/config.c src/addrman.c src/banman.c \
+NODE_DAEMON_SRCS := src/util.c src/log.c src/hashmap.c src/config.c src/addrman.c src/banman.c \
 	src/dbwrapper.c src/coins.c src/validation.c src/miner.c src/mempool.c src/net_chain.c src/rpc_chain.c \
 	src/msglog.c src/net_evict.c src/net.c src/net_processing.c \
 	src/rpc.c src/rpc_http.c src/rpc_net.c \
@@ -41,7 +41,7 @@ CONTRACT_CHECKS += src/moneyrocketd:doc/tracing.md $(NODE_SAN_BIN):doc/tracing.m
 # Sources the unit tests (test/unit/test_config.c, test_eviction.c,
 # test_rpc.c, test_addrman.c, test_msglog.c, test_coins.c) exercise; the test files
 # themselves come in through test/unit/build.mk's wildcard.
-UNIT_TEST_SRCS  += src/util.c src/log.c src/config.c src/rpc.c src/net_evict.c \
+UNIT_TEST_SRCS  += src/util.c src/log.c src/hashmap.c src/config.c src/rpc.c src/net_evict.c \
 	src/addrman.c src/banman.c src/msglog.c src/dbwrapper.c src/coins.c
 UNIT_TEST_LDLIBS += -ljansson -lleveldb
 CLEAN_FILES     += src/moneyrocketd src/moneyrocket-cli

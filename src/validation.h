@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "coins.h"
+#include "hashmap.h"
 #include "primitives.h"
 
 #define CHAIN_POW_BITS 0x207fffffu
@@ -49,7 +50,7 @@ struct block_index {
 	uint32_t n_tx;             /* 0 until the data is known */
 	uint64_t seq;              /* arrival order: ties go to the first */
 	int64_t mtp;               /* median time past of the 11 up to here */
-	struct block_index *hnext; /* hash table chain */
+	struct hashmap_node node;  /* in the index, keyed by hash */
 };
 
 struct chain_params {

@@ -68,7 +68,6 @@ struct wallet_tx {
 	uint8_t block_hash[32];
 	int64_t block_time;
 	bool in_mempool;
-	struct wallet_tx *hnext;  /* txid table chain */
 };
 
 /* One of the wallet's spendable-or-not outputs, as listunspent shows it. */
