@@ -6,11 +6,10 @@
 #   make bench      build and print the benchmark tables
 #   make install PREFIX=/usr/local   install trace.h and moneyrocket-trace.pc
 #
-# Each part adds its own rules in a *.mk fragment (src/node.mk, bench/build.mk,
-# ...) included below, and
-# appends to ALL_TARGETS, UNIT_TEST_SRCS (sources under test, compiled into
-# the runner so sanitizers see them), UNIT_TEST_LDLIBS, CONTRACT_CHECKS and
-# BENCH_TARGETS.
+# Which sources each program links is listed once, below ("What links
+# what"). The rules live in *.mk fragments, included by name after it; each
+# fragment appends to ALL_TARGETS, CONTRACT_CHECKS and BENCH_TARGETS.
+# `make test-env` prints the build paths the functional tests use.
 # V=1 shows full commands.
 
 CC       ?= gcc
@@ -23,6 +22,9 @@ PYTHON   := /usr/bin/python3
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 $(WARN) -D_GNU_SOURCE -Iinclude -Isrc
+# The ASan+UBSan builds: the unit-test runner and build/san/moneyrocketd.
+SANITIZE_FLAGS := -fsanitize=address -fsanitize=undefined -fno-omit-frame-pointer \
+		  -fno-sanitize-recover=all
 
 ifeq ($(V),1)
 Q :=
@@ -33,14 +35,65 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 ALL_TARGETS     :=
-UNIT_TEST_SRCS  :=
-UNIT_TEST_LDLIBS :=
 # Entries "BINARY:CONTRACT.md" for the probe-contract checker.
 CONTRACT_CHECKS :=
 BENCH_TARGETS   :=
 
-.PHONY: all check demo bench install clean setup unit functional contract
+.PHONY: all check demo bench install clean setup unit functional contract test-env
 all:
+
+# ---- What links what -------------------------------------------------------
+# Every program's sources, here and nowhere else, grouped by the layers of
+# doc/architecture.md (a file may include headers of its own layer and the
+# layers below; `make check` runs contrib/devtools/check-layers.py).
+
+# Utilities: clocks and random numbers, logging, the hash map.
+UTIL_SRCS   := src/util.c src/log.c src/hashmap.c
+# Encoding and the wire protocol: serialization, hashes, block headers,
+# message framing, addresses.
+WIRE_SRCS   := src/hash.c src/ser.c src/msg.c src/netaddr.c
+# Transactions and blocks, scripts, keys.
+CRYPTO_SRCS := src/primitives.c src/script.c src/keys.c
+# The chain: block store and chainstate, coins cache, validation, mempool,
+# miner.
+CHAIN_SRCS  := src/dbwrapper.c src/coins.c src/validation.c src/miner.c src/mempool.c
+# The wallet: coin selection, its SQLite file, keys and balances, sending,
+# the set of loaded wallets.
+WALLET_SRCS := src/coinselection.c src/wallet_select.c src/walletdb.c src/wallet.c \
+	src/wallet_spend.c
+# Peers: address book, bans, message logging, eviction, the connection
+# manager, message handling, block and transaction sync.
+NET_SRCS    := src/addrman.c src/banman.c src/msglog.c src/net_evict.c src/net.c \
+	src/net_processing.c src/net_chain.c
+# JSON-RPC: dispatch, HTTP server, the net, chain and wallet commands.
+RPC_SRCS    := src/rpc.c src/rpc_http.c src/rpc_net.c src/rpc_chain.c src/rpc_wallet.c
+
+# moneyrocketd: everything, plus its command line and configuration.
+MONEYROCKETD_SRCS   := src/moneyrocketd.c src/config.c $(RPC_SRCS) $(NET_SRCS) $(WALLET_SRCS) \
+	$(CHAIN_SRCS) $(CRYPTO_SRCS) $(WIRE_SRCS) $(UTIL_SRCS)
+MONEYROCKETD_LDLIBS := -levent -ljansson -lleveldb -lsqlite3 -lsecp256k1 -lcrypto
+# moneyrocket-cli: configuration and an HTTP client.
+MONEYROCKET_CLI_SRCS   := src/moneyrocket-cli.c src/config.c $(WIRE_SRCS) src/util.c src/log.c
+MONEYROCKET_CLI_LDLIBS := $(MONEYROCKETD_LDLIBS)
+# The unit-test runner: the tests and the sources they exercise, compiled
+# straight in so the sanitizer build instruments them too.
+UNIT_TEST_FILES  := test/unit/unit_main.c test/unit/test_addrman.c test/unit/test_banman.c \
+	test/unit/test_coins.c test/unit/test_coinselection.c test/unit/test_config.c \
+	test/unit/test_eviction.c test/unit/test_hash.c test/unit/test_hashmap.c \
+	test/unit/test_keys.c test/unit/test_mempool.c test/unit/test_msg.c \
+	test/unit/test_msglog.c test/unit/test_netaddr.c test/unit/test_rpc.c \
+	test/unit/test_script.c test/unit/test_ser.c test/unit/test_trace.c \
+	test/unit/test_trace_off.c test/unit/test_wallet.c
+UNIT_TEST_SRCS   := $(UNIT_TEST_FILES) src/config.c src/rpc.c src/addrman.c src/banman.c \
+	src/msglog.c src/net_evict.c $(WALLET_SRCS) $(CHAIN_SRCS) $(CRYPTO_SRCS) $(WIRE_SRCS) \
+	$(UTIL_SRCS)
+UNIT_TEST_LDLIBS := -ljansson -lleveldb -lsqlite3 -lsecp256k1 -lcrypto
+# bench/connect_chain: the chain layer and what it stands on.
+CONNECT_CHAIN_SRCS   := bench/connect_chain.c $(CHAIN_SRCS) $(CRYPTO_SRCS) $(WIRE_SRCS) $(UTIL_SRCS)
+CONNECT_CHAIN_LDLIBS := -lleveldb -lsecp256k1 -lcrypto
+# bench/wallet_select: the selection step alone.
+WALLET_SELECT_SRCS   := bench/wallet_select.c src/wallet_select.c src/coinselection.c
+WALLET_SELECT_LDLIBS := -lm
 
 # libbpf tools are libbpf-tools style triads: NAME.bpf.c (kernel side), NAME.c
 # (user side), NAME.h (what both share). One vmlinux.h, dumped from the running
@@ -49,8 +102,26 @@ all:
 # generated goes to $(BUILD)/SRC_DIR.
 BPFTOOL    ?= bpftool
 VMLINUX_H  := $(BUILD)/vmlinux/vmlinux.h
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
-	      -I/usr/include/x86_64-linux-gnu -I$(dir $(VMLINUX_H))
+# BPF_USDT and PT_REGS_* read registers by the target's calling convention,
+# so the BPF side is compiled for this machine's architecture (uname -m
+# names it one way, libbpf's bpf_tracing.h another).
+UNAME_M          := $(shell uname -m)
+bpf_arch_x86_64  := x86
+bpf_arch_i686    := x86
+bpf_arch_aarch64 := arm64
+bpf_arch_armv7l  := arm
+bpf_arch_ppc64le := powerpc
+bpf_arch_s390x   := s390
+bpf_arch_riscv64 := riscv
+bpf_arch_loongarch64 := loongarch
+bpf_arch_mips64  := mips
+# Recursive, so a machine without a mapping fails only when building BPF.
+BPF_ARCH    = $(or $(bpf_arch_$(UNAME_M)),$(error no BPF target architecture for \
+	      '$(UNAME_M)': add a bpf_arch_$(UNAME_M) line to the Makefile))
+# Debian keeps asm/types.h under the multiarch triplet (x86_64-linux-gnu).
+MULTIARCH  := $(shell $(CC) -print-multiarch 2>/dev/null)
+BPF_CFLAGS  = -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
+	      $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH)) -I$(dir $(VMLINUX_H))
 
 $(VMLINUX_H):
 	@mkdir -p $(dir $@)
@@ -70,9 +141,15 @@ $(BUILD)/$(1)/$(2): $(1)/$(2).c $(1)/$(2).h $(BUILD)/$(1)/$(2).skel.h
 ALL_TARGETS += $(BUILD)/$(1)/$(2)
 endef
 
-# test/unit/build.mk comes last: it links what the others added.
-include $(filter-out test/unit/build.mk,$(sort $(wildcard */*.mk */*/*.mk */*/*/*.mk)))
+# The rules, by part. A new fragment is added to this list by name.
+include src/node.mk
 include test/unit/build.mk
+include test/header/build.mk
+include test/header/libbpf/build.mk
+include contrib/tracing/libbpf/build.mk
+include bench/build.mk
+include bench/connect_chain.mk
+include bench/wallet_select.mk
 
 all: $(ALL_TARGETS)
 
@@ -98,16 +175,26 @@ contract: $(ALL_TARGETS)
 		$(PYTHON) contrib/devtools/check-tracepoints.py "$$bin" "$$doc" $$mode; \
 	done
 
-functional: $(ALL_TARGETS)
-	$(Q)cd test/functional && $(PYTHON) -m pytest -ra $(PYTEST_ARGS)
+# Where the functional tests find what make built. `make functional` hands
+# these to pytest in the environment; pytest run by hand asks `make
+# test-env` (test/functional/framework/build.py), so make stays the one
+# place that knows the paths.
+TEST_ENV := MONEYROCKET_BUILD_DIR=$(abspath $(BUILD)) \
+	MONEYROCKET_DAEMON=$(abspath src/moneyrocketd) \
+	MONEYROCKET_CLI=$(abspath src/moneyrocket-cli) \
+	MONEYROCKET_DAEMON_SAN=$(abspath $(NODE_SAN_BIN)) \
+	MONEYROCKET_CLI_SAN=$(abspath $(NODE_SAN_CLI))
 
-# The header demo always runs; the node network joins once moneyrocketd is
-# part of the build (src/node.mk).
+test-env:
+	@for kv in $(TEST_ENV); do echo "$$kv"; done
+
+functional: $(ALL_TARGETS)
+	$(Q)cd test/functional && env $(TEST_ENV) $(PYTHON) -m pytest -ra $(PYTEST_ARGS)
+
 demo: setup
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo-header.sh
-	$(Q)if [ -f src/node.mk ]; then scripts/demo.sh; \
-	else echo; echo "demo: moneyrocketd is not part of the build yet; the node network demo (scripts/demo.sh) runs once it is."; fi
+	$(Q)scripts/demo.sh
 
 bench: setup
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_TARGETS)

@@ -1,12 +1,11 @@
-# The wallet's coin selection step (bench/wallet_select.c over
-# src/wallet_select.c and src/coinselection.c), timed by scripts/bench.sh
-# unattached and with bpftrace attached to coin_selection:selected_coins.
+# The wallet's coin selection step (bench/wallet_select.c; its sources: the
+# top Makefile's WALLET_SELECT_SRCS), timed by scripts/bench.sh unattached
+# and with bpftrace attached to coin_selection:selected_coins.
 BENCH_TARGETS += $(BUILD)/bench/wallet_select
 ALL_TARGETS += $(BUILD)/bench/wallet_select
 CONTRACT_CHECKS += $(BUILD)/bench/wallet_select:doc/tracing.md:partial
 
-$(BUILD)/bench/wallet_select: bench/wallet_select.c src/wallet_select.c src/coinselection.c \
-		src/wallet_select.h src/coinselection.h include/trace.h
+$(BUILD)/bench/wallet_select: $(WALLET_SELECT_SRCS) src/wallet_select.h src/coinselection.h \
+		include/trace.h
 	@mkdir -p $(dir $@)
-	$(call msg,CC,$@)$(CC) $(CFLAGS) -o $@ bench/wallet_select.c src/wallet_select.c \
-		src/coinselection.c -lm
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -o $@ $(WALLET_SELECT_SRCS) $(WALLET_SELECT_LDLIBS)
