@@ -173,21 +173,31 @@ size_t hashmap_buckets(const struct hashmap *m)
 
 void hashmap_iter_init(struct hashmap_iter *it, const struct hashmap *m)
 {
-	it->m = m;
+	it->buckets = m->buckets;
+	it->nbuckets = m->mask + 1;
 	it->bucket = 0;
 	it->next = m->buckets[0];
 }
 
+/* Walks run over every bucket (the block index is walked per block), so
+ * the empty-bucket loop is kept to a load, a compare and two branches. */
 struct hashmap_node *hashmap_iter_next(struct hashmap_iter *it)
 {
-	struct hashmap_node *n;
+	struct hashmap_node *n = it->next;
 
-	while (!it->next) {
-		if (it->bucket >= it->m->mask)
+	if (!n) {
+		struct hashmap_node *const *p = it->buckets + it->bucket + 1;
+		struct hashmap_node *const *end = it->buckets + it->nbuckets;
+
+		while (p < end && !*p)
+			p++;
+		if (p == end) {
+			it->bucket = it->nbuckets - 1;
 			return NULL;
-		it->next = it->m->buckets[++it->bucket];
+		}
+		n = *p;
+		it->bucket = (size_t)(p - it->buckets);
 	}
-	n = it->next;
 	it->next = n->next;
 	return n;
 }

@@ -93,8 +93,8 @@ size_t hashmap_buckets(const struct hashmap *m);
  * adding nodes during a walk is not allowed.
  */
 struct hashmap_iter {
-	const struct hashmap *m;
-	size_t bucket;
+	struct hashmap_node *const *buckets; /* the map's, copied: a tight loop */
+	size_t nbuckets, bucket;             /* bucket: the last node's */
 	struct hashmap_node *next;
 };
 

@@ -1279,7 +1279,9 @@ struct chainstate *chainstate_open(const char *datadir, const struct chain_param
 		return NULL;
 	}
 	cs->params = *p;
-	cs->index = hashmap_new(HASHMAP_KEY_OFFSET(struct block_index, node, hash), 32, 4096);
+	/* Small to start: it doubles as it fills, and find_best_candidate
+	 * walks every bucket once per block, so empty ones cost. */
+	cs->index = hashmap_new(HASHMAP_KEY_OFFSET(struct block_index, node, hash), 32, 64);
 	cs->blocks_db = open_db(datadir, "blocks", 8 << 20, err, errlen);
 	cs->coins_db = cs->blocks_db ? open_db(datadir, "chainstate", 8 << 20, err, errlen) : NULL;
 	if (!cs->index || !cs->coins_db)
