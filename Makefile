@@ -51,7 +51,7 @@ all:
 UTIL_SRCS   := src/util.c src/log.c src/hashmap.c
 # Encoding and the wire protocol: serialization, hashes, block headers,
 # message framing, addresses.
-WIRE_SRCS   := src/hash.c src/ser.c src/msg.c src/netaddr.c
+WIRE_SRCS   := src/hash.c src/ser.c src/block_header.c src/msg.c src/netaddr.c
 # Transactions and blocks, scripts, keys.
 CRYPTO_SRCS := src/primitives.c src/script.c src/keys.c
 # The chain: block store and chainstate, coins cache, validation, mempool,

@@ -307,7 +307,7 @@ static int rpc_getblockheader(void *ctx, json_t *params, json_t **result,
 	} else {
 		struct wbuf w;
 		wbuf_init(&w);
-		msg_block_header_encode(&w, &bi->header);
+		block_header_encode(&w, &bi->header);
 		*result = hex_json(w.data, w.len);
 		wbuf_free(&w);
 	}

@@ -115,7 +115,7 @@ int chain_genesis_block(struct block *b)
 	u256 target;
 	target_from_bits(CHAIN_POW_BITS, &target);
 	for (;;) {
-		msg_block_header_hash(&b->header, b->hash);
+		block_header_hash(&b->header, b->hash);
 		if (hash_meets_target(b->hash, &target))
 			break;
 		b->header.nonce++;
@@ -164,7 +164,7 @@ static int64_t compute_mtp(const struct block_index *bi)
 }
 
 /* A new entry for header h whose parent is prev (NULL for genesis). */
-static struct block_index *index_add(struct chainstate *cs, const struct msg_block_header *h,
+static struct block_index *index_add(struct chainstate *cs, const struct block_header *h,
 				     const uint8_t hash[32], struct block_index *prev)
 {
 	struct block_index *bi = calloc(1, sizeof(*bi));
@@ -309,7 +309,7 @@ static void store_key(uint8_t key[33], char kind, const uint8_t hash[32])
 
 static void index_record(const struct block_index *bi, struct wbuf *w)
 {
-	msg_block_header_encode(w, &bi->header);
+	block_header_encode(w, &bi->header);
 	wbuf_i32(w, bi->height);
 	wbuf_u32(w, bi->status);
 	wbuf_u32(w, bi->n_tx);
@@ -494,7 +494,7 @@ static bool coinbase_height_ok(const struct tx *cb, int32_t height)
 	return cb->vin[0].script_sig_len >= n && memcmp(cb->vin[0].script_sig, push, n) == 0;
 }
 
-static int check_header_pow(const struct msg_block_header *h, const uint8_t hash[32],
+static int check_header_pow(const struct block_header *h, const uint8_t hash[32],
 			    char reason[CHAIN_REASON_MAX])
 {
 	u256 target;
@@ -536,7 +536,7 @@ static int check_block(const struct block *b, char reason[CHAIN_REASON_MAX])
 }
 
 /* Rules that need the parent: height, time. */
-static int check_header_context(const struct msg_block_header *h, const struct block_index *prev,
+static int check_header_context(const struct block_header *h, const struct block_index *prev,
 				char reason[CHAIN_REASON_MAX])
 {
 	if (prev->status & (BLOCK_FAILED | BLOCK_FAILED_CHILD))
@@ -548,13 +548,13 @@ static int check_header_context(const struct msg_block_header *h, const struct b
 	return 0;
 }
 
-int chainstate_accept_header(struct chainstate *cs, const struct msg_block_header *h,
+int chainstate_accept_header(struct chainstate *cs, const struct block_header *h,
 			     const struct block_index **out, char reason[CHAIN_REASON_MAX])
 {
 	uint8_t hash[32];
 	struct block_index *bi, *prev;
 
-	msg_block_header_hash(h, hash);
+	block_header_hash(h, hash);
 	bi = index_find(cs, hash);
 	if (bi) {
 		*out = bi;
@@ -1158,7 +1158,7 @@ static int load_index(struct chainstate *cs, char *err, size_t errlen)
 	for (size_t i = 0; i < l.n; i++) {
 		struct block_index *src = l.v[i], *prev = NULL, *bi;
 		uint8_t hash[32];
-		msg_block_header_hash(&src->header, hash);
+		block_header_hash(&src->header, hash);
 		if (memcmp(hash, src->hash, 32) != 0) {
 			snprintf(err, errlen, "block index entry does not match its header");
 			rc = -1;

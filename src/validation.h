@@ -42,7 +42,7 @@
 
 struct block_index {
 	uint8_t hash[32];
-	struct msg_block_header header;
+	struct block_header header;
 	struct block_index *prev;
 	int32_t height;
 	u256 chainwork;
@@ -129,7 +129,7 @@ int chainstate_read_block_bytes(struct chainstate *cs, const struct block_index 
  * a reason ("prev-blk-not-found", "high-hash", "bad-diffbits",
  * "time-too-old", "time-too-new", "bad-prevblk").
  */
-int chainstate_accept_header(struct chainstate *cs, const struct msg_block_header *h,
+int chainstate_accept_header(struct chainstate *cs, const struct block_header *h,
 			     const struct block_index **out, char reason[CHAIN_REASON_MAX]);
 
 /*
