@@ -60,13 +60,14 @@ CHAIN_SRCS  := src/dbwrapper.c src/coins.c src/validation.c src/miner.c src/memp
 # The wallet: coin selection, its SQLite file, keys and balances, sending,
 # the set of loaded wallets.
 WALLET_SRCS := src/coinselection.c src/wallet_select.c src/walletdb.c src/wallet.c \
-	src/wallet_spend.c
+	src/wallet_spend.c src/wallet_manager.c
 # Peers: address book, bans, message logging, eviction, the connection
 # manager, message handling, block and transaction sync.
 NET_SRCS    := src/addrman.c src/banman.c src/msglog.c src/net_evict.c src/net.c \
 	src/net_processing.c src/net_chain.c
 # JSON-RPC: dispatch, HTTP server, the net, chain and wallet commands.
-RPC_SRCS    := src/rpc.c src/rpc_http.c src/rpc_net.c src/rpc_chain.c src/rpc_wallet.c
+RPC_SRCS    := src/rpc.c src/rpc_http.c src/rpc_util.c src/rpc_net.c src/rpc_chain.c \
+	src/rpc_wallet.c
 
 # moneyrocketd: everything, plus its command line and configuration.
 MONEYROCKETD_SRCS   := src/moneyrocketd.c src/config.c $(RPC_SRCS) $(NET_SRCS) $(WALLET_SRCS) \

@@ -276,12 +276,12 @@ UNIT_TEST(wallet_send_fee_change_and_errors)
 	/* More than the two coins: insufficient funds, nothing changes. */
 	to.amount = 100 * COIN + 1;
 	CHECK_EQ_INT(wallet_send(f.w, &req, &res, &e), -1);
-	CHECK_EQ_INT(e.code, RPC_WALLET_INSUFFICIENT_FUNDS);
+	CHECK_EQ_INT(e.kind, WALLET_ERR_INSUFFICIENT_FUNDS);
 	CHECK_EQ_INT(mempool_count(f.mp), 0);
 	/* Dust and a fee rate below the relay minimum are refused. */
 	to.amount = 100;
 	CHECK_EQ_INT(wallet_send(f.w, &req, &res, &e), -1);
-	CHECK_EQ_INT(e.code, RPC_WALLET_ERROR);
+	CHECK_EQ_INT(e.kind, WALLET_ERR_FAILED);
 	to.amount = COIN;
 	req.feerate = 999;
 	CHECK_EQ_INT(wallet_send(f.w, &req, &res, &e), -1);
