@@ -1,7 +1,8 @@
 # Moneyrocket Core tracing — top-level build.
 #
 #   make            build everything (node, tools, test programs)
-#   make check      install what is missing, build, run every test
+#   make check      install what is missing, build, run every test (and the
+#                   layer check, make layers)
 #   make demo       install what is missing, build, run the demo network
 #   make bench      build and print the benchmark tables
 #   make install PREFIX=/usr/local   install trace.h and moneyrocket-trace.pc
@@ -39,7 +40,7 @@ ALL_TARGETS     :=
 CONTRACT_CHECKS :=
 BENCH_TARGETS   :=
 
-.PHONY: all check demo bench install clean setup unit functional contract test-env
+.PHONY: all check demo bench install clean setup unit functional contract test-env layers
 all:
 
 # ---- What links what -------------------------------------------------------
@@ -160,7 +161,11 @@ setup:
 # check: set up first, then build, so a fresh machine needs nothing else.
 check: setup
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit contract functional
+	$(Q)$(MAKE) --no-print-directory layers unit contract functional
+
+# Includes in src/ point down the layers of doc/architecture.md.
+layers:
+	$(Q)$(PYTHON) contrib/devtools/check-layers.py
 
 # Unit tests run twice: plain, then under AddressSanitizer + UBSan.
 unit: $(UNIT_TEST_BIN) $(UNIT_TEST_SAN)
