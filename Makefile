@@ -185,11 +185,15 @@ contract: $(ALL_TARGETS)
 # these to pytest in the environment; pytest run by hand asks `make
 # test-env` (test/functional/framework/build.py), so make stays the one
 # place that knows the paths.
+comma := ,
+empty :=
+space := $(empty) $(empty)
 TEST_ENV := MONEYROCKET_BUILD_DIR=$(abspath $(BUILD)) \
 	MONEYROCKET_DAEMON=$(abspath src/moneyrocketd) \
 	MONEYROCKET_CLI=$(abspath src/moneyrocket-cli) \
 	MONEYROCKET_DAEMON_SAN=$(abspath $(NODE_SAN_BIN)) \
-	MONEYROCKET_CLI_SAN=$(abspath $(NODE_SAN_CLI))
+	MONEYROCKET_CLI_SAN=$(abspath $(NODE_SAN_CLI)) \
+	MONEYROCKET_WIRE_SRCS=$(subst $(space),$(comma),$(abspath $(WIRE_SRCS)))
 
 test-env:
 	@for kv in $(TEST_ENV); do echo "$$kv"; done

@@ -10,6 +10,7 @@ same KEY=VALUE lines. Nothing here guesses or parses makefiles.
     MONEYROCKET_CLI         src/moneyrocket-cli
     MONEYROCKET_DAEMON_SAN  the ASan/UBSan moneyrocketd
     MONEYROCKET_CLI_SAN     the ASan/UBSan moneyrocket-cli
+    MONEYROCKET_WIRE_SRCS   the wire layer's sources (make's WIRE_SRCS), comma-separated
 """
 import functools
 import os
@@ -18,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 KEYS = ("MONEYROCKET_BUILD_DIR", "MONEYROCKET_DAEMON", "MONEYROCKET_CLI",
-        "MONEYROCKET_DAEMON_SAN", "MONEYROCKET_CLI_SAN")
+        "MONEYROCKET_DAEMON_SAN", "MONEYROCKET_CLI_SAN", "MONEYROCKET_WIRE_SRCS")
 
 
 @functools.lru_cache(maxsize=None)
@@ -40,3 +41,10 @@ def path(key):
         raise KeyError(key)
     value = os.environ.get(key) or _from_make()[key]
     return Path(value)
+
+
+def sources(key):
+    """A list of source files make names under `key` (comma-separated)."""
+    value = os.environ.get(key) or _from_make()[key]
+    return [Path(p) for p in value.split(",") if p]
+
