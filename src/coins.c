@@ -1,15 +1,15 @@
 /*
- * coins.c — the coins cache (chained hash table keyed by outpoint) and its
- * LevelDB chainstate.
+ * coins.c — the coins cache (a hash map keyed by outpoint) and its LevelDB
+ * chainstate.
  */
 #include "coins.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "dbwrapper.h"
+#include "hashmap.h"
 #include "log.h"
 #include "tracepoints.h"
 #include "util.h"
@@ -26,17 +26,16 @@
 #define ENTRY_OVERHEAD (sizeof(struct entry) + 16)
 
 struct entry {
-	struct outpoint op;
+	struct outpoint op;   /* the key */
 	struct coin coin;     /* value < 0: spent */
 	unsigned flags;
-	struct entry *next;
+	struct hashmap_node node;
 };
 
 struct coins_cache {
 	struct db *db;
-	struct entry **buckets;
-	size_t nbuckets, count, script_bytes, limit;
-	uint64_t salt;
+	struct hashmap *map;  /* outpoint -> struct entry */
+	size_t script_bytes, limit;
 	uint8_t best[32];
 	bool failed;
 };
@@ -126,15 +125,12 @@ struct coins_cache *coins_cache_new(struct db *db, size_t limit_bytes)
 		return NULL;
 	c->db = db;
 	c->limit = limit_bytes;
-	c->nbuckets = 1024;
-	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
-	if (!c->buckets) {
+	c->map = hashmap_new(HASHMAP_KEY_OFFSET(struct entry, node, op), sizeof(struct outpoint),
+			     1024);
+	if (!c->map) {
 		free(c);
 		return NULL;
 	}
-	/* A secret salt: txids are chosen by others, bucket positions are not. */
-	if (getrandom(&c->salt, sizeof(c->salt), 0) != sizeof(c->salt))
-		c->salt = (uint64_t)util_time_us() * 0x9e3779b97f4a7c15ULL;
 	return c;
 }
 
@@ -146,74 +142,35 @@ static void free_entry(struct entry *e)
 
 void coins_cache_free(struct coins_cache *c)
 {
+	struct hashmap_iter it;
+	struct hashmap_node *n;
+
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->nbuckets; i++) {
-		struct entry *e = c->buckets[i], *next;
-		for (; e; e = next) {
-			next = e->next;
-			free_entry(e);
-		}
-	}
-	free(c->buckets);
+	hashmap_iter_init(&it, c->map);
+	while ((n = hashmap_iter_next(&it)))
+		free_entry(HASHMAP_ENTRY(n, struct entry, node));
+	hashmap_free(c->map);
 	free(c);
 }
 
-static size_t bucket_of(const struct coins_cache *c, const struct outpoint *op)
+/* The cached entry for op, or NULL. */
+static struct entry *find(const struct coins_cache *c, const struct outpoint *op)
 {
-	uint64_t h;
+	struct hashmap_node *n = hashmap_find(c->map, op);
 
-	memcpy(&h, op->txid, 8);
-	h = (h ^ c->salt ^ ((uint64_t)op->n << 32 | op->n)) * 0x9e3779b97f4a7c15ULL;
-	h ^= h >> 29;
-	return (size_t)(h & (c->nbuckets - 1));
-}
-
-static struct entry **find_slot(const struct coins_cache *c, const struct outpoint *op)
-{
-	struct entry **pp = &c->buckets[bucket_of(c, op)];
-
-	for (; *pp; pp = &(*pp)->next)
-		if ((*pp)->op.n == op->n && memcmp((*pp)->op.txid, op->txid, 32) == 0)
-			return pp;
-	return pp;
-}
-
-static void grow(struct coins_cache *c)
-{
-	size_t old_n = c->nbuckets, new_n = old_n * 2;
-	struct entry **nb = calloc(new_n, sizeof(*nb)), **old = c->buckets;
-
-	if (!nb)
-		return; /* longer chains, still correct */
-	c->buckets = nb;
-	c->nbuckets = new_n;
-	for (size_t i = 0; i < old_n; i++) {
-		struct entry *e = old[i], *next;
-		for (; e; e = next) {
-			next = e->next;
-			size_t b = bucket_of(c, &e->op);
-			e->next = nb[b];
-			nb[b] = e;
-		}
-	}
-	free(old);
+	return n ? HASHMAP_ENTRY(n, struct entry, node) : NULL;
 }
 
 static struct entry *insert(struct coins_cache *c, const struct outpoint *op)
 {
-	struct entry *e = calloc(1, sizeof(*e)), **slot;
+	struct entry *e = calloc(1, sizeof(*e));
 
 	if (!e)
 		return NULL;
-	if (c->count >= c->nbuckets)
-		grow(c);
-	slot = &c->buckets[bucket_of(c, op)];
 	e->op = *op;
 	e->coin.value = -1;
-	e->next = *slot;
-	*slot = e;
-	c->count++;
+	hashmap_add(c->map, &e->node);
 	return e;
 }
 
@@ -226,14 +183,11 @@ static void set_coin(struct coins_cache *c, struct entry *e, struct coin *coin)
 	c->script_bytes += e->coin.script_len;
 }
 
-static void remove_slot(struct coins_cache *c, struct entry **slot)
+static void remove_entry(struct coins_cache *c, struct entry *e)
 {
-	struct entry *e = *slot;
-
-	*slot = e->next;
+	hashmap_remove(c->map, &e->node);
 	if (e->coin.value >= 0)
 		c->script_bytes -= e->coin.script_len;
-	c->count--;
 	free_entry(e);
 }
 
@@ -296,12 +250,12 @@ int coins_db_best_block(struct db *db, uint8_t hash[32], char *err, size_t errle
  * neither has it. */
 static struct entry *fetch(struct coins_cache *c, const struct outpoint *op)
 {
-	struct entry **slot = find_slot(c, op), *e;
+	struct entry *e = find(c, op);
 	struct coin coin;
 	int rc;
 
-	if (*slot)
-		return *slot;
+	if (e)
+		return e;
 	rc = db_read_coin(c, op, &coin);
 	if (rc <= 0) {
 		if (rc < 0)
@@ -327,7 +281,7 @@ const struct coin *coins_get(struct coins_cache *c, const struct outpoint *op)
 
 bool coins_in_cache(const struct coins_cache *c, const struct outpoint *op)
 {
-	return *find_slot(c, op) != NULL;
+	return find(c, op) != NULL;
 }
 
 /* ---- Changes ---------------------------------------------------------- */
@@ -335,7 +289,7 @@ bool coins_in_cache(const struct coins_cache *c, const struct outpoint *op)
 int coins_add(struct coins_cache *c, const struct outpoint *op, struct coin *coin,
 	      bool possible_overwrite)
 {
-	struct entry *e = *find_slot(c, op);
+	struct entry *e = find(c, op);
 	bool fresh = false;
 
 	if (!e) {
@@ -358,7 +312,7 @@ int coins_add(struct coins_cache *c, const struct outpoint *op, struct coin *coi
 
 int coins_spend(struct coins_cache *c, const struct outpoint *op, struct coin *moved_out)
 {
-	struct entry *e = fetch(c, op), **slot;
+	struct entry *e = fetch(c, op);
 
 	if (!e || e->coin.value < 0)
 		return -1;
@@ -372,24 +326,22 @@ int coins_spend(struct coins_cache *c, const struct outpoint *op, struct coin *m
 		coin_clear(&e->coin);
 	}
 	e->coin.value = -1;
-	if (e->flags & FRESH) {
-		slot = find_slot(c, op);
-		remove_slot(c, slot);
-	} else {
+	if (e->flags & FRESH)
+		remove_entry(c, e);
+	else
 		e->flags |= DIRTY;
-	}
 	return 0;
 }
 
 void coins_uncache(struct coins_cache *c, const struct outpoint *op)
 {
-	struct entry **slot = find_slot(c, op);
+	struct entry *e = find(c, op);
 
-	if (!*slot || (*slot)->flags)
+	if (!e || e->flags)
 		return;
-	if ((*slot)->coin.value >= 0)
-		trace_coin(2, op, &(*slot)->coin);
-	remove_slot(c, slot);
+	if (e->coin.value >= 0)
+		trace_coin(2, op, &e->coin);
+	remove_entry(c, e);
 }
 
 void coins_set_best_block(struct coins_cache *c, const uint8_t hash[32])
@@ -404,12 +356,13 @@ void coins_get_best_block(const struct coins_cache *c, uint8_t hash[32])
 
 size_t coins_cache_count(const struct coins_cache *c)
 {
-	return c->count;
+	return hashmap_count(c->map);
 }
 
 size_t coins_cache_usage(const struct coins_cache *c)
 {
-	return c->count * ENTRY_OVERHEAD + c->script_bytes + c->nbuckets * sizeof(void *);
+	return hashmap_count(c->map) * ENTRY_OVERHEAD + c->script_bytes +
+	       hashmap_buckets(c->map) * sizeof(void *);
 }
 
 size_t coins_cache_limit(const struct coins_cache *c)
@@ -427,26 +380,29 @@ bool coins_cache_failed(const struct coins_cache *c)
 /* Put every dirty entry into b. Returns 0 or -1 (no memory). */
 static int batch_dirty(struct coins_cache *c, struct db_batch *b)
 {
+	struct hashmap_iter it;
+	struct hashmap_node *n;
 	struct wbuf w;
 
 	wbuf_init(&w);
-	for (size_t i = 0; i < c->nbuckets; i++) {
-		for (struct entry *e = c->buckets[i]; e; e = e->next) {
-			uint8_t key[COIN_KEY_LEN];
-			if (!(e->flags & DIRTY))
-				continue;
-			coin_key(&e->op, key);
-			if (e->coin.value < 0) {
-				if (!(e->flags & FRESH))
-					db_batch_delete(b, key, sizeof(key));
-				continue;
-			}
-			wbuf_reset(&w);
-			coin_encode(&w, &e->coin);
-			if (w.oom)
-				break;
-			db_batch_put(b, key, sizeof(key), w.data, w.len);
+	hashmap_iter_init(&it, c->map);
+	while ((n = hashmap_iter_next(&it))) {
+		struct entry *e = HASHMAP_ENTRY(n, struct entry, node);
+		uint8_t key[COIN_KEY_LEN];
+
+		if (!(e->flags & DIRTY))
+			continue;
+		coin_key(&e->op, key);
+		if (e->coin.value < 0) {
+			if (!(e->flags & FRESH))
+				db_batch_delete(b, key, sizeof(key));
+			continue;
 		}
+		wbuf_reset(&w);
+		coin_encode(&w, &e->coin);
+		if (w.oom)
+			break;
+		db_batch_put(b, key, sizeof(key), w.data, w.len);
 	}
 	int rc = w.oom ? -1 : 0;
 	wbuf_free(&w);
@@ -457,23 +413,24 @@ static int batch_dirty(struct coins_cache *c, struct db_batch *b)
  * entries, and clear the flags of the rest. */
 static void after_write(struct coins_cache *c, bool erase)
 {
-	for (size_t i = 0; i < c->nbuckets; i++) {
-		struct entry **pp = &c->buckets[i];
-		while (*pp) {
-			if (erase || (*pp)->coin.value < 0) {
-				remove_slot(c, pp);
-			} else {
-				(*pp)->flags = 0;
-				pp = &(*pp)->next;
-			}
-		}
+	struct hashmap_iter it;
+	struct hashmap_node *n;
+
+	hashmap_iter_init(&it, c->map);
+	while ((n = hashmap_iter_next(&it))) {
+		struct entry *e = HASHMAP_ENTRY(n, struct entry, node);
+
+		if (erase || e->coin.value < 0)
+			remove_entry(c, e);
+		else
+			e->flags = 0;
 	}
 }
 
 int coins_flush(struct coins_cache *c, uint32_t mode, bool erase, char *err, size_t errlen)
 {
 	int64_t start = util_mono_us();
-	uint64_t coins_before = c->count, usage_before = coins_cache_usage(c);
+	uint64_t coins_before = hashmap_count(c->map), usage_before = coins_cache_usage(c);
 	struct db_batch *b = db_batch_new();
 	uint8_t best_key = KEY_BEST;
 	int rc;

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "coins.h"
+#include "hashmap.h"
 #include "log.h"
 #include "mempool_policy.h"
 #include "script.h"
@@ -30,14 +31,14 @@
 
 /* One input of an entry, in the outpoint table. */
 struct mp_spend {
-	struct outpoint op;
+	struct outpoint op;        /* the key */
 	struct mp_entry *by;
-	struct mp_spend *next;
+	struct hashmap_node node;  /* in mempool.by_outpoint */
 };
 
 struct mp_entry {
 	struct mempool_entry pub;  /* first: what mempool_get hands out */
-	struct mp_entry *next;     /* txid table chain */
+	struct hashmap_node node;  /* in mempool.by_txid, keyed by pub.tx.txid */
 	struct mp_spend *spends;   /* one per input */
 	size_t idx;                /* slot in mempool.v */
 	size_t usage;              /* memory estimate of this entry */
@@ -47,14 +48,11 @@ struct mp_entry {
 struct mempool {
 	struct chainstate *cs;
 	struct mempool_params p;
-	uint64_t salt;
 	struct mp_entry **v;       /* dense: v[0..n) */
 	struct mp_entry **scratch; /* sets; capacity cap like v */
 	size_t n, cap;
-	struct mp_entry **tx_buckets;
-	size_t tx_mask;            /* buckets - 1 (a power of two) */
-	struct mp_spend **sp_buckets;
-	size_t sp_mask, n_spends;
+	struct hashmap *by_txid;   /* txid -> struct mp_entry */
+	struct hashmap *by_outpoint; /* outpoint -> struct mp_spend (its spender) */
 	size_t bytes, usage;
 	int64_t total_fee;
 	uint64_t epoch;
@@ -130,56 +128,21 @@ int mempool_policy_select_cmp(const struct mempool_entry *a, const struct mempoo
 	return memcmp(a->tx.txid, b->tx.txid, 32);
 }
 
-/* ---- Hash tables -------------------------------------------------------- */
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
-static size_t txid_hash(const struct mempool *mp, const uint8_t txid[32])
-{
-	uint64_t x;
-
-	memcpy(&x, txid, 8);
-	return (size_t)mix64(x ^ mp->salt);
-}
-
-static size_t op_hash(const struct mempool *mp, const struct outpoint *op)
-{
-	uint64_t x;
-
-	memcpy(&x, op->txid + 8, 8);
-	return (size_t)mix64(x ^ mp->salt ^ ((uint64_t)op->n * 0x9e3779b97f4a7c15ULL));
-}
+/* ---- Lookups ------------------------------------------------------------ */
 
 static struct mp_entry *find(const struct mempool *mp, const uint8_t txid[32])
 {
-	struct mp_entry *e = mp->tx_buckets[txid_hash(mp, txid) & mp->tx_mask];
+	struct hashmap_node *n = hashmap_find(mp->by_txid, txid);
 
-	while (e && memcmp(e->pub.tx.txid, txid, 32) != 0)
-		e = e->next;
-	return e;
-}
-
-static bool op_equal(const struct outpoint *a, const struct outpoint *b)
-{
-	return a->n == b->n && memcmp(a->txid, b->txid, 32) == 0;
+	return n ? HASHMAP_ENTRY(n, struct mp_entry, node) : NULL;
 }
 
 /* The entry spending op, or NULL. */
 static struct mp_entry *spender(const struct mempool *mp, const struct outpoint *op)
 {
-	struct mp_spend *s = mp->sp_buckets[op_hash(mp, op) & mp->sp_mask];
+	struct hashmap_node *n = hashmap_find(mp->by_outpoint, op);
 
-	while (s && !op_equal(&s->op, op))
-		s = s->next;
-	return s ? s->by : NULL;
+	return n ? HASHMAP_ENTRY(n, struct mp_spend, node)->by : NULL;
 }
 
 static struct mp_entry *spender_of(const struct mempool *mp, const uint8_t txid[32], uint32_t n)
@@ -191,57 +154,19 @@ static struct mp_entry *spender_of(const struct mempool *mp, const uint8_t txid[
 	return spender(mp, &op);
 }
 
-/* Grow the txid table to at least `want` buckets. 0 or -1. */
-static int grow_tx_table(struct mempool *mp, size_t want)
+/* Room in both maps for one more entry with n_in inputs, the memory
+ * accounted for, so linking it cannot fail. 0 or -1. */
+static int reserve_maps(struct mempool *mp, size_t n_in)
 {
-	size_t nb = mp->tx_mask + 1;
-	struct mp_entry **b;
+	size_t tx_before = hashmap_buckets(mp->by_txid), op_before = hashmap_buckets(mp->by_outpoint);
+	int rc = hashmap_reserve(mp->by_txid, mp->n + 1);
 
-	if (want <= nb)
-		return 0;
-	while (nb < want)
-		nb *= 2;
-	b = calloc(nb, sizeof(*b));
-	if (!b)
-		return -1;
-	for (size_t i = 0; i <= mp->tx_mask; i++)
-		for (struct mp_entry *e = mp->tx_buckets[i], *next; e; e = next) {
-			size_t h = txid_hash(mp, e->pub.tx.txid) & (nb - 1);
-			next = e->next;
-			e->next = b[h];
-			b[h] = e;
-		}
-	mp->usage += (nb - mp->tx_mask - 1) * sizeof(*b);
-	free(mp->tx_buckets);
-	mp->tx_buckets = b;
-	mp->tx_mask = nb - 1;
-	return 0;
-}
-
-static int grow_sp_table(struct mempool *mp, size_t want)
-{
-	size_t nb = mp->sp_mask + 1;
-	struct mp_spend **b;
-
-	if (want <= nb)
-		return 0;
-	while (nb < want)
-		nb *= 2;
-	b = calloc(nb, sizeof(*b));
-	if (!b)
-		return -1;
-	for (size_t i = 0; i <= mp->sp_mask; i++)
-		for (struct mp_spend *s = mp->sp_buckets[i], *next; s; s = next) {
-			size_t h = op_hash(mp, &s->op) & (nb - 1);
-			next = s->next;
-			s->next = b[h];
-			b[h] = s;
-		}
-	mp->usage += (nb - mp->sp_mask - 1) * sizeof(*b);
-	free(mp->sp_buckets);
-	mp->sp_buckets = b;
-	mp->sp_mask = nb - 1;
-	return 0;
+	if (rc == 0)
+		rc = hashmap_reserve(mp->by_outpoint, hashmap_count(mp->by_outpoint) + n_in);
+	/* Whatever grew stays grown, and counted. */
+	mp->usage += (hashmap_buckets(mp->by_txid) - tx_before +
+		      hashmap_buckets(mp->by_outpoint) - op_before) * sizeof(void *);
+	return rc;
 }
 
 /* Room for `want` entries in v and scratch. 0 or -1. */
@@ -277,15 +202,15 @@ struct mempool *mempool_new(struct chainstate *cs, const struct mempool_params *
 		return NULL;
 	mp->cs = cs;
 	mp->p = *p;
-	mp->salt = util_random_u64();
-	mp->tx_buckets = calloc(64, sizeof(*mp->tx_buckets));
-	mp->sp_buckets = calloc(64, sizeof(*mp->sp_buckets));
-	if (!mp->tx_buckets || !mp->sp_buckets || reserve(mp, 64) < 0) {
+	mp->by_txid = hashmap_new(HASHMAP_KEY_OFFSET(struct mp_entry, node, pub.tx.txid), 32, 64);
+	mp->by_outpoint = hashmap_new(HASHMAP_KEY_OFFSET(struct mp_spend, node, op),
+				      sizeof(struct outpoint), 64);
+	if (!mp->by_txid || !mp->by_outpoint || reserve(mp, 64) < 0) {
 		mempool_free(mp);
 		return NULL;
 	}
-	mp->tx_mask = mp->sp_mask = 63;
-	mp->usage = sizeof(*mp) + 64 * (sizeof(*mp->tx_buckets) + sizeof(*mp->sp_buckets)) +
+	mp->usage = sizeof(*mp) +
+		    (hashmap_buckets(mp->by_txid) + hashmap_buckets(mp->by_outpoint)) * sizeof(void *) +
 		    2 * mp->cap * sizeof(*mp->v);
 	return mp;
 }
@@ -311,8 +236,8 @@ void mempool_free(struct mempool *mp)
 		entry_free(mp->v[i]);
 	free(mp->v);
 	free(mp->scratch);
-	free(mp->tx_buckets);
-	free(mp->sp_buckets);
+	hashmap_free(mp->by_txid);
+	hashmap_free(mp->by_outpoint);
 	free(mp);
 }
 
@@ -356,17 +281,9 @@ static struct mp_entry *entry_new(struct mempool *mp, const struct tx *t, int64_
 /* Put e into the pool (room reserved by the caller) and announce it. */
 static void link_entry(struct mempool *mp, struct mp_entry *e)
 {
-	size_t h = txid_hash(mp, e->pub.tx.txid) & mp->tx_mask;
-
-	e->next = mp->tx_buckets[h];
-	mp->tx_buckets[h] = e;
-	for (size_t i = 0; i < e->pub.tx.n_in; i++) {
-		struct mp_spend *s = &e->spends[i];
-		size_t k = op_hash(mp, &s->op) & mp->sp_mask;
-		s->next = mp->sp_buckets[k];
-		mp->sp_buckets[k] = s;
-	}
-	mp->n_spends += e->pub.tx.n_in;
+	hashmap_add(mp->by_txid, &e->node);
+	for (size_t i = 0; i < e->pub.tx.n_in; i++)
+		hashmap_add(mp->by_outpoint, &e->spends[i].node);
 	e->idx = mp->n;
 	mp->v[mp->n++] = e;
 	mp->bytes += (size_t)e->pub.vsize;
@@ -380,23 +297,13 @@ static void link_entry(struct mempool *mp, struct mp_entry *e)
 /* Take e out of the pool, announce it and free it. */
 static void remove_entry(struct mempool *mp, struct mp_entry *e, const char *reason)
 {
-	struct mp_entry **pe = &mp->tx_buckets[txid_hash(mp, e->pub.tx.txid) & mp->tx_mask];
-
 	trace_mempool_removed(e->pub.tx.txid, reason, e->pub.vsize, e->pub.fee,
 			      (uint64_t)e->pub.time);
 	for (size_t i = 0; i < mp->n_listeners; i++)
 		mp->listeners[i].tx_removed(mp->listeners[i].ctx, &e->pub, reason);
-	while (*pe != e)
-		pe = &(*pe)->next;
-	*pe = e->next;
-	for (size_t i = 0; i < e->pub.tx.n_in; i++) {
-		struct mp_spend *s = &e->spends[i];
-		struct mp_spend **ps = &mp->sp_buckets[op_hash(mp, &s->op) & mp->sp_mask];
-		while (*ps != s)
-			ps = &(*ps)->next;
-		*ps = s->next;
-	}
-	mp->n_spends -= e->pub.tx.n_in;
+	hashmap_remove(mp->by_txid, &e->node);
+	for (size_t i = 0; i < e->pub.tx.n_in; i++)
+		hashmap_remove(mp->by_outpoint, &e->spends[i].node);
 	mp->v[e->idx] = mp->v[--mp->n];
 	mp->v[e->idx]->idx = e->idx;
 	mp->bytes -= (size_t)e->pub.vsize;
@@ -620,8 +527,7 @@ static int accept_tx(struct mempool *mp, const struct tx *t, bool test_only, boo
 		goto out;
 	if (!test_only) {
 		e = entry_new(mp, t, fee, vsize);
-		if (!e || grow_tx_table(mp, mp->n + 1) < 0 ||
-		    grow_sp_table(mp, mp->n_spends + t->n_in) < 0) {
+		if (!e || reserve_maps(mp, t->n_in) < 0) {
 			reject(reason, "out of memory");
 			goto out;
 		}

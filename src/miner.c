@@ -96,7 +96,7 @@ static void grind(struct block *b)
 
 	target_from_bits(b->header.bits, &target);
 	for (;;) {
-		msg_block_header_hash(&b->header, b->hash);
+		block_header_hash(&b->header, b->hash);
 		if (hash_meets_target(b->hash, &target))
 			return;
 		if (++b->header.nonce == 0)

@@ -224,15 +224,13 @@ static void wallets_start(struct node *n)
 		.min_relay_feerate = n->cfg.minrelaytxfee,
 	};
 	char err[1024];
-	int code;
 
-	n->wallets = wallet_manager_new(n->dispatch, n->chain, n->mempool, n->cfg.datadir, &o,
-					relay_wallet_tx);
-	if (!n->wallets)
+	n->wallets = wallet_manager_new(n->chain, n->mempool, n->cfg.datadir, &o, relay_wallet_tx);
+	if (!n->wallets || rpc_wallet_register(n->dispatch, n->wallets) < 0)
 		die("cannot start the wallet manager: out of memory");
 	for (size_t i = 0; i < n->cfg.wallet.n; i++)
-		if (wallet_manager_load(n->wallets, n->cfg.wallet.items[i], false, &code, err,
-					sizeof(err)) < 0) {
+		if (wallet_manager_load(n->wallets, n->cfg.wallet.items[i], false, err,
+					sizeof(err)) != WALLET_OK) {
 			log_printf("wallet: %s", err);
 			die("-wallet=%s: %s", n->cfg.wallet.items[i], err);
 		}

@@ -401,45 +401,6 @@ void msg_inv_free(struct msg_inv *inv)
 	memset(inv, 0, sizeof(*inv));
 }
 
-void msg_block_header_encode(struct wbuf *out, const struct msg_block_header *h)
-{
-	wbuf_i32(out, h->version);
-	wbuf_bytes(out, h->prev_block, sizeof(h->prev_block));
-	wbuf_bytes(out, h->merkle_root, sizeof(h->merkle_root));
-	wbuf_u32(out, h->time);
-	wbuf_u32(out, h->bits);
-	wbuf_u32(out, h->nonce);
-}
-
-static void block_header_decode(struct rbuf *r, struct msg_block_header *h)
-{
-	h->version = rbuf_i32(r);
-	rbuf_bytes(r, h->prev_block, sizeof(h->prev_block));
-	rbuf_bytes(r, h->merkle_root, sizeof(h->merkle_root));
-	h->time = rbuf_u32(r);
-	h->bits = rbuf_u32(r);
-	h->nonce = rbuf_u32(r);
-}
-
-void msg_block_header_hash(const struct msg_block_header *h, uint8_t out[32])
-{
-	/* Serialize on the stack: 80 bytes, no allocation to fail. */
-	uint8_t raw[MSG_BLOCK_HEADER_SIZE];
-	uint32_t fields[4] = { (uint32_t)h->version, h->time, h->bits, h->nonce };
-	uint8_t le[4][4];
-
-	for (int f = 0; f < 4; f++)
-		for (int i = 0; i < 4; i++)
-			le[f][i] = (uint8_t)(fields[f] >> (8 * i));
-	memcpy(raw, le[0], 4);
-	memcpy(raw + 4, h->prev_block, 32);
-	memcpy(raw + 36, h->merkle_root, 32);
-	memcpy(raw + 68, le[1], 4);
-	memcpy(raw + 72, le[2], 4);
-	memcpy(raw + 76, le[3], 4);
-	hash_sha256d(raw, sizeof(raw), out);
-}
-
 void msg_getheaders_encode(struct wbuf *out, const struct msg_getheaders *g)
 {
 	uint64_t n = g->count < MSG_MAX_LOCATOR ? g->count : MSG_MAX_LOCATOR;
@@ -472,11 +433,11 @@ int msg_getheaders_decode(const uint8_t *p, size_t len, struct msg_getheaders *o
 	return rbuf_done(&r) ? 0 : malformed("getheaders", reason);
 }
 
-void msg_headers_encode(struct wbuf *out, const struct msg_block_header *h, size_t n)
+void msg_headers_encode(struct wbuf *out, const struct block_header *h, size_t n)
 {
 	wbuf_compact(out, n);
 	for (size_t i = 0; i < n; i++) {
-		msg_block_header_encode(out, &h[i]);
+		block_header_encode(out, &h[i]);
 		wbuf_compact(out, 0);
 	}
 }
@@ -491,7 +452,7 @@ int msg_headers_decode(const uint8_t *p, size_t len, struct msg_headers *out,
 	rbuf_init(&r, p, len);
 	/* Each entry is 80 bytes and a one-byte transaction count of 0. */
 	rc = read_count(&r, "headers", "message", MSG_MAX_HEADERS,
-			MSG_BLOCK_HEADER_SIZE + 1, 0, &out->count, reason);
+			BLOCK_HEADER_SIZE + 1, 0, &out->count, reason);
 	if (rc != 0)
 		return rc;
 	out->headers = alloc_entries(out->count, sizeof(*out->headers));

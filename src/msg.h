@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "block_header.h"
 #include "ser.h"
 
 #define MSG_HEADER_SIZE 24
@@ -132,7 +133,6 @@ int msg_count_check(const char *command, const uint8_t *p, size_t len,
 #define MSG_INV_CMPCT_BLOCK 4
 #define MSG_INV_WITNESS_FLAG (1u << 30)
 
-#define MSG_BLOCK_HEADER_SIZE 80
 
 /*
  * As msg_checksum_ok, but a mismatch returns MSG_ERR_MALFORMED with
@@ -223,21 +223,6 @@ int msg_inv_decode(const char *command, const uint8_t *p, size_t len,
 /* Free out->entries and zero the struct. Accepts NULL. */
 void msg_inv_free(struct msg_inv *inv);
 
-/* An 80-byte block header. Hashes are in serialized (not display) order. */
-struct msg_block_header {
-	int32_t version;
-	uint8_t prev_block[32];
-	uint8_t merkle_root[32];
-	uint32_t time;
-	uint32_t bits;
-	uint32_t nonce;
-};
-
-/* The 80 serialized bytes of a header. */
-void msg_block_header_encode(struct wbuf *out, const struct msg_block_header *h);
-/* The block hash: SHA256d of the 80 bytes (display with hash_hex_reversed). */
-void msg_block_header_hash(const struct msg_block_header *h, uint8_t out[32]);
-
 /* getheaders: protocol version, block locator, stop hash (zero = no stop). */
 struct msg_getheaders {
 	uint32_t version;
@@ -260,11 +245,11 @@ int msg_getheaders_decode(const uint8_t *p, size_t len, struct msg_getheaders *o
 /* A decoded headers message. `headers` owned: msg_headers_free. */
 struct msg_headers {
 	uint64_t count; /* headers announced, set even when over the limit */
-	struct msg_block_header *headers;
+	struct block_header *headers;
 };
 
 /* headers payload: count, then each header followed by a tx count of 0. */
-void msg_headers_encode(struct wbuf *out, const struct msg_block_header *h, size_t n);
+void msg_headers_encode(struct wbuf *out, const struct block_header *h, size_t n);
 /*
  * Decode a headers payload. Each header must be followed by a transaction
  * count of 0 (headers carry no transactions). Returns 0; MSG_ERR_TOO_MANY

@@ -255,7 +255,7 @@ void netchain_on_getdata(struct peer *p, const struct msg_inv *inv)
 void netchain_on_getheaders(struct peer *p, const struct msg_getheaders *g)
 {
 	const struct block_index *fork;
-	struct msg_block_header *out;
+	struct block_header *out;
 	size_t n = 0;
 	struct wbuf w;
 

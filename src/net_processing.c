@@ -445,7 +445,7 @@ static void on_headers(struct peer *p, const uint8_t *payload, size_t len)
 	for (uint64_t i = 0; i < h.count; i++) {
 		uint8_t hash[32];
 
-		msg_block_header_hash(&h.headers[i], hash);
+		block_header_hash(&h.headers[i], hash);
 		novel |= seen_novel(hash);
 	}
 	if (novel)

@@ -208,7 +208,7 @@ void block_clear(struct block *b)
 
 void block_encode(struct wbuf *w, const struct block *b)
 {
-	msg_block_header_encode(w, &b->header);
+	block_header_encode(w, &b->header);
 	wbuf_compact(w, b->n_tx);
 	for (size_t i = 0; i < b->n_tx; i++)
 		tx_encode(w, &b->txs[i]);
@@ -218,21 +218,11 @@ void block_finalize(struct block *b)
 {
 	struct wbuf w;
 
-	msg_block_header_hash(&b->header, b->hash);
+	block_header_hash(&b->header, b->hash);
 	wbuf_init(&w);
 	block_encode(&w, b);
 	b->size = w.len;
 	wbuf_free(&w);
-}
-
-static void read_header(struct rbuf *r, struct msg_block_header *h)
-{
-	h->version = rbuf_i32(r);
-	rbuf_bytes(r, h->prev_block, 32);
-	rbuf_bytes(r, h->merkle_root, 32);
-	h->time = rbuf_u32(r);
-	h->bits = rbuf_u32(r);
-	h->nonce = rbuf_u32(r);
 }
 
 int block_decode_bytes(const uint8_t *p, size_t len, struct block *b)
@@ -241,7 +231,7 @@ int block_decode_bytes(const uint8_t *p, size_t len, struct block *b)
 
 	memset(b, 0, sizeof(*b));
 	rbuf_init(&r, p, len);
-	read_header(&r, &b->header);
+	block_header_decode(&r, &b->header);
 	b->n_tx = read_count(&r, 60, MAX_BLOCK_SIZE / 60);
 	b->txs = calloc(b->n_tx ? b->n_tx : 1, sizeof(*b->txs));
 	if (!b->txs)
@@ -257,7 +247,7 @@ int block_decode_bytes(const uint8_t *p, size_t len, struct block *b)
 		block_clear(b);
 		return -1;
 	}
-	msg_block_header_hash(&b->header, b->hash);
+	block_header_hash(&b->header, b->hash);
 	b->size = len;
 	return 0;
 }

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "msg.h"
+#include "block_header.h"
 #include "ser.h"
 
 #define COIN 100000000LL
@@ -89,7 +89,7 @@ int64_t tx_value_out(const struct tx *t);
 static inline int32_t tx_vsize(const struct tx *t) { return (int32_t)t->size; }
 
 struct block {
-	struct msg_block_header header;
+	struct block_header header;
 	size_t n_tx;
 	struct tx *txs; /* owned */
 	uint8_t hash[32];   /* set by block_decode / block_finalize */

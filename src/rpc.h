@@ -7,9 +7,10 @@
  * named parameters, calls the handler and builds the reply. Dispatch needs
  * no socket (rpc_dispatch_body), so it is unit-tested directly.
  *
- * Error codes: JSON-RPC's -32700 parse error, -32600 invalid request,
- * -32601 method not found, and Bitcoin's application codes (-1 misc,
- * -8 invalid parameter, -23/-24/-29 node management).
+ * Error codes: enum rpc_code is the one table of them: JSON-RPC's own
+ * (-32700 parse error, -32600 invalid request, -32601 method not found,
+ * ...) and Bitcoin Core's application codes, same numbers and names. Layers
+ * below RPC report their own error kinds; the rpc_* files translate.
  */
 #ifndef MR_RPC_H
 #define MR_RPC_H
@@ -40,6 +41,10 @@ enum rpc_code {
 	RPC_WALLET_NOT_SPECIFIED = -19,
 	RPC_WALLET_ALREADY_LOADED = -35,
 	RPC_WALLET_ALREADY_EXISTS = -36,
+	RPC_DESERIALIZATION_ERROR = -22,
+	RPC_VERIFY_ERROR = -25,
+	RPC_VERIFY_REJECTED = -26,
+	RPC_VERIFY_ALREADY_IN_CHAIN = -27,
 };
 
 /* An error a handler returns: a code and a one-line message. */

@@ -1,5 +1,5 @@
 /*
- * rpc_wallet.c — the wallet manager and wallet RPCs (rpc_wallet.h).
+ * rpc_wallet.c — the wallet RPCs (rpc_wallet.h), over the wallet manager.
  * Handlers translate JSON to wallet.h calls; error codes and messages
  * follow Bitcoin Core's where it has the same command.
  */
@@ -13,138 +13,56 @@
 
 #include "hash.h"
 #include "log.h"
-#include "rpc_chain.h"
+#include "rpc_util.h"
 #include "script.h"
 #include "util.h"
 
 #define LIST_DEFAULT_COUNT 10
 
-struct wallet_manager {
+/* The handlers' context: where requests come from, and the wallets. */
+struct wallet_rpc {
 	struct rpc_dispatch *d;
-	char dir[4096];              /* DATADIR/wallets */
-	struct chainstate *cs;
-	struct mempool *mp;
-	struct wallet_options opts;
-	wallet_relay_fn relay;
-	struct wallet *w[WALLET_MAX_LOADED];
-	size_t n;
+	struct wallet_manager *wm;
 };
 
-/* ---- Forwarding chain and mempool changes ------------------------------ */
-
-static void wm_block_connected(void *ctx, const struct block *b, const struct block_index *bi)
+/* The JSON-RPC code of a wallet failure (Bitcoin Core's codes). */
+static int code_of(enum wallet_err kind)
 {
-	struct wallet_manager *m = ctx;
-
-	for (size_t i = 0; i < m->n; i++)
-		wallet_block_connected(m->w[i], b, bi);
-}
-
-static void wm_block_disconnected(void *ctx, const struct block *b,
-				  const struct block_index *bi)
-{
-	struct wallet_manager *m = ctx;
-
-	for (size_t i = 0; i < m->n; i++)
-		wallet_block_disconnected(m->w[i], b, bi);
-}
-
-static void wm_tx_added(void *ctx, const struct mempool_entry *e)
-{
-	struct wallet_manager *m = ctx;
-
-	for (size_t i = 0; i < m->n; i++)
-		wallet_tx_added(m->w[i], e);
-}
-
-static void wm_tx_removed(void *ctx, const struct mempool_entry *e, const char *reason)
-{
-	struct wallet_manager *m = ctx;
-
-	for (size_t i = 0; i < m->n; i++)
-		wallet_tx_removed(m->w[i], e, reason);
-}
-
-/* ---- Loading and finding wallets --------------------------------------- */
-
-static struct wallet *find(const struct wallet_manager *m, const char *name, size_t *idx)
-{
-	for (size_t i = 0; i < m->n; i++)
-		if (strcmp(wallet_name(m->w[i]), name) == 0) {
-			if (idx)
-				*idx = i;
-			return m->w[i];
-		}
-	return NULL;
-}
-
-int wallet_manager_load(struct wallet_manager *m, const char *name, bool create, int *code,
-			char *err, size_t errlen)
-{
-	char dir[4200];
-	struct stat st;
-	struct wallet *w;
-
-	*code = RPC_WALLET_ERROR;
-	if (!util_name_valid(name, WALLET_NAME_MAX)) {
-		*code = RPC_INVALID_PARAMETER;
-		snprintf(err, errlen, "Invalid wallet name '%s': use 1 to %d of A-Z a-z 0-9 _ . -, "
-			 "not starting with '.'", name, WALLET_NAME_MAX - 1);
-		return -1;
+	switch (kind) {
+	case WALLET_ERR_INVALID_PARAMETER: return RPC_INVALID_PARAMETER;
+	case WALLET_ERR_INVALID_AMOUNT: return RPC_TYPE_ERROR;
+	case WALLET_ERR_INSUFFICIENT_FUNDS: return RPC_WALLET_INSUFFICIENT_FUNDS;
+	case WALLET_ERR_REJECTED: return RPC_VERIFY_REJECTED;
+	case WALLET_ERR_NOT_FOUND: return RPC_WALLET_NOT_FOUND;
+	case WALLET_ERR_ALREADY_LOADED: return RPC_WALLET_ALREADY_LOADED;
+	case WALLET_ERR_ALREADY_EXISTS: return RPC_WALLET_ALREADY_EXISTS;
+	case WALLET_OK:
+	case WALLET_ERR_FAILED:
+		break;
 	}
-	if (find(m, name, NULL)) {
-		*code = RPC_WALLET_ALREADY_LOADED;
-		snprintf(err, errlen, "Wallet \"%s\" is already loaded.", name);
-		return -1;
-	}
-	if (m->n == WALLET_MAX_LOADED) {
-		snprintf(err, errlen, "Too many wallets loaded (at most %d)", WALLET_MAX_LOADED);
-		return -1;
-	}
-	snprintf(dir, sizeof(dir), "%s/%s", m->dir, name);
-	if (create) {
-		if ((mkdir(m->dir, 0700) < 0 && errno != EEXIST) ||
-		    (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
-			snprintf(err, errlen, "Cannot create %s: %s", dir, strerror(errno));
-			return -1;
-		}
-	} else if (stat(dir, &st) < 0) {
-		*code = RPC_WALLET_NOT_FOUND;
-		snprintf(err, errlen, "Wallet file verification failed. Failed to load database "
-			 "path '%s'. Path does not exist.", dir);
-		return -1;
-	}
-	w = wallet_open(name, dir, create, m->cs, m->mp, &m->opts, m->relay, err, errlen);
-	if (!w) {
-		if (create && strstr(err, "already exists"))
-			*code = RPC_WALLET_ALREADY_EXISTS;
-		return -1;
-	}
-	m->w[m->n++] = w;
-	log_printf("wallet %s: %s, %zu keys, %zu transactions", name,
-		   create ? "created" : "loaded", wallet_key_count(w), wallet_tx_count(w));
-	return 0;
+	return RPC_WALLET_ERROR;
 }
 
 /*
  * The wallet a wallet RPC acts on: the URL's, or the only one loaded.
  * NULL with err filled.
  */
-static struct wallet *request_wallet(struct wallet_manager *m, struct rpc_error *err)
+static struct wallet *request_wallet(struct wallet_rpc *r, struct rpc_error *err)
 {
-	const char *name = rpc_request_wallet(m->d);
+	const char *name = rpc_request_wallet(r->d);
+	size_t n = wallet_manager_count(r->wm);
 	struct wallet *w;
 
 	if (name) {
-		w = find(m, name, NULL);
+		w = wallet_manager_find(r->wm, name);
 		if (!w)
 			rpc_fail(err, RPC_WALLET_NOT_FOUND,
 				 "Requested wallet does not exist or is not loaded");
 		return w;
 	}
-	if (m->n == 1)
-		return m->w[0];
-	if (m->n == 0)
+	if (n == 1)
+		return wallet_manager_get(r->wm, 0);
+	if (n == 0)
 		rpc_fail(err, RPC_WALLET_NOT_FOUND, "No wallet is loaded. Load a wallet using "
 			 "loadwallet or create a new one with createwallet.");
 	else
@@ -212,17 +130,18 @@ static const char *opt_str(json_t *params, size_t i)
 
 /* ---- Wallet management -------------------------------------------------- */
 
-static int load_or_create(struct wallet_manager *m, json_t *params, bool create,
+static int load_or_create(struct wallet_rpc *r, json_t *params, bool create,
 			  json_t **result, struct rpc_error *err)
 {
 	const char *name = rpc_param_str(params, 0);
 	char why[512];
-	int code;
+	enum wallet_err kind;
 
 	if (!name)
 		return rpc_fail(err, RPC_INVALID_PARAMETER, "wallet_name must be a string");
-	if (wallet_manager_load(m, name, create, &code, why, sizeof(why)) < 0)
-		return rpc_fail(err, code, "%s", why);
+	kind = wallet_manager_load(r->wm, name, create, why, sizeof(why));
+	if (kind != WALLET_OK)
+		return rpc_fail(err, code_of(kind), "%s", why);
 	*result = json_pack("{s:s, s:s}", "name", name, "warning", "");
 	return 0;
 }
@@ -239,40 +158,37 @@ static int rpc_loadwallet(void *ctx, json_t *params, json_t **result, struct rpc
 
 static int rpc_unloadwallet(void *ctx, json_t *params, json_t **result, struct rpc_error *err)
 {
-	struct wallet_manager *m = ctx;
-	const char *url = rpc_request_wallet(m->d), *arg = rpc_param_str(params, 0);
+	struct wallet_rpc *r = ctx;
+	const char *url = rpc_request_wallet(r->d), *arg = rpc_param_str(params, 0);
 	const char *name = arg ? arg : url;
-	size_t i;
 
 	if (url && arg && strcmp(url, arg) != 0)
 		return rpc_fail(err, RPC_INVALID_PARAMETER, "RPC endpoint wallet and wallet_name "
 				"parameter specify different wallets");
 	if (!name) {
-		struct wallet *w = request_wallet(m, err);
+		struct wallet *w = request_wallet(r, err);
 
 		if (!w)
 			return -1;
 		name = wallet_name(w);
 	}
-	if (!find(m, name, &i))
+	if (wallet_manager_unload(r->wm, name) < 0)
 		return rpc_fail(err, RPC_WALLET_NOT_FOUND,
 				"Requested wallet does not exist or is not loaded");
-	log_printf("wallet %s: unloaded", name);
-	wallet_free(m->w[i]);
-	m->w[i] = m->w[--m->n];
 	*result = json_pack("{s:s}", "warning", "");
 	return 0;
 }
 
 static int rpc_listwallets(void *ctx, json_t *params, json_t **result, struct rpc_error *err)
 {
-	struct wallet_manager *m = ctx;
+	struct wallet_rpc *r = ctx;
 
 	(void)params;
 	(void)err;
 	*result = json_array();
-	for (size_t i = 0; i < m->n; i++)
-		json_array_append_new(*result, json_string(wallet_name(m->w[i])));
+	for (size_t i = 0; i < wallet_manager_count(r->wm); i++)
+		json_array_append_new(*result,
+				      json_string(wallet_name(wallet_manager_get(r->wm, i))));
 	return 0;
 }
 
@@ -627,7 +543,7 @@ static int send_payment(struct wallet *w, struct wallet_recipient *to, size_t n,
 	struct wallet_error e;
 
 	if (wallet_send(w, &req, &res, &e) < 0)
-		return rpc_fail(err, e.code, "%s", e.message);
+		return rpc_fail(err, code_of(e.kind), "%s", e.message);
 	*result = rpc_hash_json(res.txid);
 	return 0;
 }
@@ -866,39 +782,12 @@ static const struct rpc_command wallet_commands[] = {
 	  "The locked outputs." },
 };
 
-struct wallet_manager *wallet_manager_new(struct rpc_dispatch *d, struct chainstate *cs,
-					  struct mempool *mp, const char *datadir,
-					  const struct wallet_options *o, wallet_relay_fn relay)
+int rpc_wallet_register(struct rpc_dispatch *d, struct wallet_manager *wm)
 {
-	struct wallet_manager *m = calloc(1, sizeof(*m));
-	struct chain_listener cl = { wm_block_connected, wm_block_disconnected, NULL };
-	struct mempool_listener ml = { wm_tx_added, wm_tx_removed, NULL };
+	static struct wallet_rpc ctx;
 
-	if (!m)
-		return NULL;
-	m->d = d;
-	m->cs = cs;
-	m->mp = mp;
-	m->opts = *o;
-	m->relay = relay;
-	snprintf(m->dir, sizeof(m->dir), "%s/wallets", datadir);
-	if (rpc_register(d, wallet_commands, sizeof(wallet_commands) / sizeof(wallet_commands[0]),
-			 m) < 0) {
-		free(m);
-		return NULL;
-	}
-	cl.ctx = ml.ctx = m;
-	chainstate_listen(cs, &cl);
-	mempool_listen(mp, &ml);
-	return m;
-}
-
-void wallet_manager_free(struct wallet_manager *m)
-{
-	if (!m)
-		return;
-	for (size_t i = 0; i < m->n; i++)
-		wallet_free(m->w[i]);
-	m->n = 0;
-	free(m);
+	ctx.d = d;
+	ctx.wm = wm;
+	return rpc_register(d, wallet_commands, sizeof(wallet_commands) / sizeof(wallet_commands[0]),
+			    &ctx);
 }

@@ -1,11 +1,10 @@
 /*
- * rpc_wallet.h — the wallet manager and the wallet RPCs.
- *
- * The manager keeps the loaded wallets (DATADIR/wallets/NAME/wallet.dat)
- * and forwards chain and mempool changes to each. Wallet RPCs act on the
- * wallet named by the request's URL, /wallet/NAME (moneyrocket-cli
- * -rpcwallet=NAME), or on the only loaded wallet when the URL is "/";
- * with several loaded and none named, they fail with -19, as Bitcoin's.
+ * rpc_wallet.h — the wallet RPCs, over the loaded wallets of a
+ * wallet_manager.h. They act on the wallet named by the request's URL,
+ * /wallet/NAME (moneyrocket-cli -rpcwallet=NAME), or on the only loaded
+ * wallet when the URL is "/"; with several loaded and none named, they fail
+ * with -19, as Bitcoin's. Wallet failures (enum wallet_err) become Bitcoin
+ * Core's JSON-RPC codes here.
  *
  * Commands: createwallet, loadwallet, unloadwallet, listwallets,
  * getwalletinfo, getnewaddress, getrawchangeaddress, getbalance,
@@ -17,27 +16,10 @@
 #define MR_RPC_WALLET_H
 
 #include "rpc.h"
-#include "wallet.h"
+#include "wallet_manager.h"
 
-#define WALLET_MAX_LOADED 16
-
-struct wallet_manager;
-
-/*
- * A manager for the wallets under datadir/wallets, registered as a chain
- * and mempool listener, with its commands registered in d. NULL on
- * failure (no memory, a name clash).
- */
-struct wallet_manager *wallet_manager_new(struct rpc_dispatch *d, struct chainstate *cs,
-					  struct mempool *mp, const char *datadir,
-					  const struct wallet_options *o, wallet_relay_fn relay);
-
-/* Load (or, with create, create) the wallet NAME. 0, or -1 with err. */
-int wallet_manager_load(struct wallet_manager *m, const char *name, bool create, int *code,
-			char *err, size_t errlen);
-
-/* Unload every wallet and free the manager. Accepts NULL. The chain and
- * mempool must not change afterwards (their listeners point here). */
-void wallet_manager_free(struct wallet_manager *m);
+/* Register the commands, acting on wm's wallets. 0, or -1 (a name clash,
+ * no memory). */
+int rpc_wallet_register(struct rpc_dispatch *d, struct wallet_manager *wm);
 
 #endif

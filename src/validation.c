@@ -29,8 +29,7 @@ struct chainstate {
 	struct db *blocks_db, *coins_db;
 	struct coins_cache *coins;
 	struct chain_params params;
-	struct block_index **buckets;
-	size_t nbuckets, nindex;
+	struct hashmap *index;      /* hash -> struct block_index */
 	uint64_t next_seq;
 	struct block_index **chain; /* active chain by height */
 	size_t chain_len, chain_cap;
@@ -116,7 +115,7 @@ int chain_genesis_block(struct block *b)
 	u256 target;
 	target_from_bits(CHAIN_POW_BITS, &target);
 	for (;;) {
-		msg_block_header_hash(&b->header, b->hash);
+		block_header_hash(&b->header, b->hash);
 		if (hash_meets_target(b->hash, &target))
 			break;
 		b->header.nonce++;
@@ -130,48 +129,24 @@ fail:
 
 /* ---- Block index -------------------------------------------------------- */
 
-static size_t index_bucket(const struct chainstate *cs, const uint8_t hash[32])
-{
-	uint64_t h;
-
-	memcpy(&h, hash + 8, 8); /* hashes of valid blocks: random low bytes */
-	return (size_t)(h & (cs->nbuckets - 1));
-}
-
 static struct block_index *index_find(const struct chainstate *cs, const uint8_t hash[32])
 {
-	struct block_index *bi = cs->buckets[index_bucket(cs, hash)];
+	struct hashmap_node *n = hashmap_find(cs->index, hash);
 
-	for (; bi; bi = bi->hnext)
-		if (memcmp(bi->hash, hash, 32) == 0)
-			return bi;
-	return NULL;
+	return n ? HASHMAP_ENTRY(n, struct block_index, node) : NULL;
+}
+
+/* The next index entry of a walk (hashmap.h), or NULL at the end. */
+static struct block_index *index_next(struct hashmap_iter *it)
+{
+	struct hashmap_node *n = hashmap_iter_next(it);
+
+	return n ? HASHMAP_ENTRY(n, struct block_index, node) : NULL;
 }
 
 const struct block_index *chainstate_lookup(const struct chainstate *cs, const uint8_t hash[32])
 {
 	return index_find(cs, hash);
-}
-
-static void index_grow(struct chainstate *cs)
-{
-	size_t n = cs->nbuckets * 2;
-	struct block_index **nb = calloc(n, sizeof(*nb)), **old = cs->buckets;
-
-	if (!nb)
-		return;
-	cs->buckets = nb;
-	cs->nbuckets = n;
-	for (size_t i = 0; i < n / 2; i++) {
-		struct block_index *bi = old[i], *next;
-		for (; bi; bi = next) {
-			next = bi->hnext;
-			size_t b = index_bucket(cs, bi->hash);
-			bi->hnext = nb[b];
-			nb[b] = bi;
-		}
-	}
-	free(old);
 }
 
 static int64_t compute_mtp(const struct block_index *bi)
@@ -189,17 +164,14 @@ static int64_t compute_mtp(const struct block_index *bi)
 }
 
 /* A new entry for header h whose parent is prev (NULL for genesis). */
-static struct block_index *index_add(struct chainstate *cs, const struct msg_block_header *h,
+static struct block_index *index_add(struct chainstate *cs, const struct block_header *h,
 				     const uint8_t hash[32], struct block_index *prev)
 {
 	struct block_index *bi = calloc(1, sizeof(*bi));
 	u256 work;
-	size_t b;
 
 	if (!bi)
 		return NULL;
-	if (cs->nindex >= cs->nbuckets)
-		index_grow(cs);
 	memcpy(bi->hash, hash, 32);
 	bi->header = *h;
 	bi->prev = prev;
@@ -210,10 +182,7 @@ static struct block_index *index_add(struct chainstate *cs, const struct msg_blo
 	u256_add(&bi->chainwork, &work);
 	bi->mtp = compute_mtp(bi);
 	bi->seq = cs->next_seq++;
-	b = index_bucket(cs, hash);
-	bi->hnext = cs->buckets[b];
-	cs->buckets[b] = bi;
-	cs->nindex++;
+	hashmap_add(cs->index, &bi->node);
 	if (!cs->best_header || u256_cmp(&bi->chainwork, &cs->best_header->chainwork) > 0)
 		cs->best_header = bi;
 	return bi;
@@ -221,15 +190,18 @@ static struct block_index *index_add(struct chainstate *cs, const struct msg_blo
 
 size_t chainstate_index_size(const struct chainstate *cs)
 {
-	return cs->nindex;
+	return hashmap_count(cs->index);
 }
 
 void chainstate_foreach_index(const struct chainstate *cs,
 			      void (*cb)(void *ctx, const struct block_index *bi), void *ctx)
 {
-	for (size_t i = 0; i < cs->nbuckets; i++)
-		for (struct block_index *bi = cs->buckets[i]; bi; bi = bi->hnext)
-			cb(ctx, bi);
+	struct hashmap_iter it;
+	struct block_index *bi;
+
+	hashmap_iter_init(&it, cs->index);
+	while ((bi = index_next(&it)))
+		cb(ctx, bi);
 }
 
 const struct block_index *chainstate_ancestor(const struct block_index *bi, int32_t height)
@@ -337,7 +309,7 @@ static void store_key(uint8_t key[33], char kind, const uint8_t hash[32])
 
 static void index_record(const struct block_index *bi, struct wbuf *w)
 {
-	msg_block_header_encode(w, &bi->header);
+	block_header_encode(w, &bi->header);
 	wbuf_i32(w, bi->height);
 	wbuf_u32(w, bi->status);
 	wbuf_u32(w, bi->n_tx);
@@ -522,7 +494,7 @@ static bool coinbase_height_ok(const struct tx *cb, int32_t height)
 	return cb->vin[0].script_sig_len >= n && memcmp(cb->vin[0].script_sig, push, n) == 0;
 }
 
-static int check_header_pow(const struct msg_block_header *h, const uint8_t hash[32],
+static int check_header_pow(const struct block_header *h, const uint8_t hash[32],
 			    char reason[CHAIN_REASON_MAX])
 {
 	u256 target;
@@ -564,7 +536,7 @@ static int check_block(const struct block *b, char reason[CHAIN_REASON_MAX])
 }
 
 /* Rules that need the parent: height, time. */
-static int check_header_context(const struct msg_block_header *h, const struct block_index *prev,
+static int check_header_context(const struct block_header *h, const struct block_index *prev,
 				char reason[CHAIN_REASON_MAX])
 {
 	if (prev->status & (BLOCK_FAILED | BLOCK_FAILED_CHILD))
@@ -576,13 +548,13 @@ static int check_header_context(const struct msg_block_header *h, const struct b
 	return 0;
 }
 
-int chainstate_accept_header(struct chainstate *cs, const struct msg_block_header *h,
+int chainstate_accept_header(struct chainstate *cs, const struct block_header *h,
 			     const struct block_index **out, char reason[CHAIN_REASON_MAX])
 {
 	uint8_t hash[32];
 	struct block_index *bi, *prev;
 
-	msg_block_header_hash(h, hash);
+	block_header_hash(h, hash);
 	bi = index_find(cs, hash);
 	if (bi) {
 		*out = bi;
@@ -915,21 +887,21 @@ static bool is_candidate(struct chainstate *cs, struct block_index *bi)
 
 static struct block_index *find_best_candidate(struct chainstate *cs)
 {
-	struct block_index *best = (struct block_index *)chainstate_tip(cs);
+	struct block_index *best = (struct block_index *)chainstate_tip(cs), *bi;
+	struct hashmap_iter it;
 
-	for (size_t i = 0; i < cs->nbuckets; i++) {
-		for (struct block_index *bi = cs->buckets[i]; bi; bi = bi->hnext) {
-			int c = best ? u256_cmp(&bi->chainwork, &best->chainwork) : 1;
-			if (c < 0 || (c == 0 && bi->seq >= best->seq) || bi == best)
-				continue;
-			if (chainstate_contains(cs, bi) || !is_candidate(cs, bi))
-				continue;
-			/* Equal work: only a block that arrived earlier than the
-			 * tip could win, and then the tip would have been it. */
-			if (c == 0 && best == chainstate_tip(cs))
-				continue;
-			best = bi;
-		}
+	hashmap_iter_init(&it, cs->index);
+	while ((bi = index_next(&it))) {
+		int c = best ? u256_cmp(&bi->chainwork, &best->chainwork) : 1;
+		if (c < 0 || (c == 0 && bi->seq >= best->seq) || bi == best)
+			continue;
+		if (chainstate_contains(cs, bi) || !is_candidate(cs, bi))
+			continue;
+		/* Equal work: only a block that arrived earlier than the
+		 * tip could win, and then the tip would have been it. */
+		if (c == 0 && best == chainstate_tip(cs))
+			continue;
+		best = bi;
 	}
 	return best;
 }
@@ -1024,14 +996,17 @@ int chainstate_process_block(struct chainstate *cs, const struct block *b, bool 
 static void mark_descendants(struct chainstate *cs, const struct block_index *root,
 			     uint32_t set, uint32_t clear)
 {
-	for (size_t i = 0; i < cs->nbuckets; i++)
-		for (struct block_index *bi = cs->buckets[i]; bi; bi = bi->hnext)
-			if (bi != root && chainstate_ancestor(bi, root->height) == root) {
-				uint32_t old = bi->status;
-				bi->status = (bi->status | set) & ~clear;
-				if (bi->status != old)
-					store_write(cs, bi, 0, NULL, 0);
-			}
+	struct hashmap_iter it;
+	struct block_index *bi;
+
+	hashmap_iter_init(&it, cs->index);
+	while ((bi = index_next(&it)))
+		if (bi != root && chainstate_ancestor(bi, root->height) == root) {
+			uint32_t old = bi->status;
+			bi->status = (bi->status | set) & ~clear;
+			if (bi->status != old)
+				store_write(cs, bi, 0, NULL, 0);
+		}
 }
 
 int chainstate_invalidate(struct chainstate *cs, const uint8_t hash[32],
@@ -1183,7 +1158,7 @@ static int load_index(struct chainstate *cs, char *err, size_t errlen)
 	for (size_t i = 0; i < l.n; i++) {
 		struct block_index *src = l.v[i], *prev = NULL, *bi;
 		uint8_t hash[32];
-		msg_block_header_hash(&src->header, hash);
+		block_header_hash(&src->header, hash);
 		if (memcmp(hash, src->hash, 32) != 0) {
 			snprintf(err, errlen, "block index entry does not match its header");
 			rc = -1;
@@ -1279,14 +1254,15 @@ static struct db *open_db(const char *datadir, const char *name, size_t cache,
 /* Free the index, the active chain and cs itself. */
 static void free_index(struct chainstate *cs)
 {
-	for (size_t i = 0; cs->buckets && i < cs->nbuckets; i++) {
-		struct block_index *bi = cs->buckets[i], *next;
-		for (; bi; bi = next) {
-			next = bi->hnext;
-			free(bi);
-		}
+	struct hashmap_iter it;
+	struct block_index *bi;
+
+	if (cs->index) {
+		hashmap_iter_init(&it, cs->index);
+		while ((bi = index_next(&it)))
+			free(bi); /* the walk has already stepped past it */
+		hashmap_free(cs->index);
 	}
-	free(cs->buckets);
 	free(cs->chain);
 	free(cs);
 }
@@ -1303,11 +1279,12 @@ struct chainstate *chainstate_open(const char *datadir, const struct chain_param
 		return NULL;
 	}
 	cs->params = *p;
-	cs->nbuckets = 4096;
-	cs->buckets = calloc(cs->nbuckets, sizeof(*cs->buckets));
+	/* Small to start: it doubles as it fills, and find_best_candidate
+	 * walks every bucket once per block, so empty ones cost. */
+	cs->index = hashmap_new(HASHMAP_KEY_OFFSET(struct block_index, node, hash), 32, 64);
 	cs->blocks_db = open_db(datadir, "blocks", 8 << 20, err, errlen);
 	cs->coins_db = cs->blocks_db ? open_db(datadir, "chainstate", 8 << 20, err, errlen) : NULL;
-	if (!cs->buckets || !cs->coins_db)
+	if (!cs->index || !cs->coins_db)
 		goto fail;
 	cs->coins = coins_cache_new(cs->coins_db, (size_t)p->dbcache_bytes);
 	if (!cs->coins || load_index(cs, err, errlen) < 0)
@@ -1315,17 +1292,19 @@ struct chainstate *chainstate_open(const char *datadir, const struct chain_param
 	rc = coins_db_best_block(cs->coins_db, best, err, errlen);
 	if (rc < 0)
 		goto fail;
-	if (rc == 0 && cs->nindex == 0) {
+	if (rc == 0 && hashmap_count(cs->index) == 0) {
 		if (init_genesis(cs, err, errlen) < 0)
 			goto fail;
 	} else if (rc == 0) {
 		/* Blocks but no chainstate (crashed before its first flush):
 		 * start from genesis and reconnect what is stored. */
-		const struct block_index *g = NULL;
-		for (size_t i = 0; i < cs->nbuckets && !g; i++)
-			for (struct block_index *bi = cs->buckets[i]; bi; bi = bi->hnext)
-				if (!bi->prev)
-					g = bi;
+		const struct block_index *g = NULL, *bi;
+		struct hashmap_iter it;
+
+		hashmap_iter_init(&it, cs->index);
+		while (!g && (bi = index_next(&it)))
+			if (!bi->prev)
+				g = bi;
 		if (!g || restore_tip(cs, g->hash, err, errlen) < 0)
 			goto fail;
 	} else if (restore_tip(cs, best, err, errlen) < 0) {

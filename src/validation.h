@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "coins.h"
+#include "hashmap.h"
 #include "primitives.h"
 
 #define CHAIN_POW_BITS 0x207fffffu
@@ -41,7 +42,7 @@
 
 struct block_index {
 	uint8_t hash[32];
-	struct msg_block_header header;
+	struct block_header header;
 	struct block_index *prev;
 	int32_t height;
 	u256 chainwork;
@@ -49,7 +50,7 @@ struct block_index {
 	uint32_t n_tx;             /* 0 until the data is known */
 	uint64_t seq;              /* arrival order: ties go to the first */
 	int64_t mtp;               /* median time past of the 11 up to here */
-	struct block_index *hnext; /* hash table chain */
+	struct hashmap_node node;  /* in the index, keyed by hash */
 };
 
 struct chain_params {
@@ -128,7 +129,7 @@ int chainstate_read_block_bytes(struct chainstate *cs, const struct block_index 
  * a reason ("prev-blk-not-found", "high-hash", "bad-diffbits",
  * "time-too-old", "time-too-new", "bad-prevblk").
  */
-int chainstate_accept_header(struct chainstate *cs, const struct msg_block_header *h,
+int chainstate_accept_header(struct chainstate *cs, const struct block_header *h,
 			     const struct block_index **out, char reason[CHAIN_REASON_MAX]);
 
 /*

@@ -10,128 +10,78 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hashmap.h"
 #include "log.h"
 #include "script.h"
 #include "ser.h"
 #include "util.h"
 
-/* ---- A small multimap: fixed-size byte keys to pointers --------------- */
+/* ---- Lookups: fixed-size byte keys to pointers (hashmap.h) ------------- */
 
-/* Keys are hashes or outpoints (uniform bytes), so their first 8 bytes
- * mixed with the remaining ones index the buckets. */
-#define HKEY_MAX 36
+/* Keys are HASH160s (20 bytes), txids (32) or outpoints (36); one link per
+ * (key, value) pair, so a key may map to several values (spenders). */
+#define LINK_KEY_MAX 36
 
-struct hnode {
-	uint8_t key[HKEY_MAX];
+struct wlink {
+	struct hashmap_node node;
+	uint8_t key[LINK_KEY_MAX];
 	void *val;
-	struct hnode *next;
 };
 
-struct hmap {
-	struct hnode **b;
-	size_t mask, n, klen;
-};
-
-static uint64_t hkey_hash(const uint8_t *k, size_t len)
+static struct hashmap *links_new(size_t klen)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ k[i]) * 0x100000001b3ULL;
-	return h;
+	return hashmap_new(HASHMAP_KEY_OFFSET(struct wlink, node, key), klen, 64);
 }
 
-static int hmap_init(struct hmap *m, size_t klen)
+/* Free the map and its links (not the values). Accepts NULL. */
+static void links_free(struct hashmap *m)
 {
-	m->b = calloc(64, sizeof(*m->b));
-	m->mask = 63;
-	m->n = 0;
-	m->klen = klen;
-	return m->b ? 0 : -1;
-}
+	struct hashmap_iter it;
+	struct hashmap_node *n;
 
-static void hmap_free(struct hmap *m)
-{
-	for (size_t i = 0; m->b && i <= m->mask; i++)
-		for (struct hnode *e = m->b[i], *next; e; e = next) {
-			next = e->next;
-			free(e);
-		}
-	free(m->b);
-	m->b = NULL;
-}
-
-/* Double the buckets when the table is full; a failed allocation just
- * leaves longer chains. */
-static void hmap_grow(struct hmap *m)
-{
-	size_t nb = 2 * (m->mask + 1);
-	struct hnode **b = calloc(nb, sizeof(*b));
-
-	if (!b)
+	if (!m)
 		return;
-	for (size_t i = 0; i <= m->mask; i++)
-		for (struct hnode *e = m->b[i], *next; e; e = next) {
-			size_t h = hkey_hash(e->key, m->klen) & (nb - 1);
-
-			next = e->next;
-			e->next = b[h];
-			b[h] = e;
-		}
-	free(m->b);
-	m->b = b;
-	m->mask = nb - 1;
+	hashmap_iter_init(&it, m);
+	while ((n = hashmap_iter_next(&it)))
+		free(HASHMAP_ENTRY(n, struct wlink, node));
+	hashmap_free(m);
 }
 
-/* Add (key, val); duplicates allowed. 0 or -1. */
-static int hmap_add(struct hmap *m, const void *key, void *val)
+/* Add (key, val) with a key of klen bytes; duplicates allowed. 0 or -1. */
+static int links_add(struct hashmap *m, size_t klen, const void *key, void *val)
 {
-	struct hnode *e = malloc(sizeof(*e));
-	size_t h;
+	struct wlink *l = calloc(1, sizeof(*l));
 
-	if (!e)
+	if (!l)
 		return -1;
-	if (m->n > m->mask)
-		hmap_grow(m);
-	memcpy(e->key, key, m->klen);
-	e->val = val;
-	h = hkey_hash(e->key, m->klen) & m->mask;
-	e->next = m->b[h];
-	m->b[h] = e;
-	m->n++;
+	memcpy(l->key, key, klen);
+	l->val = val;
+	hashmap_add(m, &l->node);
 	return 0;
 }
 
-/* The first node with key after `from` (NULL: the first), or NULL. */
-static struct hnode *hmap_next(const struct hmap *m, const void *key, struct hnode *from)
+/* The first link with key after `from` (NULL: the first), or NULL. */
+static struct wlink *links_next(const struct hashmap *m, const void *key, struct wlink *from)
 {
-	struct hnode *e = from ? from->next : m->b[hkey_hash(key, m->klen) & m->mask];
+	struct hashmap_node *n = from ? hashmap_find_next(m, &from->node) : hashmap_find(m, key);
 
-	for (; e; e = e->next)
-		if (memcmp(e->key, key, m->klen) == 0)
-			return e;
-	return NULL;
+	return n ? HASHMAP_ENTRY(n, struct wlink, node) : NULL;
 }
 
-static void *hmap_get(const struct hmap *m, const void *key)
+static void *links_get(const struct hashmap *m, const void *key)
 {
-	struct hnode *e = hmap_next(m, key, NULL);
+	struct wlink *l = links_next(m, key, NULL);
 
-	return e ? e->val : NULL;
+	return l ? l->val : NULL;
 }
 
-/* Remove the node holding (key, val). */
-static void hmap_del(struct hmap *m, const void *key, const void *val)
+/* Remove the link holding (key, val). */
+static void links_del(struct hashmap *m, const void *key, const void *val)
 {
-	struct hnode **pe = &m->b[hkey_hash(key, m->klen) & m->mask];
-
-	for (; *pe; pe = &(*pe)->next)
-		if ((*pe)->val == val && memcmp((*pe)->key, key, m->klen) == 0) {
-			struct hnode *e = *pe;
-
-			*pe = e->next;
-			free(e);
-			m->n--;
+	for (struct wlink *l = links_next(m, key, NULL); l; l = links_next(m, key, l))
+		if (l->val == val) {
+			hashmap_remove(m, &l->node);
+			free(l);
 			return;
 		}
 }
@@ -158,11 +108,11 @@ struct wallet {
 	int64_t feerate;             /* settxfee, sat/kvB; 0: fallback */
 	struct wkey **keys;
 	size_t n_keys, cap_keys;
-	struct hmap key_by_h160;     /* h160 -> struct wkey */
+	struct hashmap *key_by_h160; /* h160 -> struct wkey */
 	struct wallet_tx **txs;      /* in the order first seen */
 	size_t n_txs, cap_txs;
-	struct hmap tx_by_id;        /* txid -> struct wallet_tx */
-	struct hmap spenders;        /* outpoint (36 bytes) -> struct wallet_tx */
+	struct hashmap *tx_by_id;    /* txid -> struct wallet_tx */
+	struct hashmap *spenders;    /* outpoint (36 bytes) -> struct wallet_tx */
 	struct outpoint *locked;
 	size_t n_locked, cap_locked;
 	bool committing;             /* wallet_commit_tx relays itself */
@@ -249,7 +199,7 @@ static int add_key(struct wallet *w, const struct wkey *src)
 	    !(k = malloc(sizeof(*k))))
 		return -1;
 	*k = *src;
-	if (hmap_add(&w->key_by_h160, k->k.h160, k) < 0) {
+	if (links_add(w->key_by_h160, 20, k->k.h160, k) < 0) {
 		free(k);
 		return -1;
 	}
@@ -260,7 +210,7 @@ static int add_key(struct wallet *w, const struct wkey *src)
 const struct key *wallet_key(const struct wallet *w, const uint8_t h160[20],
 			     const char **label, uint32_t *chain)
 {
-	const struct wkey *k = hmap_get(&w->key_by_h160, h160);
+	const struct wkey *k = links_get(w->key_by_h160, h160);
 
 	if (!k)
 		return NULL;
@@ -373,7 +323,7 @@ size_t wallet_key_count(const struct wallet *w)
 
 const struct wallet_tx *wallet_get_tx(const struct wallet *w, const uint8_t txid[32])
 {
-	return hmap_get(&w->tx_by_id, txid);
+	return links_get(w->tx_by_id, txid);
 }
 
 size_t wallet_tx_count(const struct wallet *w)
@@ -388,13 +338,13 @@ static const struct wkey *output_key(const struct wallet *w, const struct txout 
 
 	if (!script_is_p2pkh(o->script_pubkey, o->script_pubkey_len, h160))
 		return NULL;
-	return hmap_get(&w->key_by_h160, h160);
+	return links_get(w->key_by_h160, h160);
 }
 
 /* The output an input spends, if it is one of ours. */
 static const struct txout *our_prevout(const struct wallet *w, const struct txin *in)
 {
-	const struct wallet_tx *prev = hmap_get(&w->tx_by_id, in->prevout.txid);
+	const struct wallet_tx *prev = links_get(w->tx_by_id, in->prevout.txid);
 
 	if (!prev || in->prevout.n >= prev->tx.n_out ||
 	    !output_key(w, &prev->tx.vout[in->prevout.n]))
@@ -452,8 +402,8 @@ int32_t wallet_tx_depth(const struct wallet *w, const struct wallet_tx *wtx)
 		uint8_t key[36];
 
 		op_key(&wtx->tx.vin[i].prevout, key);
-		for (struct hnode *e = hmap_next(&w->spenders, key, NULL); e;
-		     e = hmap_next(&w->spenders, key, e)) {
+		for (struct wlink *e = links_next(w->spenders, key, NULL); e;
+		     e = links_next(w->spenders, key, e)) {
 			const struct wallet_tx *other = e->val;
 
 			if (other != wtx && other->height >= 0)
@@ -469,8 +419,8 @@ static bool is_spent(const struct wallet *w, const struct outpoint *op)
 	uint8_t key[36];
 
 	op_key(op, key);
-	for (struct hnode *e = hmap_next(&w->spenders, key, NULL); e;
-	     e = hmap_next(&w->spenders, key, e))
+	for (struct wlink *e = links_next(w->spenders, key, NULL); e;
+	     e = links_next(w->spenders, key, e))
 		if (wallet_tx_depth(w, e->val) >= 0)
 			return true;
 	return false;
@@ -488,19 +438,19 @@ static struct wallet_tx *add_tx(struct wallet *w, const struct tx *t, int64_t ti
 	}
 	wtx->time = time;
 	wtx->height = -1;
-	if (hmap_add(&w->tx_by_id, t->txid, wtx) < 0)
+	if (links_add(w->tx_by_id, 32, t->txid, wtx) < 0)
 		goto fail;
 	if (!tx_is_coinbase(t))
 		for (size_t i = 0; i < t->n_in; i++) {
 			uint8_t key[36];
 
 			op_key(&t->vin[i].prevout, key);
-			if (hmap_add(&w->spenders, key, wtx) < 0) {
+			if (links_add(w->spenders, 36, key, wtx) < 0) {
 				for (size_t j = 0; j < i; j++) {
 					op_key(&t->vin[j].prevout, key);
-					hmap_del(&w->spenders, key, wtx);
+					links_del(w->spenders, key, wtx);
 				}
-				hmap_del(&w->tx_by_id, t->txid, wtx);
+				links_del(w->tx_by_id, t->txid, wtx);
 				goto fail;
 			}
 		}
@@ -542,7 +492,7 @@ static int store_tx(struct wallet *w, const struct wallet_tx *wtx, char *err, si
 static struct wallet_tx *sync_tx(struct wallet *w, const struct tx *t,
 				 const struct block_index *bi)
 {
-	struct wallet_tx *wtx = hmap_get(&w->tx_by_id, t->txid);
+	struct wallet_tx *wtx = links_get(w->tx_by_id, t->txid);
 	char err[256];
 
 	if (!wtx) {
@@ -586,7 +536,7 @@ void wallet_block_disconnected(struct wallet *w, const struct block *b,
 {
 	(void)bi;
 	for (size_t i = 0; i < b->n_tx; i++) {
-		struct wallet_tx *wtx = hmap_get(&w->tx_by_id, b->txs[i].txid);
+		struct wallet_tx *wtx = links_get(w->tx_by_id, b->txs[i].txid);
 
 		if (wtx)
 			wtx->height = -1;
@@ -600,7 +550,7 @@ void wallet_block_disconnected(struct wallet *w, const struct block *b,
  */
 void wallet_tx_added(struct wallet *w, const struct mempool_entry *e)
 {
-	bool known = hmap_get(&w->tx_by_id, e->tx.txid) != NULL;
+	bool known = links_get(w->tx_by_id, e->tx.txid) != NULL;
 	struct wallet_tx *wtx = sync_tx(w, &e->tx, NULL);
 
 	if (wtx) {
@@ -613,7 +563,7 @@ void wallet_tx_added(struct wallet *w, const struct mempool_entry *e)
 
 void wallet_tx_removed(struct wallet *w, const struct mempool_entry *e, const char *reason)
 {
-	struct wallet_tx *wtx = hmap_get(&w->tx_by_id, e->tx.txid);
+	struct wallet_tx *wtx = links_get(w->tx_by_id, e->tx.txid);
 
 	(void)reason;
 	if (wtx)
@@ -807,9 +757,9 @@ int wallet_commit_tx(struct wallet *w, const struct tx *t, int64_t fee, const ch
 			uint8_t key[36];
 
 			op_key(&t->vin[i].prevout, key);
-			hmap_del(&w->spenders, key, wtx);
+			links_del(w->spenders, key, wtx);
 		}
-		hmap_del(&w->tx_by_id, t->txid, wtx);
+		links_del(w->tx_by_id, t->txid, wtx);
 		tx_clear(&wtx->tx);
 		free(wtx);
 		return -1;
@@ -978,8 +928,12 @@ struct wallet *wallet_open(const char *name, const char *dir, bool create_new,
 	struct wallet *w = calloc(1, sizeof(*w));
 	char path[4200];
 
-	if (!w || hmap_init(&w->key_by_h160, 20) < 0 || hmap_init(&w->tx_by_id, 32) < 0 ||
-	    hmap_init(&w->spenders, 36) < 0) {
+	if (w) {
+		w->key_by_h160 = links_new(20);
+		w->tx_by_id = links_new(32);
+		w->spenders = links_new(36);
+	}
+	if (!w || !w->key_by_h160 || !w->tx_by_id || !w->spenders) {
 		snprintf(err, errlen, "out of memory");
 		wallet_free(w);
 		return NULL;
@@ -1018,9 +972,9 @@ void wallet_free(struct wallet *w)
 	free(w->keys);
 	free(w->txs);
 	free(w->locked);
-	hmap_free(&w->key_by_h160);
-	hmap_free(&w->tx_by_id);
-	hmap_free(&w->spenders);
+	links_free(w->key_by_h160);
+	links_free(w->tx_by_id);
+	links_free(w->spenders);
 	memset(w->seed, 0, sizeof(w->seed));
 	free(w);
 }

@@ -17,7 +17,7 @@
  *
  * Chain and mempool changes reach a wallet through wallet_block_connected,
  * wallet_block_disconnected, wallet_tx_added and wallet_tx_removed (the
- * wallet manager in rpc_wallet.c forwards them to every loaded wallet).
+ * wallet manager, wallet_manager.h, forwards them to every loaded wallet).
  *
  * States of a transaction (Bitcoin's): confirmed (depth >= 1);
  * unconfirmed (depth 0), in the mempool or not; conflicted (depth -1):
@@ -68,7 +68,6 @@ struct wallet_tx {
 	uint8_t block_hash[32];
 	int64_t block_time;
 	bool in_mempool;
-	struct wallet_tx *hnext;  /* txid table chain */
 };
 
 /* One of the wallet's spendable-or-not outputs, as listunspent shows it. */
@@ -152,7 +151,7 @@ int64_t wallet_feerate(const struct wallet *w);
 size_t wallet_tx_count(const struct wallet *w);
 size_t wallet_key_count(const struct wallet *w);
 
-/* Listeners (rpc_wallet.c forwards to every loaded wallet). */
+/* Listeners (wallet_manager.c forwards to every loaded wallet). */
 void wallet_block_connected(struct wallet *w, const struct block *b,
 			    const struct block_index *bi);
 void wallet_block_disconnected(struct wallet *w, const struct block *b,
@@ -182,9 +181,23 @@ struct wallet_send_result {
 	const char *algo;         /* coin selection algorithm of the winner */
 };
 
-/* Why a send failed: a JSON-RPC code (rpc.h) and a message. */
+/* What kind of failure a wallet call reports (the wallet RPCs, rpc_wallet.c,
+ * turn each into its JSON-RPC code). */
+enum wallet_err {
+	WALLET_OK = 0,
+	WALLET_ERR_FAILED,               /* the wallet could not do it (-4) */
+	WALLET_ERR_INVALID_PARAMETER,    /* a bad argument: name, no recipients */
+	WALLET_ERR_INVALID_AMOUNT,       /* an amount out of range */
+	WALLET_ERR_INSUFFICIENT_FUNDS,
+	WALLET_ERR_REJECTED,             /* the mempool refused the transaction */
+	WALLET_ERR_NOT_FOUND,            /* no such wallet */
+	WALLET_ERR_ALREADY_LOADED,
+	WALLET_ERR_ALREADY_EXISTS,
+};
+
+/* Why a send failed: its kind and a message. */
 struct wallet_error {
-	int code;
+	enum wallet_err kind;
 	char message[256];
 };
 
@@ -193,8 +206,10 @@ struct wallet_error {
  * + CommitTransaction), firing the coin_selection tracepoints. The
  * transaction is committed to the wallet file before it enters the
  * mempool and before this returns. Returns 0, or -1 with *e set:
- * insufficient funds (-6), an amount too small or a fee rate out of
- * range (-8 / -4), or the mempool's refusal (-26 with its reason).
+ * WALLET_ERR_INSUFFICIENT_FUNDS; WALLET_ERR_INVALID_PARAMETER (no
+ * recipients); WALLET_ERR_INVALID_AMOUNT; WALLET_ERR_FAILED (an amount
+ * too small, a fee rate out of range, no memory, signing); or
+ * WALLET_ERR_REJECTED with the mempool's reason.
  */
 int wallet_send(struct wallet *w, const struct wallet_send_request *req,
 		struct wallet_send_result *res, struct wallet_error *e);

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rpc.h"
 #include "script.h"
 #include "tracepoints.h"
 #include "util.h"
@@ -32,7 +31,6 @@
 #define WALLET_MAX_TX_FEE (COIN / 10)
 /* version, locktime, and one-byte input and output counts */
 #define TX_OVERHEAD_BYTES 10
-#define RPC_VERIFY_REJECTED (-26)
 
 /* One attempt's outcome. */
 struct attempt {
@@ -42,14 +40,14 @@ struct attempt {
 	const char *algo;
 };
 
-static int fail(struct wallet_error *e, int code, const char *fmt, ...)
+static int fail(struct wallet_error *e, enum wallet_err kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int fail(struct wallet_error *e, int code, const char *fmt, ...)
+static int fail(struct wallet_error *e, enum wallet_err kind, const char *fmt, ...)
 {
 	va_list ap;
 
-	e->code = code;
+	e->kind = kind;
 	va_start(ap, fmt);
 	vsnprintf(e->message, sizeof(e->message), fmt, ap);
 	va_end(ap);
@@ -266,15 +264,15 @@ static int create_tx(struct wallet *w, const struct wallet_send_request *req, in
 	target = total + cs_fee(feerate, TX_OVERHEAD_BYTES + (int64_t)req->n_to *
 				CS_P2PKH_OUTPUT_BYTES);
 	if (available_coins(w, &p, &l) < 0)
-		return fail(e, RPC_WALLET_ERROR, "out of memory");
+		return fail(e, WALLET_ERR_FAILED, "out of memory");
 	st = wallet_select_coins(wallet_name(w), l.v, l.n, avoid_partial, target, &p, &rng, &g,
 				 &ng, &r);
 	if (st == CS_INSUFFICIENT) {
-		fail(e, RPC_WALLET_INSUFFICIENT_FUNDS, "Insufficient funds");
+		fail(e, WALLET_ERR_INSUFFICIENT_FUNDS, "Insufficient funds");
 		goto out;
 	}
 	if (st != CS_OK) {
-		fail(e, RPC_WALLET_ERROR, "%s", st == CS_NO_SOLUTION ?
+		fail(e, WALLET_ERR_FAILED, "%s", st == CS_NO_SOLUTION ?
 		     "The inputs size exceeds the maximum weight. Please try sending a smaller "
 		     "amount or manually consolidating your wallet's UTXOs" : "out of memory");
 		goto out;
@@ -284,13 +282,13 @@ static int create_tx(struct wallet *w, const struct wallet_send_request *req, in
 	a->algo = cs_algo_name(r.algo);
 	if (add_inputs(&a->tx, &l, g, &r, &rng) < 0 ||
 	    add_outputs(&a->tx, req, change_key, r.change, &rng, &a->change_pos) < 0) {
-		fail(e, RPC_WALLET_ERROR, "out of memory");
+		fail(e, WALLET_ERR_FAILED, "out of memory");
 		tx_clear(&a->tx);
 		goto out;
 	}
 	a->fee = sign_and_settle(w, &a->tx, feerate, r.selected_value, a->change_pos);
 	if (a->fee < 0) {
-		fail(e, RPC_WALLET_ERROR, "Signing transaction failed");
+		fail(e, WALLET_ERR_FAILED, "Signing transaction failed");
 		tx_clear(&a->tx);
 		goto out;
 	}
@@ -310,7 +308,7 @@ static int64_t request_feerate(const struct wallet *w, const struct wallet_send_
 		       wallet_feerate(w) ? wallet_feerate(w) : wallet_opts(w)->fallback_feerate;
 
 	if (rate < wallet_opts(w)->min_relay_feerate) {
-		fail(e, RPC_WALLET_ERROR, "Fee rate (%.3f sat/vB) is lower than the minimum relay "
+		fail(e, WALLET_ERR_FAILED, "Fee rate (%.3f sat/vB) is lower than the minimum relay "
 		     "fee rate (%.3f sat/vB)", rate / 1000.0,
 		     wallet_opts(w)->min_relay_feerate / 1000.0);
 		return -1;
@@ -324,15 +322,15 @@ static int check_request(const struct wallet_send_request *req, struct wallet_er
 	int64_t dust = cs_fee(CS_DUST_RELAY_FEERATE, CS_P2PKH_OUTPUT_BYTES + CS_P2PKH_INPUT_BYTES);
 
 	if (req->n_to == 0)
-		return fail(e, RPC_INVALID_PARAMETER, "No recipients");
+		return fail(e, WALLET_ERR_INVALID_PARAMETER, "No recipients");
 	for (size_t i = 0; i < req->n_to; i++) {
 		if (req->to[i].amount <= 0 || req->to[i].amount > MAX_MONEY)
-			return fail(e, RPC_TYPE_ERROR, "Invalid amount for send");
+			return fail(e, WALLET_ERR_INVALID_AMOUNT, "Invalid amount for send");
 		if (req->to[i].amount < dust)
-			return fail(e, RPC_WALLET_ERROR, "Transaction amount too small");
+			return fail(e, WALLET_ERR_FAILED, "Transaction amount too small");
 		total += req->to[i].amount;
 		if (total > MAX_MONEY)
-			return fail(e, RPC_TYPE_ERROR, "Invalid amount for send");
+			return fail(e, WALLET_ERR_INVALID_AMOUNT, "Invalid amount for send");
 	}
 	return 0;
 }
@@ -350,7 +348,7 @@ int wallet_send(struct wallet *w, const struct wallet_send_request *req,
 	if (check_request(req, e) < 0 || (feerate = request_feerate(w, req, e)) < 0)
 		return -1;
 	if (wallet_peek_change(w, &change) < 0)
-		return fail(e, RPC_WALLET_ERROR, "cannot derive a change key");
+		return fail(e, WALLET_ERR_FAILED, "cannot derive a change key");
 	ok = create_tx(w, req, feerate, o->avoid_partial_spends, &change, &a1, e) == 0;
 	trace_coin_selection_normal_create_tx_internal(wallet_name(w), ok, ok ? a1.fee : 0,
 						       ok ? a1.change_pos : -1);
@@ -376,12 +374,12 @@ int wallet_send(struct wallet *w, const struct wallet_send_request *req,
 	}
 	if (use->fee > WALLET_MAX_TX_FEE) {
 		tx_clear(&use->tx);
-		return fail(e, RPC_WALLET_ERROR,
+		return fail(e, WALLET_ERR_FAILED,
 			    "Fee exceeds maximum configured by user (maxtxfee)");
 	}
 	if (wallet_commit_tx(w, &use->tx, use->fee, req->comment, why, sizeof(why)) < 0) {
 		tx_clear(&use->tx);
-		return fail(e, RPC_VERIFY_REJECTED, "Transaction rejected: %s", why);
+		return fail(e, WALLET_ERR_REJECTED, "Transaction rejected: %s", why);
 	}
 	memcpy(res->txid, use->tx.txid, 32);
 	res->fee = use->fee;

@@ -13,11 +13,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BUILD = ROOT / "build"
 IN_CI = os.environ.get("CI") == "true"
 
 # Helpers in test/functional/framework are importable as `framework.x`.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from framework import build  # noqa: E402  (needs the path above)
+
+BUILD = build.path("MONEYROCKET_BUILD_DIR")
 
 
 def require(condition, reason):
@@ -71,17 +74,3 @@ def run(cmd, **kw):
         raise AssertionError(f"{cmd} exited {proc.returncode}\n"
                              f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
     return proc
-
-
-# Tests that start moneyrocketd join the run once the daemon is part of the build
-# (src/node.mk). Until then they are left out, and the report header says so.
-NODE_TESTS = ["test_net_*.py", "test_rpc.py", "test_message_logging.py"]
-NODE_IN_BUILD = (ROOT / "src" / "node.mk").exists()
-collect_ignore_glob = [] if NODE_IN_BUILD else NODE_TESTS
-
-
-def pytest_report_header(config):
-    if not NODE_IN_BUILD:
-        return ("moneyrocketd is not part of the build yet (no src/node.mk): "
-                f"not collecting {', '.join(NODE_TESTS)}")
-    return None

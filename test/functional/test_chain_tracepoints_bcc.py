@@ -1,8 +1,10 @@
 """validation:block_connected, utxocache:* and mempool:* attached with BCC.
 
-One node for the module; the steps run in order on it (framework/
-chain_scenarios.py holds them, shared with the bpftrace test). Every
-argument is compared with what the node reports over RPC.
+One node and tracer for the module (starting a tracer is slow); each test
+sets up the chain and mempool state it needs on it (framework/
+chain_scenarios.py holds the steps, shared by the BCC and bpftrace tests),
+so any one runs alone or in any order. Every argument is compared with
+what the node reports over RPC.
 """
 import pytest
 
@@ -29,12 +31,11 @@ def test_mining(traced):
 
 
 def test_mempool_added_rejected_replaced(traced):
-    traced["mined"] = sc.check_mempool(traced["node"], traced["tracer"], traced["wallet"])
+    sc.check_mempool(traced["node"], traced["tracer"], traced["wallet"])
 
 
 def test_block_with_transaction(traced):
-    txid, entry = traced["mined"]
-    sc.check_block_with_tx(traced["node"], traced["tracer"], traced["wallet"], txid, entry)
+    sc.check_block_with_tx(traced["node"], traced["tracer"], traced["wallet"])
 
 
 def test_flush_and_uncache(traced):

@@ -1,8 +1,10 @@
 """validation:block_connected, utxocache:* and mempool:* attached with bpftrace (arg0..arg5: no replacement fee).
 
-One node for the module; the steps run in order on it (framework/
-chain_scenarios.py holds them, shared with the bpftrace test). Every
-argument is compared with what the node reports over RPC.
+One node and tracer for the module (starting a tracer is slow); each test
+sets up the chain and mempool state it needs on it (framework/
+chain_scenarios.py holds the steps, shared by the BCC and bpftrace tests),
+so any one runs alone or in any order. Every argument is compared with
+what the node reports over RPC.
 """
 import pytest
 
@@ -31,13 +33,12 @@ def test_mining(traced):
 
 
 def test_mempool_added_rejected_replaced(traced):
-    traced["mined"] = sc.check_mempool(traced["node"], traced["tracer"], traced["wallet"],
-                                       full_args=False)
+    sc.check_mempool(traced["node"], traced["tracer"], traced["wallet"],
+                     full_args=False)
 
 
 def test_block_with_transaction(traced):
-    txid, entry = traced["mined"]
-    sc.check_block_with_tx(traced["node"], traced["tracer"], traced["wallet"], txid, entry)
+    sc.check_block_with_tx(traced["node"], traced["tracer"], traced["wallet"])
 
 
 def test_flush_and_uncache(traced):

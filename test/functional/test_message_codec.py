@@ -19,7 +19,7 @@ import subprocess
 import pytest
 
 from conftest import ROOT, require
-from framework import messages
+from framework import build, messages
 from framework.messages import (DecodeError, UnknownMessageType, deserialize, frame,
                                 parse_header, ser_compact_size, serialize, unframe)
 from framework.p2p import P2PConnection, P2PListener
@@ -263,7 +263,7 @@ int main(void)
 
 @pytest.fixture(scope="module")
 def c_codec(tmp_path_factory):
-    """Path of the driver built from src/{hash,ser,msg}.c with ASan+UBSan."""
+    """Path of the driver built from the wire layer (make's WIRE_SRCS) with ASan+UBSan."""
     cc = shutil.which("gcc") or shutil.which("cc")
     require(cc is not None, "a C compiler is needed for the cross-check")
     d = tmp_path_factory.mktemp("c_codec")
@@ -273,7 +273,7 @@ def c_codec(tmp_path_factory):
     subprocess.run([cc, "-std=c11", "-O1", "-g", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror",
                     "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
                     f"-I{src}", "-o", str(exe), str(d / "driver.c"),
-                    str(src / "hash.c"), str(src / "ser.c"), str(src / "msg.c"), "-lcrypto"],
+                    *[str(p) for p in build.sources("MONEYROCKET_WIRE_SRCS")], "-lcrypto"],
                    check=True, capture_output=True, text=True)
     return exe
 

@@ -9,7 +9,7 @@ then sends something bad. Expected outcomes:
              net:closed_connection fires, net:misbehaving_connection does not
   accepted   the connection stays up and the node still answers a ping
 After every case the node answers RPC. The whole list runs twice: against
-src/moneyrocketd and against the ASan/UBSan build (src/node.mk), which must
+src/moneyrocketd and against the ASan/UBSan build (make test-env), which must
 exit cleanly with no sanitizer report on stderr.
 """
 import random
@@ -160,7 +160,7 @@ def _variant_binary(variant):
     # The sanitizer build is made by the node's makefile: under CI it must be
     # there; outside CI a missing one skips this variant only.
     require(path is not None and path.exists(),
-            f"ASan/UBSan build of moneyrocketd not built ({path}); see src/node.mk")
+            f"ASan/UBSan build of moneyrocketd not built ({path}); run make")
     return path
 
 

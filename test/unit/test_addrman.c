@@ -43,7 +43,7 @@ UNIT_TEST(addrman_add_and_dedupe)
 	struct msg_addr_entry out[16];
 	const struct msg_addr_entry *e;
 
-	CHECK(am != NULL);
+	REQUIRE(am != NULL);
 	CHECK_EQ_INT(addrman_size(am), 0);
 	CHECK_EQ_INT(addrman_add(am, &a, 1, 100), 1);
 	CHECK_EQ_INT(addrman_add(am, &a, 4, 50), 0);     /* known */
@@ -55,18 +55,14 @@ UNIT_TEST(addrman_add_and_dedupe)
 
 	CHECK_EQ_INT(addrman_sample(am, out, 16), 3);
 	e = sampled(out, 3, &a);
-	CHECK(e != NULL);
-	if (e) {
-		CHECK_EQ_INT(e->time, 100);    /* an older time does not lower it */
-		CHECK_EQ_INT(e->addr.services, 5); /* services accumulate */
-		CHECK_EQ_INT(e->addr.port, 8333);
-	}
+	REQUIRE(e != NULL);
+	CHECK_EQ_INT(e->time, 100);    /* an older time does not lower it */
+	CHECK_EQ_INT(e->addr.services, 5); /* services accumulate */
+	CHECK_EQ_INT(e->addr.port, 8333);
 	e = sampled(out, 3, &v6);
-	CHECK(e != NULL);
-	if (e) {
-		CHECK_EQ_INT(e->time, 70);
-		CHECK_EQ_INT(e->addr.services, 8);
-	}
+	REQUIRE(e != NULL);
+	CHECK_EQ_INT(e->time, 70);
+	CHECK_EQ_INT(e->addr.services, 8);
 
 	/* A newer time refreshes. */
 	CHECK_EQ_INT(addrman_add(am, &a, 0, 200), 0);

@@ -40,7 +40,7 @@ UNIT_TEST(banman_discourage_by_ip)
 	struct netaddr mapped = addr("[::ffff:1.2.3.4]:5"), b = addr("1.2.3.5:8333");
 	struct netaddr v6 = addr("[2001:db8::1]:8333"), v6b = addr("[2001:db8::2]:8333");
 
-	CHECK(bm != NULL);
+	REQUIRE(bm != NULL);
 	CHECK(!banman_is_discouraged(bm, &a, 1000));
 	CHECK_EQ_INT(banman_discourage(bm, &a, 1000, 100), 0);
 	CHECK(banman_is_discouraged(bm, &a, 1000));

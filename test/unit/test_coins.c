@@ -16,19 +16,9 @@ static struct db *temp_db(char dir[64])
 {
 	char err[256];
 
-	snprintf(dir, 64, "/tmp/mr_coins_XXXXXX");
-	if (!mkdtemp(dir))
+	if (!unit_tmpdir(dir, 64, "coins"))
 		return NULL;
 	return db_open(dir, 1 << 20, err, sizeof(err));
-}
-
-static void remove_dir(const char *dir)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
 }
 
 static struct outpoint op(uint8_t tag, uint32_t n)
@@ -74,7 +64,7 @@ UNIT_TEST(coins_fresh_coin_spent_before_flush_never_reaches_disk)
 	struct outpoint a = op(1, 0);
 	struct coin coin = make_coin(500, 3), out;
 
-	CHECK(db && c);
+	REQUIRE(db && c);
 	CHECK_EQ_INT(coins_add(c, &a, &coin, false), 0);
 	CHECK(coin.script == NULL); /* moved in */
 	CHECK_EQ_INT((int)coins_cache_count(c), 1);
@@ -88,7 +78,7 @@ UNIT_TEST(coins_fresh_coin_spent_before_flush_never_reaches_disk)
 	CHECK_EQ_INT(db_coins(db), 0);
 	coins_cache_free(c);
 	db_close(db);
-	remove_dir(dir);
+	unit_rmtree(dir);
 }
 
 UNIT_TEST(coins_flush_writes_dirty_and_deletes_spent)
@@ -100,7 +90,7 @@ UNIT_TEST(coins_flush_writes_dirty_and_deletes_spent)
 	struct coin ca = make_coin(100, 1), cb = make_coin(200, 1), cd = make_coin(300, 2);
 	uint8_t best[32] = { 9 }, got[32];
 
-	CHECK(db && c);
+	REQUIRE(db && c);
 	coins_add(c, &a, &ca, false);
 	coins_add(c, &b, &cb, false);
 	coins_add(c, &d, &cd, false);
@@ -124,7 +114,7 @@ UNIT_TEST(coins_flush_writes_dirty_and_deletes_spent)
 	CHECK(!coins_cache_failed(c));
 	coins_cache_free(c);
 	db_close(db);
-	remove_dir(dir);
+	unit_rmtree(dir);
 }
 
 UNIT_TEST(coins_overwriting_an_unspent_coin_is_refused)
@@ -135,7 +125,7 @@ UNIT_TEST(coins_overwriting_an_unspent_coin_is_refused)
 	struct outpoint a = op(3, 0);
 	struct coin c1 = make_coin(1, 1), c2 = make_coin(2, 1), c3 = make_coin(3, 1);
 
-	CHECK(db && c);
+	REQUIRE(db && c);
 	CHECK_EQ_INT(coins_add(c, &a, &c1, false), 0);
 	CHECK_EQ_INT(coins_add(c, &a, &c2, false), -1);
 	coin_clear(&c2);
@@ -143,7 +133,7 @@ UNIT_TEST(coins_overwriting_an_unspent_coin_is_refused)
 	CHECK_EQ_INT((int)coins_get(c, &a)->value, 3);
 	coins_cache_free(c);
 	db_close(db);
-	remove_dir(dir);
+	unit_rmtree(dir);
 }
 
 UNIT_TEST(coins_uncache_drops_only_unmodified_entries)
@@ -154,7 +144,7 @@ UNIT_TEST(coins_uncache_drops_only_unmodified_entries)
 	struct outpoint a = op(4, 0), b = op(4, 1);
 	struct coin ca = make_coin(10, 5), cb = make_coin(20, 5);
 
-	CHECK(db && c);
+	REQUIRE(db && c);
 	coins_add(c, &a, &ca, false);
 	coins_flush(c, COINS_FLUSH_ALWAYS, true, err, sizeof(err));
 	CHECK(!coins_in_cache(c, &a));
@@ -167,7 +157,7 @@ UNIT_TEST(coins_uncache_drops_only_unmodified_entries)
 	CHECK(coins_in_cache(c, &b));
 	coins_cache_free(c);
 	db_close(db);
-	remove_dir(dir);
+	unit_rmtree(dir);
 }
 
 UNIT_TEST(coins_usage_follows_entries)
@@ -177,7 +167,7 @@ UNIT_TEST(coins_usage_follows_entries)
 	struct coins_cache *c = coins_cache_new(db, 1 << 20);
 	size_t empty = coins_cache_usage(c);
 
-	CHECK(db && c);
+	REQUIRE(db && c);
 	for (uint32_t i = 0; i < 5000; i++) { /* grows the table too */
 		struct outpoint o = op(5, i);
 		struct coin k = make_coin(i, 1);
@@ -191,5 +181,5 @@ UNIT_TEST(coins_usage_follows_entries)
 	}
 	coins_cache_free(c);
 	db_close(db);
-	remove_dir(dir);
+	unit_rmtree(dir);
 }

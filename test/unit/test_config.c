@@ -45,8 +45,7 @@ static int conf_write(struct conf_file *cf, const char *text)
 {
 	FILE *f;
 
-	snprintf(cf->dir, sizeof(cf->dir), "/tmp/mr_unit_config_XXXXXX");
-	if (!mkdtemp(cf->dir))
+	if (!unit_tmpdir(cf->dir, sizeof(cf->dir), "config"))
 		return -1;
 	snprintf(cf->path, sizeof(cf->path), "%s/" CONFIG_FILE_NAME, cf->dir);
 	f = fopen(cf->path, "w");
@@ -58,8 +57,7 @@ static int conf_write(struct conf_file *cf, const char *text)
 
 static void conf_remove(struct conf_file *cf)
 {
-	unlink(cf->path);
-	rmdir(cf->dir);
+	unit_rmtree(cf->dir);
 }
 
 /* Read `text` as a config file into cfg (already initialised). */

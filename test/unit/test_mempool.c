@@ -111,15 +111,6 @@ struct fixture {
 	uint8_t cb[FX_MAX_HEIGHT + 1][32]; /* coinbase txid by height */
 };
 
-static void remove_dir(const char *dir)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
-}
-
 /* Mine one block: the given transactions, or the mempool's best when txs
  * is NULL. Returns 0 or -1. */
 static int fx_mine(struct fixture *f, const struct tx *txs, size_t n)
@@ -151,8 +142,7 @@ static int fx_open(struct fixture *f, const struct mempool_params *mpp, int bloc
 	char err[256];
 
 	memset(f, 0, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/mr_mempool_XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!unit_tmpdir(f->dir, sizeof(f->dir), "mempool"))
 		return -1;
 	f->cs = chainstate_open(f->dir, &cp, err, sizeof(err));
 	if (!f->cs) {
@@ -181,7 +171,7 @@ static void fx_close(struct fixture *f)
 {
 	chainstate_close(f->cs); /* before the mempool: no more notifications */
 	mempool_free(f->mp);
-	remove_dir(f->dir);
+	unit_rmtree(f->dir);
 }
 
 static const struct mempool_params default_params = { 300000000, 14 * 24 * 3600,
@@ -252,10 +242,7 @@ UNIT_TEST(mempool_accepts_and_rejects)
 	int64_t fee = -1;
 	int32_t vsize = -1;
 
-	if (fx_open(&f, &default_params, 102) < 0) {
-		CHECK(!"fixture");
-		return;
-	}
+	REQUIRE(fx_open(&f, &default_params, 102) == 0);
 	CHECK_EQ_INT(chainstate_height(f.cs), 102);
 
 	/* A mature coinbase spent: accepted, counted. */
@@ -354,10 +341,7 @@ UNIT_TEST(mempool_uncaches_coins_of_rejected_and_test_only)
 	struct fixture f;
 	char reason[CHAIN_REASON_MAX];
 
-	if (fx_open(&f, &default_params, 102) < 0) {
-		CHECK(!"fixture");
-		return;
-	}
+	REQUIRE(fx_open(&f, &default_params, 102) == 0);
 	struct coins_cache *cc = chainstate_coins(f.cs);
 	struct outpoint o4 = op_of(f.cb[3], 0);
 	int64_t v = SUBSIDY - 10000;
@@ -382,10 +366,7 @@ UNIT_TEST(mempool_replacement_with_descendants)
 	struct fixture f;
 	char reason[CHAIN_REASON_MAX];
 
-	if (fx_open(&f, &default_params, 102) < 0) {
-		CHECK(!"fixture");
-		return;
-	}
+	REQUIRE(fx_open(&f, &default_params, 102) == 0);
 	/* a: cb1 -> two outputs, fee 10000; b: a:0 -> fee 10000. */
 	struct outpoint o1 = op_of(f.cb[1], 0);
 	int64_t two[2] = { COIN, SUBSIDY - COIN - 10000 };
@@ -443,10 +424,7 @@ UNIT_TEST(mempool_block_template_and_blocks)
 	const struct mempool_entry **sel;
 	size_t n;
 
-	if (fx_open(&f, &default_params, 103) < 0) {
-		CHECK(!"fixture");
-		return;
-	}
+	REQUIRE(fx_open(&f, &default_params, 103) == 0);
 	/* a (1000 sat) -> b (50000 sat, child), c (20000 sat). */
 	struct tx a = spend1(&f, f.cb[1], 0, SUBSIDY - 1000);
 	struct tx b = spend1(&f, a.txid, 0, SUBSIDY - 1000 - 50000);
@@ -501,10 +479,7 @@ UNIT_TEST(mempool_reorg)
 	struct fixture f;
 	char reason[CHAIN_REASON_MAX];
 
-	if (fx_open(&f, &default_params, 102) < 0) {
-		CHECK(!"fixture");
-		return;
-	}
+	REQUIRE(fx_open(&f, &default_params, 102) == 0);
 	/* a mined at 103 with its child b left in the pool. */
 	struct tx a = spend1(&f, f.cb[1], 0, SUBSIDY - 10000);
 	struct tx b = spend1(&f, a.txid, 0, SUBSIDY - 20000);
@@ -546,10 +521,7 @@ UNIT_TEST(mempool_expiry_and_size_limit)
 
 	p.max_bytes = 300;
 	p.expiry_s = 3600;
-	if (fx_open(&f, &p, 102) < 0) {
-		CHECK(!"fixture");
-		return;
-	}
+	REQUIRE(fx_open(&f, &p, 102) == 0);
 	struct tx a = spend1(&f, f.cb[1], 0, SUBSIDY - 1000);
 	struct tx b = spend1(&f, a.txid, 0, SUBSIDY - 1000 - 50000);
 	struct tx c = spend1(&f, f.cb[2], 0, SUBSIDY - 20000);
@@ -589,10 +561,7 @@ UNIT_TEST(mempool_size_limit_after_reorg)
 	uint8_t tip[32];
 
 	p.max_bytes = 300;
-	if (fx_open(&f, &p, 102) < 0) {
-		CHECK(!"fixture");
-		return;
-	}
+	REQUIRE(fx_open(&f, &p, 102) == 0);
 	struct tx a = spend1(&f, f.cb[1], 0, SUBSIDY - 1000);
 	struct tx c = spend1(&f, f.cb[2], 0, SUBSIDY - 20000);
 	struct tx both[2] = { a, c };
@@ -620,10 +589,7 @@ UNIT_TEST(mempool_many_entries)
 	size_t n = 0;
 	const struct mempool_entry **sel;
 
-	if (fx_open(&f, &default_params, 102) < 0) {
-		CHECK(!"fixture");
-		return;
-	}
+	REQUIRE(fx_open(&f, &default_params, 102) == 0);
 	/* 100 outputs from one coinbase, then each spent, then a chain of 49. */
 	struct outpoint o1 = op_of(f.cb[1], 0);
 	int64_t vals[100];

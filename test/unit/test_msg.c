@@ -543,7 +543,7 @@ UNIT_TEST(msg_inv_count_must_match_and_be_canonical)
 /* ---- block headers, getheaders, headers ---------------------------------- */
 
 /* Bitcoin's genesis block header. */
-static void genesis(struct msg_block_header *h)
+static void genesis(struct block_header *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->version = 1;
@@ -554,26 +554,26 @@ static void genesis(struct msg_block_header *h)
 	h->nonce = 2083236893;
 }
 
-UNIT_TEST(msg_block_header_hash_of_bitcoins_genesis)
+UNIT_TEST(block_header_hash_of_bitcoins_genesis)
 {
-	struct msg_block_header h;
+	struct block_header h;
 	uint8_t hash[32], again[32];
 	char hex[65];
 	struct wbuf w;
 
 	genesis(&h);
-	msg_block_header_hash(&h, hash);
+	block_header_hash(&h, hash);
 	hash_hex_reversed(hash, hex);
 	CHECK_EQ_STR(hex, "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f");
 	wbuf_init(&w);
-	msg_block_header_encode(&w, &h);
-	CHECK_EQ_INT(w.len, MSG_BLOCK_HEADER_SIZE);
+	block_header_encode(&w, &h);
+	CHECK_EQ_INT(w.len, BLOCK_HEADER_SIZE);
 	hash_sha256d(w.data, w.len, again);
 	CHECK(memcmp(hash, again, 32) == 0);
 	wbuf_free(&w);
 }
 
-static void sample_headers(struct msg_block_header *h, size_t n)
+static void sample_headers(struct block_header *h, size_t n)
 {
 	uint8_t prev[32] = { 0 };
 
@@ -581,13 +581,13 @@ static void sample_headers(struct msg_block_header *h, size_t n)
 		genesis(&h[i]);
 		memcpy(h[i].prev_block, prev, 32);
 		h[i].nonce = (uint32_t)i;
-		msg_block_header_hash(&h[i], prev);
+		block_header_hash(&h[i], prev);
 	}
 }
 
 UNIT_TEST(msg_headers_round_trip)
 {
-	struct msg_block_header in[3];
+	struct block_header in[3];
 	struct msg_headers out;
 	char reason[MSG_REASON_MAX];
 	struct wbuf w;
@@ -612,7 +612,7 @@ UNIT_TEST(msg_headers_round_trip)
 
 UNIT_TEST(msg_headers_limit)
 {
-	struct msg_block_header *h = calloc(2001, sizeof(*h));
+	struct block_header *h = calloc(2001, sizeof(*h));
 	struct msg_headers out;
 	char reason[MSG_REASON_MAX];
 	struct wbuf w;

@@ -4,7 +4,6 @@
  * 12-byte NUL-padded type, 4-byte LE length, payload), the directory
  * names, the open-file budget, and recovery after a failed write.
  */
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,25 +16,6 @@
 #include "msglog.h"
 #include "unit.h"
 #include "util.h"
-
-static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_tree(const char *dir)
-{
-	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *make_tmpdir(char *buf, size_t cap)
-{
-	snprintf(buf, cap, "/tmp/mr_unit_msglog_XXXXXX");
-	return mkdtemp(buf);
-}
 
 /* The whole file at dir/rel (malloc'd) and its size; NULL if missing. */
 static uint8_t *slurp(const char *dir, const char *rel, size_t *len)
@@ -117,10 +97,10 @@ UNIT_TEST(msglog_records_byte_for_byte)
 	size_t nrecv = 0, nsent = 0, pos;
 	uint64_t ta, tb;
 
-	CHECK(make_tmpdir(dir, sizeof(dir)) != NULL);
+	REQUIRE(unit_tmpdir(dir, sizeof(dir), "msglog") != NULL);
 	ml = msglog_new(dir, MSGLOG_DEFAULT_MAX_OPEN);
 	mp = msglog_peer_new(ml, "127.0.0.1:28444");
-	CHECK(ml != NULL && mp != NULL);
+	REQUIRE(ml != NULL && mp != NULL);
 	CHECK_EQ_INT(msglog_open_files(ml), 0); /* nothing opened yet */
 
 	t0 = util_time_us();
@@ -190,7 +170,7 @@ UNIT_TEST(msglog_records_byte_for_byte)
 	}
 	msglog_peer_free(mp);
 	msglog_free(ml);
-	rm_tree(dir);
+	unit_rmtree(dir);
 }
 
 UNIT_TEST(msglog_type_field_is_twelve_bytes)
@@ -202,7 +182,7 @@ UNIT_TEST(msglog_type_field_is_twelve_bytes)
 	size_t n = 0;
 	static const uint8_t one[1] = { 0x42 };
 
-	CHECK(make_tmpdir(dir, sizeof(dir)) != NULL);
+	REQUIRE(unit_tmpdir(dir, sizeof(dir), "msglog") != NULL);
 	ml = msglog_new(dir, 4);
 	mp = msglog_peer_new(ml, "10.0.0.1:1");
 	CHECK_EQ_INT(msglog_write(mp, true, "abcdefghijkl", one, 1), 0);   /* exactly 12 */
@@ -217,7 +197,7 @@ UNIT_TEST(msglog_type_field_is_twelve_bytes)
 	}
 	free(buf);
 	msglog_free(ml); /* frees the peer too */
-	rm_tree(dir);
+	unit_rmtree(dir);
 }
 
 UNIT_TEST(msglog_ipv6_directory)
@@ -230,7 +210,7 @@ UNIT_TEST(msglog_ipv6_directory)
 	size_t n = 0;
 	static const uint8_t payload[3] = { 9, 8, 7 };
 
-	CHECK(make_tmpdir(dir, sizeof(dir)) != NULL);
+	REQUIRE(unit_tmpdir(dir, sizeof(dir), "msglog") != NULL);
 	ml = msglog_new(dir, 8);
 	mp = msglog_peer_new(ml, "[::1]:28444");
 	CHECK_EQ_INT(msglog_write(mp, false, "inv", payload, 3), 0);
@@ -246,7 +226,7 @@ UNIT_TEST(msglog_ipv6_directory)
 	CHECK(stat(path, &st) != 0);
 	msglog_peer_free(mp);
 	msglog_free(ml);
-	rm_tree(dir);
+	unit_rmtree(dir);
 }
 
 UNIT_TEST(msglog_open_file_budget)
@@ -258,7 +238,7 @@ UNIT_TEST(msglog_open_file_budget)
 	static const char *const dirs[3] = { "1.1.1.1_1", "2.2.2.2_2", "[__2]_3" };
 	uint8_t b;
 
-	CHECK(make_tmpdir(dir, sizeof(dir)) != NULL);
+	REQUIRE(unit_tmpdir(dir, sizeof(dir), "msglog") != NULL);
 	ml = msglog_new(dir, 2);
 	for (int i = 0; i < 3; i++)
 		p[i] = msglog_peer_new(ml, names[i]);
@@ -302,7 +282,7 @@ UNIT_TEST(msglog_open_file_budget)
 	msglog_peer_free(p[2]);
 	CHECK_EQ_INT(msglog_open_files(ml), 0);
 	msglog_free(ml);
-	rm_tree(dir);
+	unit_rmtree(dir);
 }
 
 /* Count lines containing `needle` in a file. */
@@ -329,7 +309,7 @@ UNIT_TEST(msglog_failed_write_is_logged_once_and_retried)
 	uint8_t *buf;
 	size_t n = 0;
 
-	CHECK(make_tmpdir(dir, sizeof(dir)) != NULL);
+	REQUIRE(unit_tmpdir(dir, sizeof(dir), "msglog") != NULL);
 	snprintf(datadir, sizeof(datadir), "%s/not-yet", dir);
 	snprintf(logpath, sizeof(logpath), "%s/debug.log", dir);
 	CHECK_EQ_INT(log_open(logpath, false, err, sizeof(err)), 0);
@@ -357,7 +337,7 @@ UNIT_TEST(msglog_failed_write_is_logged_once_and_retried)
 	log_close();
 
 	msglog_free(ml);
-	rm_tree(dir);
+	unit_rmtree(dir);
 }
 
 /*
@@ -377,7 +357,7 @@ UNIT_TEST(msglog_failed_write_leaves_whole_records)
 	uint8_t *buf;
 	size_t n = 0, pos = 0;
 
-	CHECK(make_tmpdir(dir, sizeof(dir)) != NULL);
+	REQUIRE(unit_tmpdir(dir, sizeof(dir), "msglog") != NULL);
 	ml = msglog_new(dir, 4);
 	mp = msglog_peer_new(ml, "6.6.6.6:6");
 	CHECK_EQ_INT(msglog_write(mp, true, "tx", x, 2), 0);
@@ -402,7 +382,7 @@ UNIT_TEST(msglog_failed_write_leaves_whole_records)
 	free(buf);
 	msglog_peer_free(mp);
 	msglog_free(ml);
-	rm_tree(dir);
+	unit_rmtree(dir);
 }
 
 UNIT_TEST(msglog_peer_address_too_long)

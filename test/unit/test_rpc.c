@@ -87,7 +87,7 @@ UNIT_TEST(rpc_parse_error)
 	static const char reply[] =
 		"{\"result\":null,\"error\":{\"code\":-32700,\"message\":\"Parse error\"},\"id\":null}";
 
-	CHECK(d != NULL);
+	REQUIRE(d != NULL);
 	EXPECT(d, "{bad", 500, reply);
 	EXPECT(d, "", 500, reply);
 	EXPECT(d, "{\"method\":\"echo\"", 500, reply);
@@ -324,7 +324,7 @@ UNIT_TEST(rpc_register_rejects_duplicates)
 		{ "help", "x", nothing_cb, 0, { NULL }, "help", "" },
 	};
 
-	CHECK(d != NULL);
+	REQUIRE(d != NULL);
 	CHECK_EQ_INT(rpc_register(d, test_commands, 1, &t), -1);
 	/* All or nothing: "fresh" is not registered either. */
 	CHECK_EQ_INT(rpc_register(d, dup_builtin, 2, &t), -1);

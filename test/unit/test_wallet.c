@@ -21,15 +21,6 @@
 #include "wallet.h"
 #include "walletdb.h"
 
-static void rm_rf(const char *dir)
-{
-	char cmd[160];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
-}
-
 /* ---- walletdb ----------------------------------------------------------- */
 
 static int count_key_cb(void *ctx, const struct walletdb_key *k, char *err, size_t errlen)
@@ -52,7 +43,7 @@ static int check_tx_cb(void *ctx, const struct walletdb_tx *t, char *err, size_t
 
 UNIT_TEST(walletdb_roundtrip_and_errors)
 {
-	char dir[] = "/tmp/mr_walletdb_XXXXXX", path[128], err[512];
+	char dir[64], path[128], err[512];
 	struct walletdb *db;
 	struct walletdb_key k = { .chain = 1, .index = 4, .label = "x", .time = 5 };
 	struct walletdb_tx t = { .raw = (const uint8_t *)"abc", .raw_len = 3, .time = 9,
@@ -61,13 +52,11 @@ UNIT_TEST(walletdb_roundtrip_and_errors)
 	int sum = 0, found = 0;
 	FILE *f;
 
-	CHECK(mkdtemp(dir) != NULL);
+	REQUIRE(unit_tmpdir(dir, sizeof(dir), "walletdb") != NULL);
 	snprintf(path, sizeof(path), "%s/wallet.dat", dir);
 	CHECK(walletdb_open(path, false, err, sizeof(err)) == NULL);   /* missing */
 	db = walletdb_open(path, true, err, sizeof(err));
-	CHECK(db != NULL);
-	if (!db)
-		return;
+	REQUIRE(db != NULL);
 	CHECK_EQ_INT(walletdb_get_i64(db, "nothing", &v, err, sizeof(err)), 0);
 	CHECK_EQ_INT(walletdb_begin(db, err, sizeof(err)), 0);
 	CHECK_EQ_INT(walletdb_put_i64(db, "n", -42, err, sizeof(err)), 0);
@@ -82,28 +71,24 @@ UNIT_TEST(walletdb_roundtrip_and_errors)
 	CHECK(walletdb_open(path, true, err, sizeof(err)) == NULL);    /* exists */
 	CHECK(strstr(err, "already exists") != NULL);
 	db = walletdb_open(path, false, err, sizeof(err));
-	CHECK(db != NULL);
-	if (db) {
-		CHECK_EQ_INT(walletdb_get_i64(db, "n", &v, err, sizeof(err)), 1);
-		CHECK_EQ_INT(v, -42);
-		CHECK_EQ_INT(walletdb_get_i64(db, "gone", &v, err, sizeof(err)), 0);
-		CHECK_EQ_INT(walletdb_load_keys(db, count_key_cb, &sum, err, sizeof(err)), 1);
-		CHECK_EQ_INT(sum, 5);
-		CHECK_EQ_INT(walletdb_load_txs(db, check_tx_cb, &found, err, sizeof(err)), 1);
-		CHECK_EQ_INT(found, 1);
-		walletdb_close(db);
-	}
+	REQUIRE(db != NULL);
+	CHECK_EQ_INT(walletdb_get_i64(db, "n", &v, err, sizeof(err)), 1);
+	CHECK_EQ_INT(v, -42);
+	CHECK_EQ_INT(walletdb_get_i64(db, "gone", &v, err, sizeof(err)), 0);
+	CHECK_EQ_INT(walletdb_load_keys(db, count_key_cb, &sum, err, sizeof(err)), 1);
+	CHECK_EQ_INT(sum, 5);
+	CHECK_EQ_INT(walletdb_load_txs(db, check_tx_cb, &found, err, sizeof(err)), 1);
+	CHECK_EQ_INT(found, 1);
+	walletdb_close(db);
 	/* A file that is not ours: a clear error, and the file is kept. */
 	f = fopen(path, "w");
-	CHECK(f != NULL);
-	if (f) {
-		for (int i = 0; i < 100; i++)
-			fputs("not a database, not at all ", f);
-		fclose(f);
-	}
+	REQUIRE(f != NULL);
+	for (int i = 0; i < 100; i++)
+		fputs("not a database, not at all ", f);
+	fclose(f);
 	CHECK(walletdb_open(path, false, err, sizeof(err)) == NULL);
 	CHECK(strstr(err, "not a database") != NULL);
-	rm_rf(dir);
+	unit_rmtree(dir);
 }
 
 /* ---- A wallet over a chain ------------------------------------------------ */
@@ -183,8 +168,7 @@ static int fx_open(struct fixture *f)
 	char err[512];
 
 	memset(f, 0, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/mr_wallet_XXXXXX");
-	if (!mkdtemp(f->dir) || keys_init() < 0)
+	if (!unit_tmpdir(f->dir, sizeof(f->dir), "wallet") || keys_init() < 0)
 		return -1;
 	snprintf(f->wdir, sizeof(f->wdir), "%s/w", f->dir);
 	if (mkdir(f->wdir, 0700) < 0)
@@ -211,7 +195,7 @@ static void fx_close(struct fixture *f)
 	f->w = NULL;
 	chainstate_close(f->cs);
 	mempool_free(f->mp);
-	rm_rf(f->dir);
+	unit_rmtree(f->dir);
 }
 
 static int reopen(struct fixture *f)
@@ -240,10 +224,7 @@ UNIT_TEST(wallet_keys_balances_and_reopen)
 	uint8_t h160[20];
 	char a1[KEYS_ADDR_MAX], a2[KEYS_ADDR_MAX], err[256];
 
-	if (fx_open(&f) < 0) {
-		CHECK(!"fixture");
-		return;
-	}
+	REQUIRE(fx_open(&f) == 0);
 	mine_addr(&f, h160);
 	CHECK(wallet_key(f.w, h160, NULL, NULL) != NULL);
 	CHECK_EQ_INT(fx_mine_to(&f, h160, 100), 0);
@@ -285,10 +266,7 @@ UNIT_TEST(wallet_send_fee_change_and_errors)
 	const struct wallet_tx *wtx;
 	struct outpoint op;
 
-	if (fx_open(&f) < 0) {
-		CHECK(!"fixture");
-		return;
-	}
+	REQUIRE(fx_open(&f) == 0);
 	mine_addr(&f, h160);
 	CHECK_EQ_INT(fx_mine_to(&f, h160, 102), 0);        /* two mature coinbases */
 	memset(secret, 0x33, 32);
@@ -298,12 +276,12 @@ UNIT_TEST(wallet_send_fee_change_and_errors)
 	/* More than the two coins: insufficient funds, nothing changes. */
 	to.amount = 100 * COIN + 1;
 	CHECK_EQ_INT(wallet_send(f.w, &req, &res, &e), -1);
-	CHECK_EQ_INT(e.code, RPC_WALLET_INSUFFICIENT_FUNDS);
+	CHECK_EQ_INT(e.kind, WALLET_ERR_INSUFFICIENT_FUNDS);
 	CHECK_EQ_INT(mempool_count(f.mp), 0);
 	/* Dust and a fee rate below the relay minimum are refused. */
 	to.amount = 100;
 	CHECK_EQ_INT(wallet_send(f.w, &req, &res, &e), -1);
-	CHECK_EQ_INT(e.code, RPC_WALLET_ERROR);
+	CHECK_EQ_INT(e.kind, WALLET_ERR_FAILED);
 	to.amount = COIN;
 	req.feerate = 999;
 	CHECK_EQ_INT(wallet_send(f.w, &req, &res, &e), -1);
@@ -361,10 +339,7 @@ UNIT_TEST(wallet_follows_disconnect)
 	char reason[CHAIN_REASON_MAX];
 	struct wallet_balances b;
 
-	if (fx_open(&f) < 0) {
-		CHECK(!"fixture");
-		return;
-	}
+	REQUIRE(fx_open(&f) == 0);
 	mine_addr(&f, h160);
 	CHECK_EQ_INT(fx_mine_to(&f, h160, 101), 0);
 	memcpy(tip, chainstate_tip(f.cs)->hash, 32);

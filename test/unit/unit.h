@@ -3,13 +3,20 @@
  *
  * UNIT_TEST(name) { ... } defines and registers a test; CHECK(cond) records
  * a failure (with file and line) and goes on; CHECK_EQ_INT and CHECK_EQ_STR
- * print both values. The runner (unit_main.c) runs every registered test
- * and ends with the line "N passed, N failed". Its exit status is 0 only if
- * nothing failed.
+ * print both values. REQUIRE(cond) records a failure and stops the test
+ * there (from a helper too), for a condition the rest of the test depends
+ * on, such as a pointer it is about to dereference; what the test had
+ * allocated leaks, which only ever happens in a test that already failed.
+ * The runner (unit_main.c) runs every registered test and ends with the
+ * line "N passed, N failed". Its exit status is 0 only if nothing failed.
+ *
+ * unit_tmpdir and unit_rmtree give a test its own scratch directory.
  */
 #ifndef UNIT_H
 #define UNIT_H
 
+#include <setjmp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +29,19 @@ struct unit_test {
 void unit_register(struct unit_test *t);
 /* Set by CHECK when the running test fails. */
 extern int unit_failed_now;
+/* Where REQUIRE jumps to: the runner, which goes on with the next test. */
+extern jmp_buf unit_stop;
+
+/*
+ * A new, empty directory /tmp/mr_unit_<tag>_XXXXXX, mode 0700, its path in
+ * buf (cap bytes). Returns buf, or NULL (with a line on stderr) if it
+ * cannot be made.
+ */
+char *unit_tmpdir(char *buf, size_t cap, const char *tag);
+
+/* Remove dir and everything below it, without a shell. Accepts NULL and
+ * a directory that is already gone. */
+void unit_rmtree(const char *dir);
 
 #define UNIT_TEST(name)                                                    \
 	static void unit_fn_##name(void);                                  \
@@ -39,6 +59,16 @@ extern int unit_failed_now;
 			fprintf(stderr, "  %s:%d: CHECK(%s) failed\n",     \
 				__FILE__, __LINE__, #cond);                \
 			unit_failed_now = 1;                               \
+		}                                                          \
+	} while (0)
+
+#define REQUIRE(cond)                                                      \
+	do {                                                               \
+		if (!(cond)) {                                             \
+			fprintf(stderr, "  %s:%d: REQUIRE(%s) failed, test stopped\n", \
+				__FILE__, __LINE__, #cond);                \
+			unit_failed_now = 1;                               \
+			longjmp(unit_stop, 1);                             \
 		}                                                          \
 	} while (0)
 

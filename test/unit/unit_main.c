@@ -5,10 +5,12 @@
  */
 #include "unit.h"
 
+#include <ftw.h>
 #include <stdlib.h>
 
 static struct unit_test *tests;
 int unit_failed_now;
+jmp_buf unit_stop;
 
 void unit_register(struct unit_test *t)
 {
@@ -20,6 +22,40 @@ void unit_register(struct unit_test *t)
 	*p = t;
 }
 
+char *unit_tmpdir(char *buf, size_t cap, const char *tag)
+{
+	int n = snprintf(buf, cap, "/tmp/mr_unit_%s_XXXXXX", tag);
+
+	if (n < 0 || (size_t)n >= cap || !mkdtemp(buf)) {
+		fprintf(stderr, "  unit_tmpdir: cannot make /tmp/mr_unit_%s_XXXXXX\n", tag);
+		return NULL;
+	}
+	return buf;
+}
+
+static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	if (remove(path) != 0)
+		fprintf(stderr, "  unit_rmtree: cannot remove %s\n", path);
+	return 0; /* go on: remove what can be removed */
+}
+
+void unit_rmtree(const char *dir)
+{
+	if (dir && *dir)
+		nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Run t; a REQUIRE that fails comes back here through unit_stop. */
+static void run_one(const struct unit_test *t)
+{
+	if (setjmp(unit_stop) == 0)
+		t->fn();
+}
+
 int main(int argc, char **argv)
 {
 	const char *filter = argc > 1 ? argv[1] : NULL;
@@ -29,7 +65,7 @@ int main(int argc, char **argv)
 		if (filter && !strstr(t->name, filter))
 			continue;
 		unit_failed_now = 0;
-		t->fn();
+		run_one(t);
 		if (unit_failed_now) {
 			fprintf(stderr, "FAIL %s\n", t->name);
 			failed++;

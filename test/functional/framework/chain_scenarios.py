@@ -9,6 +9,12 @@ from framework.node import JSONRPCError
 
 COIN = 100_000_000
 SUBSIDY = 50 * COIN
+HALVING_INTERVAL = 150   # CHAIN_HALVING_INTERVAL, src/validation.h
+
+
+def subsidy(height):
+    """The block reward at height: a test may run after others mined far."""
+    return SUBSIDY >> (height // HALVING_INTERVAL)
 
 
 def disp(h):
@@ -36,10 +42,41 @@ def coinbase_txid(node, height):
     return node.getblock(node.getblockhash(height))["tx"][0]
 
 
+# Each check below sets up what it needs on the node it is given, so a
+# test can run alone, in any order, or after other checks on the same node.
+
+def mine(node, tracer, wallet, n):
+    """Mine n blocks to wallet and wait until the tracer saw them connect."""
+    before = len(tracer.select("validation:block_connected"))
+    hashes = node.generatetoaddress(n, wallet.addr)
+    tracer.wait_for("validation:block_connected", count=before + n)
+    return hashes
+
+
+def empty_mempool(node, tracer, wallet):
+    """Mine whatever the mempool holds, so the next block has only ours."""
+    if node.getrawmempool():
+        mine(node, tracer, wallet, 1)
+    assert not node.getrawmempool()
+
+
+def spendable_coinbase(node, tracer, wallet):
+    """(height, txid) of the lowest mature coinbase (all of them pay
+    `wallet`) that neither a block nor the mempool spends; mines until
+    there is one."""
+    while True:
+        tip = node.getblockcount()
+        for h in range(1, tip - 99 + 1):   # spendable in block tip + 1
+            txid = coinbase_txid(node, h)
+            if node.gettxout(txid, 0, True) is not None:
+                return h, txid
+        mine(node, tracer, wallet, max(1, 100 - tip))
+
+
 def check_mining(node, tracer, wallet, n=101):
     """n blocks of one coinbase each: block_connected and utxocache:add."""
-    hashes = node.generatetoaddress(n, wallet.addr)
-    tracer.wait_for("validation:block_connected", count=n)
+    empty_mempool(node, tracer, wallet)
+    hashes = mine(node, tracer, wallet, n)
     start = node.getblockcount() - n + 1
     for i, h in enumerate(range(start, start + n)):
         (e,) = tracer.select("validation:block_connected", height=h)
@@ -49,7 +86,7 @@ def check_mining(node, tracer, wallet, n=101):
         cb = coinbase_txid(node, h)
         adds = [a for a in tracer.select("utxocache:add", height=h) if disp(a["txid"]) == cb]
         assert len(adds) == 1, adds
-        assert (adds[0]["index"], adds[0]["value"], adds[0]["coinbase"]) == (0, SUBSIDY, True)
+        assert (adds[0]["index"], adds[0]["value"], adds[0]["coinbase"]) == (0, subsidy(h), True)
     return hashes
 
 
@@ -70,8 +107,10 @@ def expect_reject(node, tracer, hex_tx, reason_prefix):
 
 
 def check_mempool(node, tracer, wallet, full_args=True):
-    """added, rejected (conflict, immature), replaced + removed(replaced)."""
-    cb1 = coinbase_txid(node, 1)
+    """added, rejected (conflict, immature), replaced + removed(replaced).
+
+    Returns (txid, getmempoolentry) of the replacement, left in the mempool."""
+    _, cb1 = spendable_coinbase(node, tracer, wallet)
     first = wallet.spend(cb1, 0, SUBSIDY - 100_000)
     txid1 = node.sendrawtransaction(first)
     entry1 = node.getmempoolentry(txid1)
@@ -81,7 +120,8 @@ def check_mempool(node, tracer, wallet, full_args=True):
 
     low = wallet.spend(cb1, 0, SUBSIDY - 50_000, to=Wallet(node).addr)
     expect_reject(node, tracer, low, "insufficient fee")
-    immature = wallet.spend(coinbase_txid(node, node.getblockcount()), 0, SUBSIDY - 100_000)
+    tip = node.getblockcount()
+    immature = wallet.spend(coinbase_txid(node, tip), 0, subsidy(tip) - 100_000)
     expect_reject(node, tracer, immature, "bad-txns-premature-spend-of-coinbase")
 
     better = wallet.spend(cb1, 0, SUBSIDY - 1_000_000, to=Wallet(node).addr)
@@ -105,8 +145,20 @@ def check_mempool(node, tracer, wallet, full_args=True):
     return txid2, entry2
 
 
-def check_block_with_tx(node, tracer, wallet, txid, entry):
-    """The mempool tx mined: spent coinbase, new coin, removed(block)."""
+def mempool_payment(node, tracer, wallet):
+    """An otherwise empty mempool holding one payment spending a mature
+    coinbase: (txid, getmempoolentry, (coinbase height, coinbase txid))."""
+    empty_mempool(node, tracer, wallet)
+    height, cb = spendable_coinbase(node, tracer, wallet)
+    txid = node.sendrawtransaction(wallet.spend(cb, 0, SUBSIDY - 1_000_000,
+                                                to=Wallet(node).addr))
+    tracer.wait_for("mempool:added", txid=bytes.fromhex(txid)[::-1])
+    return txid, node.getmempoolentry(txid), (height, cb)
+
+
+def check_block_with_tx(node, tracer, wallet):
+    """A mempool tx mined: spent coinbase, new coin, removed(block)."""
+    txid, entry, (cb_height, cb) = mempool_payment(node, tracer, wallet)
     before = len(tracer.select("validation:block_connected"))
     (bhash,) = node.generatetoaddress(1, wallet.addr)
     tracer.wait_for("validation:block_connected", count=before + 1)
@@ -115,14 +167,13 @@ def check_block_with_tx(node, tracer, wallet, txid, entry):
     assert disp(e["hash"]) == bhash
     assert (e["transactions"], e["inputs"]) == (2, 1)
     assert e["sigops"] == 1   # the P2PKH output's OP_CHECKSIG; coinbase excluded
-    cb1 = coinbase_txid(node, 1)
-    (s,) = tracer.wait_for("utxocache:spent", txid=bytes.fromhex(cb1)[::-1])
-    assert (s["index"], s["height"], s["value"], s["coinbase"]) == (0, 1, SUBSIDY, True)
+    (s,) = tracer.wait_for("utxocache:spent", txid=bytes.fromhex(cb)[::-1])
+    assert (s["index"], s["height"], s["value"], s["coinbase"]) == (0, cb_height, SUBSIDY, True)
     value = block["tx"][1]["vout"][0]["value_sat"]
     (a,) = tracer.wait_for("utxocache:add", txid=bytes.fromhex(txid)[::-1])
     assert (a["index"], a["height"], a["value"], a["coinbase"]) == \
         (0, block["height"], value, False)
-    (rm,) = tracer.wait_for("mempool:removed", reason="block")
+    (rm,) = tracer.wait_for("mempool:removed", reason="block", txid=bytes.fromhex(txid)[::-1])
     assert disp(rm["txid"]) == txid
     assert (rm["vsize"], rm["fee"], rm["entry_time"]) == \
         (entry["vsize"], entry["fee_sat"], entry["time"])
@@ -132,7 +183,7 @@ def check_flush_and_uncache(node, tracer, wallet):
     """gettxoutsetinfo flushes (ALWAYS); a rejected tx's coin is uncached."""
     # Signed first: signing looks the coin up, which caches it.
     stranger = Wallet(node)
-    cb2 = coinbase_txid(node, 2)
+    height2, cb2 = spendable_coinbase(node, tracer, wallet)
     bad = stranger.spend(cb2, 0, SUBSIDY - 100_000)
     info = node.getcoinscacheinfo()
     node.gettxoutsetinfo()
@@ -144,5 +195,5 @@ def check_flush_and_uncache(node, tracer, wallet):
     # coin, the wrong key's signature fails, and the coin is uncached.
     expect_reject(node, tracer, bad, "mandatory-script-verify-flag-failed")
     (u,) = tracer.wait_for("utxocache:uncache", txid=bytes.fromhex(cb2)[::-1])
-    assert (u["index"], u["height"], u["value"], u["coinbase"]) == (0, 2, SUBSIDY, True)
+    assert (u["index"], u["height"], u["value"], u["coinbase"]) == (0, height2, SUBSIDY, True)
     assert node.getcoinscacheinfo()["entries"] == 0

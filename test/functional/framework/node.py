@@ -6,11 +6,14 @@ node's cookie file. NodeSet starts several in one temporary base directory,
 stops them all, and on failure keeps the directories and prints the tail of
 each debug.log.
 
+Build paths come from make (framework/build.py).
+
 Environment (all optional):
-  MONEYROCKETD            path of the daemon to run (default src/moneyrocketd)
+  MONEYROCKETD            path of the daemon to run (default: make's
+                          MONEYROCKET_DAEMON, src/moneyrocketd)
   MONEYROCKETD_WRAPPER    command line the daemon runs under, e.g.
                           "valgrind --error-exitcode=99 --quiet"
-  MONEYROCKETD_SANITIZE=1 run the ASan/UBSan build (see sanitizer_binary())
+  MONEYROCKETD_SANITIZE=1 run the ASan/UBSan build (make's MONEYROCKET_DAEMON_SAN)
   MONEYROCKET_KEEP_DATADIRS=1  keep data directories even when tests pass
   MONEYROCKET_TIMEOUT_FACTOR   multiply every timeout (slow machines, ASan)
 """
@@ -18,7 +21,6 @@ import base64
 import http.client
 import json
 import os
-import re
 import shlex
 import shutil
 import signal
@@ -29,11 +31,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from framework import build
+
 ROOT = Path(__file__).resolve().parents[3]
-SRC = ROOT / "src"
-DEFAULT_DAEMON = SRC / "moneyrocketd"
-DEFAULT_CLI = SRC / "moneyrocket-cli"
-NODE_MK = SRC / "node.mk"
+DEFAULT_DAEMON = build.path("MONEYROCKET_DAEMON")
+DEFAULT_CLI = build.path("MONEYROCKET_CLI")
 
 TIMEOUT_FACTOR = float(os.environ.get("MONEYROCKET_TIMEOUT_FACTOR", "1"))
 
@@ -101,24 +103,8 @@ def free_port(host="127.0.0.1"):
 
 
 def sanitizer_binary():
-    """Path of the ASan/UBSan build of moneyrocketd, or None if unknown.
-
-    src/node.mk (owned by the node build) names it; we read the make
-    variable rather than guess a path, falling back to common names.
-    """
-    candidates = []
-    if NODE_MK.exists():
-        text = NODE_MK.read_text()
-        for m in re.finditer(r"^\s*([A-Z_]*SAN[A-Z_]*)\s*:?=\s*(\S+moneyrocketd\S*)", text, re.M):
-            path = m.group(2).replace("$(BUILD)", "build")
-            if "$(" not in path:
-                candidates.append(ROOT / path)
-    candidates += [ROOT / "build/src/moneyrocketd_san", ROOT / "build/san/moneyrocketd",
-                   ROOT / "build/sanitize/moneyrocketd", ROOT / "build/moneyrocketd_san"]
-    for c in candidates:
-        if c.exists():
-            return c
-    return candidates[0] if candidates else None
+    """Path of the ASan/UBSan build of moneyrocketd (make's MONEYROCKET_DAEMON_SAN)."""
+    return build.path("MONEYROCKET_DAEMON_SAN")
 
 
 def default_binary():
