@@ -65,7 +65,7 @@ $(BUILD)/$(1)/$(2).skel.h: $(BUILD)/$(1)/$(2).bpf.o
 	$$(call msg,GEN-SKEL,$$@)$$(BPFTOOL) gen skeleton $$< > $$@.tmp && mv $$@.tmp $$@
 
 $(BUILD)/$(1)/$(2): $(1)/$(2).c $(1)/$(2).h $(BUILD)/$(1)/$(2).skel.h
-	$$(call msg,CC,$$@)$$(CC) $$(CFLAGS) -I$(BUILD)/$(1) -I$(1) -o $$@ $$< -lbpf -lelf -lz
+	$$(call msg,CC,$$@)$$(CC) $$(CFLAGS) -I$(BUILD)/$(1) -I$(1) -o $$@ $$< -lbpf -lelf -lz $$(LIBBPF_LDLIBS_$(2))
 
 ALL_TARGETS += $(BUILD)/$(1)/$(2)
 endef

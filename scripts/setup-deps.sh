@@ -15,6 +15,7 @@ PACKAGES=(
 	libbpf-dev bpftool clang llvm libelf-dev zlib1g-dev
 	python3-pytest linux-headers-amd64 valgrind tmux binutils gdb
 	libevent-dev libjansson-dev libleveldb-dev libsecp256k1-dev libsqlite3-dev libssl-dev
+	libmicrohttpd-dev prometheus
 )
 
 missing_pkgs=()
