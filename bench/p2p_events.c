@@ -9,6 +9,8 @@
  *   COUNT events with a SIZE-byte payload (byte i is i*7+message number,
  *   so a capture can be checked byte for byte); RATE events a second
  *   (paced in batches of 1,000), or as fast as possible without it.
+ * With P2P_EVENTS_WAIT=1 in the environment it prints "ready PID" and
+ * waits for a line on stdin first, so a tracer can attach by PID.
  * Prints: events N size S seconds T rate R
  */
 #include <stdint.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "trace.h"
 
@@ -54,6 +57,14 @@ int main(int argc, char **argv)
 	if (!buf)
 		return 1;
 	fill(buf, size, 0);
+	if (getenv("P2P_EVENTS_WAIT")) {
+		char line[16];
+
+		printf("ready %d\n", (int)getpid());
+		fflush(stdout);
+		if (!fgets(line, sizeof(line), stdin))
+			return 1;
+	}
 	start = now();
 	for (uint64_t n = 0; n < count; n++) {
 		/* Large payloads differ per message, so a mixed-up capture shows. */
