@@ -31,9 +31,14 @@ Example output:
       aps      bnb         150000880     5120   200000000     6760       0
       result: sent the APS transaction (its fee is within -maxapsfee)
 
+With --json, stdout is NDJSON: one object per event as it fires, fields
+named as in doc/tracing.md ("JSON field names"); the start line goes to
+stderr.
+
 Ctrl-C ends it.
 """
 import argparse
+import json
 import signal
 import sys
 import time
@@ -214,6 +219,20 @@ class Logger:
             del self.pending[name]
 
 
+EVENTS = ["coin_selection:selected_coins", "coin_selection:normal_create_tx_internal",
+          "coin_selection:attempting_aps_create_tx", "coin_selection:aps_create_tx_internal"]
+
+
+def json_event(kind, wallet, algo, a):
+    """--json: one event as an NDJSON line."""
+    fields = [{"algorithm": algo, "target": a[0], "waste": a[1], "selected_value": a[2]},
+              {"success": bool(a[0]), "fee": a[1], "change_pos": a[2]},
+              {},
+              {"use_aps": bool(a[0]), "success": bool(a[1]), "fee": a[2], "change_pos": a[3]}]
+    print(json.dumps({"event": EVENTS[kind], "wallet_name": wallet, **fields[kind]}),
+          flush=True)
+
+
 def lost_events(bpf):
     """Events the BPF side could not put in the full ring buffer."""
     table = bpf["lost"]
@@ -225,6 +244,7 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("pid", type=int)
     ap.add_argument("-b", "--binary", help="the executable (default /proc/PID/exe)")
+    ap.add_argument("--json", action="store_true", help="print NDJSON, one object per event")
     args = ap.parse_args()
     from bcc import BPF, USDT  # Debian's python3-bpfcc
 
@@ -237,8 +257,12 @@ def main():
 
     def on_event(_ctx, data, _size):
         e = bpf["events"].event(data)
-        log.on_event(e.kind, e.wallet.decode(errors="replace"),
-                     e.algo.decode(errors="replace"), list(e.a))
+        event = (e.kind, e.wallet.decode(errors="replace"), e.algo.decode(errors="replace"),
+                 list(e.a))
+        if args.json:
+            json_event(*event)
+        else:
+            log.on_event(*event)
 
     def warn_lost():
         nonlocal reported
@@ -251,7 +275,7 @@ def main():
     bpf["events"].open_ring_buffer(on_event)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     print(f"Logging coin selection of moneyrocketd pid {args.pid}; Ctrl-C to stop.\n",
-          flush=True)
+          file=sys.stderr if args.json else sys.stdout, flush=True)
     try:
         while True:
             bpf.ring_buffer_poll(timeout=100)
