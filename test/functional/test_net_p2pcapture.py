@@ -6,6 +6,7 @@ it; 4,000,000-byte messages arrive byte for byte; and when the ring buffer
 is full, every lost message is counted, in-band on stderr and in the
 summary, so captured + lost equals what the node handled.
 """
+import json
 import os
 import re
 import signal
@@ -52,12 +53,23 @@ def start(node, outdir, *args):
     require_root()
     require_built(P2PCAPTURE)
     tool = TracerProcess([P2PCAPTURE, "-o", outdir, *args, str(node.pid)])
-    tool.wait_for_line(r"^Capturing P2P messages of pid \d+ .*Hit Ctrl-C to end\.$")
+    started = r"^Capturing P2P messages of pid \d+ .*Hit Ctrl-C to end\.$"
+    if "--json" in args:   # the start line goes to stderr
+        wait_until(lambda: any(re.match(started, l) for l in tool.stderr()), 60,
+                   what="p2pcapture started")
+    else:
+        tool.wait_for_line(started)
     return tool
 
 
 def summary(tool):
-    m = SUMMARY.match(tool.output()[-1])
+    """[captured, bytes, peers, lost, lost bytes], from the text or the JSON summary."""
+    last = tool.output()[-1]
+    if last.startswith("{"):
+        s = json.loads(last)
+        assert s["event"] == "p2pcapture:summary", s
+        return [s["messages"], s["bytes"], s["peers"], s["lost"], s["lost_bytes"]]
+    m = SUMMARY.match(last)
     assert m, tool.output()
     return [int(x) for x in m.groups()]
 
@@ -114,11 +126,12 @@ def test_capture_equals_node_message_log(node_factory, tmp_path):  # noqa: F811
     assert parsed.count('"msgtype": "blob"') == 3 and parsed.count('"msgtype": "block"') >= 3
 
 
-def test_capture_counts_every_loss(node_factory, tmp_path):  # noqa: F811
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_capture_counts_every_loss(node_factory, tmp_path, as_json):  # noqa: F811
     (node,) = node_factory.start(1)
     # An 8 MiB ring holds two 4,000,000-byte messages; the reader is stopped
     # while six arrive, so at least four are lost.
-    tool = start(node, tmp_path / "cap", "-b", "8")
+    tool = start(node, tmp_path / "cap", "-b", "8", *(["--json"] if as_json else []))
     peer = netpeer.connect(node)
     try:
         peer.handshake()
@@ -139,8 +152,15 @@ def test_capture_counts_every_loss(node_factory, tmp_path):  # noqa: F811
     handled_hi = sum(len(r) for r in after.values())
     assert lost >= 4 and lost_bytes >= 4 * BIG, (lost, lost_bytes)
     assert handled_lo <= captured + lost <= handled_hi, (captured, lost, handled_lo, handled_hi)
-    # In-band: the lines on stderr add up to the summary's count.
-    assert sum(int(LOST_LINE.match(l).group(1)) for l in tool.stderr()) == lost, tool.stderr()
+    # In-band: the lines on stderr (objects on stdout with --json) add up to
+    # the summary's count.
+    if as_json:
+        gaps = [json.loads(l) for l in tool.output()[:-1]]
+        assert gaps and all(g["event"] == "p2pcapture:lost" for g in gaps), gaps
+        assert sum(g["messages"] for g in gaps) == lost == gaps[-1]["lost_total"]
+    else:
+        assert sum(int(LOST_LINE.match(l).group(1)) for l in tool.stderr()) == lost, \
+            tool.stderr()
     cap = log_files(tmp_path / "cap")
     assert sum(len(r) for r in cap.values()) == captured
     blobs = [p for _, t, p in cap[(netpeer_addr, "msgs_recv.dat")] if t == "blob"]

@@ -13,6 +13,10 @@
  *   [; T truncated to --max-bytes] [; U unreadable]
  * stderr: one line each time messages were lost, as the reader meets the
  * gap ("lost N messages before a <type> message ..."), and errors.
+ * With --json, stdout is NDJSON instead: {"event": "p2pcapture:lost",
+ * "messages", "lost_total", "before_msg_type"} at each gap, then
+ * {"event": "p2pcapture:summary", "messages", "bytes", "peers", "lost",
+ * "lost_bytes", "truncated", "unreadable"}; the start line goes to stderr.
  */
 #include <argp.h>
 #include <errno.h>
@@ -45,6 +49,7 @@ static struct env {
 	unsigned int max_bytes;
 	unsigned int duration;  /* seconds; 0: until Ctrl-C */
 	bool verbose;
+	bool json;
 } env = { .pid = -1, .dir = "p2pcapture", .ring_mib = 64, .max_bytes = CAP_MAX_PAYLOAD };
 
 static volatile sig_atomic_t exiting;
@@ -70,7 +75,7 @@ static const char argp_doc[] =
 	"the node's message-log format (doc/message-logging.md), from the\n"
 	"net:inbound_message and net:outbound_message tracepoints.\n"
 	"\n"
-	"USAGE: " PROG " [-o DIR] [-b MiB] [-m BYTES] [-d SECONDS] [-v] TARGET\n"
+	"USAGE: " PROG " [-o DIR] [-b MiB] [-m BYTES] [-d SECONDS] [--json] [-v] TARGET\n"
 	"\n"
 	"TARGET is the PID of a running moneyrocketd, or the path of the binary to\n"
 	"capture every process that runs it. Needs root and Linux 6.16 or later.\n"
@@ -86,6 +91,7 @@ static const struct argp_option opts[] = {
 	{ "max-bytes", 'm', "BYTES", 0, "Keep at most BYTES of each payload (default 4000000)", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf debug output", 0 },
+	{ "json", 'j', NULL, 0, "Print the losses and the summary as NDJSON", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
 	{ 0 },
 };
@@ -122,6 +128,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		env.verbose = true;
+		break;
+	case 'j':
+		env.json = true;
 		break;
 	case 'h':
 		argp_state_help(state, stderr, ARGP_HELP_STD_HELP);
@@ -243,6 +252,17 @@ static void report_lost(unsigned long long lost_now, const char *before)
 {
 	if (lost_now <= cap.lost_seen)
 		return;
+	if (env.json) {
+		char type[CAP_MSG_TYPE_LEN] = "";
+
+		/* Message types are plain ASCII words: nothing to escape. */
+		sscanf(before, "before a %19[a-z0-9] message", type);
+		printf("{\"event\": \"p2pcapture:lost\", \"messages\": %llu, \"lost_total\": %llu, "
+		       "\"before_msg_type\": \"%s\"}\n", lost_now - cap.lost_seen, lost_now, type);
+		fflush(stdout);
+		cap.lost_seen = lost_now;
+		return;
+	}
 	fprintf(stderr, PROG ": lost %llu messages %s(ring buffer full; %llu lost in all; "
 		"enlarge it with -b)\n", lost_now - cap.lost_seen, before, lost_now);
 	cap.lost_seen = lost_now;
@@ -327,6 +347,13 @@ static void print_summary(const struct p2pcapture_bpf *skel)
 	unsigned long long lost = skel->bss->lost, lost_bytes = skel->bss->lost_bytes;
 
 	report_lost(lost, "at the end ");
+	if (env.json) {
+		printf("{\"event\": \"p2pcapture:summary\", \"messages\": %llu, \"bytes\": %llu, "
+		       "\"peers\": %llu, \"lost\": %llu, \"lost_bytes\": %llu, \"truncated\": %llu, "
+		       "\"unreadable\": %llu}\n", cap.msgs, cap.bytes, cap.peers, lost, lost_bytes,
+		       cap.truncated, cap.unreadable);
+		return;
+	}
 	printf("captured %llu messages (%llu payload bytes) from %llu peers; lost %llu messages "
 	       "(%llu bytes)", cap.msgs, cap.bytes, cap.peers, lost, lost_bytes);
 	if (cap.truncated)
@@ -390,14 +417,18 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	cap.clock_offset_ns = clock_offset_ns();
-	if (env.pid > 0)
-		printf("Capturing P2P messages of pid %d (%s) into %s", (int)env.pid, env.binary,
-		       env.dir);
-	else
-		printf("Capturing P2P messages of every process running %s into %s", env.binary,
-		       env.dir);
-	printf("... Hit Ctrl-C to end.\n");
-	fflush(stdout);
+	{
+		FILE *out = env.json ? stderr : stdout; /* --json: stdout holds JSON only */
+
+		if (env.pid > 0)
+			fprintf(out, "Capturing P2P messages of pid %d (%s) into %s", (int)env.pid,
+				env.binary, env.dir);
+		else
+			fprintf(out, "Capturing P2P messages of every process running %s into %s",
+				env.binary, env.dir);
+		fprintf(out, "... Hit Ctrl-C to end.\n");
+		fflush(out);
+	}
 
 	end = env.duration ? time(NULL) + env.duration : 0;
 	while (!exiting && (!end || time(NULL) < end)) {
