@@ -2,11 +2,16 @@
 """p2p_monitor.py — live view of a moneyrocketd node's P2P peers and messages.
 
 USAGE:
-    p2p_monitor.py TARGET
+    p2p_monitor.py [--json] TARGET
 
 Arguments:
     TARGET   the PID of a running moneyrocketd, or the path of its binary
              (then exactly one running process of that binary is traced).
+    --json   no screen: print each message and connection event as one
+             NDJSON line, fields named as in doc/tracing.md ("JSON field
+             names"; this monitor reads no payload and no connection
+             counts, so `msg`, `network` and the counts are left out).
+             Needs no terminal.
 
 Requirements: root (loading BPF programs needs CAP_BPF and CAP_PERFMON, or
 CAP_SYS_ADMIN), Debian's python3-bpfcc (run with /usr/bin/python3), a
@@ -31,6 +36,7 @@ Examples:
 """
 import collections
 import curses
+import json
 import os
 import sys
 import time
@@ -169,6 +175,30 @@ class Monitor:
         return [self.peers[k] for k in sorted(self.peers)]
 
 
+class JsonMonitor(Monitor):
+    """--json: each event printed as it is read, nothing kept."""
+
+    CONN_EVENTS = ("net:inbound_connection", "net:outbound_connection", "net:closed_connection")
+
+    def on_message(self, e):
+        print(json.dumps({"event": "net:inbound_message" if e.inbound else "net:outbound_message",
+                          "peer_id": e.peer_id, "peer_addr": text(e.addr),
+                          "conn_type": text(e.conn_type), "msg_type": text(e.msg_type),
+                          "msg_size": e.size}), flush=True)
+
+    def on_connection(self, e):
+        print(json.dumps({"event": self.CONN_EVENTS[e.kind], "peer_id": e.peer_id,
+                          "peer_addr": text(e.addr), "conn_type": text(e.conn_type)}),
+              flush=True)
+
+
+def json_loop(bpf, pid):
+    print(f"p2p_monitor.py: logging P2P events of pid {pid} as NDJSON; Ctrl-C to end",
+          file=sys.stderr, flush=True)
+    while True:
+        bpf.perf_buffer_poll(timeout=200)
+
+
 def text(raw):
     return bytes(raw).split(b"\0", 1)[0].decode(errors="replace")
 
@@ -290,16 +320,22 @@ def ui(stdscr, bpf, monitor, pid):
 
 
 def main():
+    as_json = "--json" in sys.argv[1:]
+    if as_json:
+        sys.argv.remove("--json")
     if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
         print(__doc__)
         sys.exit(0 if len(sys.argv) == 2 else 1)
     if os.geteuid() != 0:
         sys.exit("p2p_monitor.py: must be run as root (loading BPF programs needs privileges)")
     pid, binary = resolve_target(sys.argv[1])
-    monitor = Monitor()
+    monitor = JsonMonitor() if as_json else Monitor()
     bpf, _usdt = attach(pid, binary, monitor)
     try:
-        curses.wrapper(ui, bpf, monitor, pid)
+        if as_json:
+            json_loop(bpf, pid)
+        else:
+            curses.wrapper(ui, bpf, monitor, pid)
     except KeyboardInterrupt:
         pass
     finally:

@@ -165,3 +165,40 @@ def test_chain_wallet_mempool_json(node_factory):  # noqa: F811
     assert events[1] == {"event": "mempool:removed", "txid": txid, "reason": "block",
                          "vsize": entry["vsize"], "fee": entry["fee_sat"],
                          "entry_time": entry["time"]}
+
+
+def test_p2p_monitor_json(node_factory):  # noqa: F811
+    require_bcc()
+    (node,) = node_factory.start(1)
+    tool = TracerProcess([PY, TRACING / "p2p_monitor.py", "--json", str(node.pid)])
+    wait_stderr(tool, r"^p2p_monitor.py: logging P2P events of pid ")
+    peer = netpeer.connect(node)
+    try:
+        peer.handshake()
+        peer.send_msg("ping", netpeer.ping_payload(5))
+        peer.wait_for_msg("pong", lambda p: p == netpeer.ping_payload(5))
+        info = handshaken(node, peer)
+        node.disconnectnode("", info["id"])
+        peer.wait_closed()
+        wait_until(lambda: any(o["event"] == "net:closed_connection" for o in objects(tool)),
+                   30, what="net:closed_connection in the JSON output")
+        assert tool.stop() == 0, tool.stderr()
+    finally:
+        peer.close()
+        tool.kill()
+    events = objects(tool)
+    who = {"peer_id": info["id"], "peer_addr": info["addr"], "conn_type": "inbound"}
+    conns = [o for o in events if o["event"].endswith("_connection")]
+    assert conns == [{"event": "net:inbound_connection", **who},
+                     {"event": "net:closed_connection", **who}]
+    msgs = [o for o in events if o["event"].endswith("_message")]
+    assert {"event": "net:inbound_message", **who, "msg_type": "ping", "msg_size": 8} in msgs
+    assert {"event": "net:outbound_message", **who, "msg_type": "pong", "msg_size": 8} in msgs
+    # Per type, the counts getpeerinfo gave just before the disconnect.
+    got = {}
+    for o in msgs:
+        key = ("recv" if o["event"] == "net:inbound_message" else "sent", o["msg_type"])
+        got[key] = got.get(key, 0) + 1
+    for side in ("recv", "sent"):
+        for t, n in info[f"msgs{side}_per_msg"].items():
+            assert got.get((side, t), 0) >= n, (side, t, got)
