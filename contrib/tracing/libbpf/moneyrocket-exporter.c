@@ -44,6 +44,9 @@
 #define MAX_NODES 64
 #define MAX_TARGETS 16
 #define RESCAN_MS 1000
+/* After a failed attach (e.g. a BCC script holds a guarded tracepoint of
+ * that binary), try again this often. */
+#define RETRY_SECONDS 5
 
 static struct env {
 	pid_t pid;              /* -p: this node only; 0: not given */
@@ -125,7 +128,7 @@ static const struct { const char *provider, *name; } tracepoints[] = {
 struct target {
 	char path[PATH_MAX];
 	pid_t pid;
-	bool failed;            /* attaching failed once: not retried */
+	time_t failed_at;       /* last failed attach, 0: attached */
 	bool used;              /* a node runs it (this scan) */
 	struct bpf_link *links[N_TRACEPOINTS];
 };
@@ -375,9 +378,28 @@ static int attach(struct target *t)
 	return 0;
 }
 
-/* The target for a node's binary, attached on first use; NULL when
- * attaching failed (now or before). -p traces its process only; otherwise
- * one attachment per binary covers every process running it. */
+/* Attach t now; a failure is remembered, to be tried again after
+ * RETRY_SECONDS. Returns t, or NULL while it is not attached. */
+static struct target *try_attach(struct target *t)
+{
+	bool retry = t->failed_at != 0;
+
+	if (attach(t) != 0) {
+		t->failed_at = time(NULL);
+		if (!retry)
+			fprintf(stderr, PROG ": not tracing %s for now; trying again every %d s\n",
+				t->path, RETRY_SECONDS);
+		return NULL;
+	}
+	if (retry)
+		fprintf(stderr, PROG ": %s attached now\n", t->path);
+	t->failed_at = 0;
+	return t;
+}
+
+/* The target for a node's binary, attached on first use; NULL while
+ * attaching fails. -p traces its process only; otherwise one attachment
+ * per binary covers every process running it. */
 static struct target *target_for(const struct node *n)
 {
 	pid_t pid = env.pid ? env.pid : -1;
@@ -385,8 +407,12 @@ static struct target *target_for(const struct node *n)
 
 	for (int i = 0; i < st.n_targets; i++) {
 		t = &st.targets[i];
-		if (t->pid == pid && !strcmp(t->path, n->path))
-			return t->failed ? NULL : t;
+		if (t->pid != pid || strcmp(t->path, n->path))
+			continue;
+		if (!t->failed_at)
+			return t;
+		t->used = true; /* kept, to be retried */
+		return time(NULL) - t->failed_at >= RETRY_SECONDS ? try_attach(t) : NULL;
 	}
 	if (st.n_targets == MAX_TARGETS) {
 		fprintf(stderr, PROG ": not tracing %s: already %d binaries traced\n", n->path,
@@ -397,8 +423,8 @@ static struct target *target_for(const struct node *n)
 	memset(t, 0, sizeof(*t));
 	snprintf(t->path, sizeof(t->path), "%s", n->path);
 	t->pid = pid;
-	t->failed = attach(t) != 0;
-	return t->failed ? NULL : t;
+	t->used = true;
+	return try_attach(t);
 }
 
 /* Delete the rows of a node that is gone, so its series disappear. */
@@ -457,15 +483,15 @@ static void sync_nodes(void)
 			       found[i].path, found[i].port);
 		kept[n_kept++] = found[i];
 	}
-	for (int i = 0; i < st.n_targets; i++)
-		if (!st.targets[i].used && !st.targets[i].failed && !env.binary[0])
-			detach(&st.targets[i]);
-	/* Detached targets re-attach when a node runs them again. */
+	/* Binaries no node runs are let go (with BINARY given, never), and
+	 * attached again when a node runs them again. */
 	for (int i = 0; i < st.n_targets;) {
-		if (!st.targets[i].links[0] && !st.targets[i].failed)
+		if (!st.targets[i].used && !env.binary[0]) {
+			detach(&st.targets[i]);
 			st.targets[i] = st.targets[--st.n_targets];
-		else
+		} else {
 			i++;
+		}
 	}
 	memcpy(st.nodes, kept, sizeof(kept[0]) * (size_t)n_kept);
 	st.n_nodes = n_kept;
@@ -900,6 +926,14 @@ int main(int argc, char **argv)
 	if (err) {
 		fprintf(stderr, PROG ": filling the label map: %s\n", strerror(-err));
 		goto cleanup;
+	}
+	if (env.binary[0]) {
+		/* A binary path: attached now, so a process that starts later is
+		 * counted from its first event. */
+		struct node first = { 0 };
+
+		snprintf(first.path, sizeof(first.path), "%s", env.binary);
+		target_for(&first);
 	}
 	sync_nodes();
 	http = serve();
