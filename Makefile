@@ -130,6 +130,8 @@ CONNECT_CHAIN_LDLIBS := -lleveldb -lsecp256k1 -lcrypto
 # bench/wallet_select: the selection step alone.
 WALLET_SELECT_SRCS   := bench/wallet_select.c src/wallet_select.c src/coinselection.c $(TRACE_SRCS)
 WALLET_SELECT_LDLIBS := -lm
+# bench/p2p_events: the capture benchmark's load generator.
+P2P_EVENTS_SRCS      := bench/p2p_events.c $(TRACE_SRCS)
 # bench/stream_cost: the generated wrappers, the stream and its client.
 STREAM_COST_SRCS     := bench/stream_cost.c bench/stream_cost_calls.c $(TRACE_SRCS) \
 	$(TRACESTREAM_CLIENT_SRCS)
@@ -175,7 +177,7 @@ $(BUILD)/$(1)/$(2).skel.h: $(BUILD)/$(1)/$(2).bpf.o
 	$$(call msg,GEN-SKEL,$$@)$$(BPFTOOL) gen skeleton $$< > $$@.tmp && mv $$@.tmp $$@
 
 $(BUILD)/$(1)/$(2): $(1)/$(2).c $(1)/$(2).h $(BUILD)/$(1)/$(2).skel.h
-	$$(call msg,CC,$$@)$$(CC) $$(CFLAGS) -I$(BUILD)/$(1) -I$(1) -o $$@ $$< -lbpf -lelf -lz
+	$$(call msg,CC,$$@)$$(CC) $$(CFLAGS) -I$(BUILD)/$(1) -I$(1) -o $$@ $$< -lbpf -lelf -lz $$(LIBBPF_LDLIBS_$(2))
 
 ALL_TARGETS += $(BUILD)/$(1)/$(2)
 endef
@@ -190,6 +192,7 @@ include bench/build.mk
 include bench/connect_chain.mk
 include bench/wallet_select.mk
 include bench/stream_cost.mk
+include bench/p2p_events.mk
 include packaging/install.mk
 
 all: $(ALL_TARGETS)

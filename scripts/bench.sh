@@ -161,7 +161,22 @@ bench_stream_cost() {
 	/usr/bin/python3 bench/stream_cost.py build/bench
 }
 
-SECTIONS=(bench_trace_cost bench_connect_chain bench_wallet_select bench_stream_cost)
+# Issue 12: p2pcapture against log_raw_p2p_msgs.py, and moneyrocket-exporter's
+# cost on a flooded node against no tracer and log_p2p_traffic.bt (needs root).
+bench_capture() {
+	section "P2P capture: p2pcapture vs log_raw_p2p_msgs.py (contrib/tracing/README.md)"
+	need bpftrace
+	/usr/bin/python3 bench/tracing_tools.py capture
+}
+
+bench_exporter() {
+	section "moneyrocket-exporter: cost on a flooded node (contrib/tracing/README.md)"
+	need bpftrace
+	/usr/bin/python3 bench/tracing_tools.py exporter
+}
+
+SECTIONS=(bench_trace_cost bench_connect_chain bench_wallet_select bench_stream_cost bench_capture
+	bench_exporter)
 
 for s in "${SECTIONS[@]}"; do
 	"$s"

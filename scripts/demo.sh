@@ -16,10 +16,17 @@
 #      and log_utxos.bt prints the coins the payment and its block add and spend
 #   5. wallets: alice (node0), bob (node1) and carol (node2) pay each other
 #      from named wallets while log_coin_selection.py shows each decision
-#   6. stop the tracers (they print their totals), stop the nodes, remove the
-#      temporary directory
-# Tracer output is shown prefixed with [traffic] / [conns]. Ctrl-C or an
-# error at any point still stops everything and removes the directory.
+#   6. the tracers above stop; moneyrocket-exporter counts every node's
+#      tracepoints in BPF maps and Prometheus scrapes it while node0 mines
+#      and alice pays bob; one query shows the blocks each node connected
+#      (the exporter starts only now: a BCC script and a libbpf tool cannot
+#      hold the same guarded tracepoint at once, doc: contrib/tracing/README.md)
+#   7. stop the tracers and the nodes; the full tracer logs stay in a
+#      directory named at the end
+# Tracer output is shown prefixed with its name ([traffic], [conns], ...).
+# A busy tracer shows its first lines only, then a summary per message
+# type or event; its whole output is in the log directory. Ctrl-C or an
+# error at any point still stops everything and removes the node data.
 #
 # Environment: MONEYROCKETD, MONEYROCKET_CLI (binaries to use),
 # DEMO_SECONDS (how long traffic runs in step 3, default 5),
@@ -30,10 +37,13 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DAEMON=${MONEYROCKETD:-$ROOT/src/moneyrocketd}
 CLI=${MONEYROCKET_CLI:-$ROOT/src/moneyrocket-cli}
 PY=/usr/bin/python3
+# The BCC tracers print into pipes: line by line, not when a buffer fills.
+export PYTHONUNBUFFERED=1
 DEMO_SECONDS=${DEMO_SECONDS:-5}
 NODES=3
 
 TMP=""
+LOGDIR=""
 NODE_PIDS=()
 TRACER_PIDS=()
 P2P_PORTS=()
@@ -49,6 +59,7 @@ cleanup() {
 	trap - EXIT INT TERM
 	stop_tracers
 	stop_nodes
+	stop_prometheus
 	if [ -n "$TMP" ] && [ -d "$TMP" ]; then
 		if [ "${DEMO_KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then
 			echo "demo: files kept in $TMP"
@@ -121,17 +132,44 @@ stop_nodes() {
 }
 
 # ---- step 2: tracers ------------------------------------------------------
-# start_tracer NAME SCRIPT: run a bpftrace script against the node binary,
-# its output shown prefixed with [NAME] and kept in $TMP/NAME.log.
+# show NAME [LIMIT [SUMMARY_RE]]: a tracer's output, prefixed with [NAME].
+# Blank lines and bpftrace's harmless RLIMIT_MEMLOCK warning are left out.
+# With LIMIT, only the first LIMIT lines are shown, then one line saying
+# where the rest is; lines from one matching SUMMARY_RE on (the tracer's
+# own totals at Ctrl-C) are shown again.
+show() {
+	# mawk (Debian's awk) reads a pipe in blocks unless told it is
+	# interactive: without it, a quiet tracer's lines would wait for more.
+	local awk=(awk)
+	awk -W version 2>/dev/null | grep -q mawk && awk=(awk -W interactive)
+	"${awk[@]}" -v p="[$1] " -v n="${2:-0}" -v re="${3:-}" -v file="$LOGDIR/$1.log" '
+		/RLIMIT_MEMLOCK/ || NF == 0 { next }
+		re != "" && $0 ~ re { tail = 1 }
+		{ c++ }
+		tail || n == 0 || c <= n { print p $0; fflush(); next }
+		c == n + 1 { print p "... (busy: the rest is in " file ")"; fflush() }'
+}
+
+# start_tracer NAME LIMIT SCRIPT ARGS...: run a bpftrace script against the
+# node binary; its output goes whole to $LOGDIR/NAME.log and through show.
 start_tracer() {
-	local name=$1 script=$2
-	shift 2
-	bpftrace "$ROOT/contrib/tracing/$script" "$DAEMON" "$@" \
-		> >(tee "$TMP/$name.log" | sed -u -e '/RLIMIT_MEMLOCK/d' -e "s/^/[$name] /") 2>&1 &
+	local name=$1 limit=$2 script=$3
+	shift 3
+	# -B line: a line as soon as it is printed, not when a buffer fills.
+	bpftrace -B line "$ROOT/contrib/tracing/$script" "$DAEMON" "$@" \
+		> >(tee "$LOGDIR/$name.log" | show "$name" "$limit" "^Blocks connected") 2>&1 &
 	TRACER_PIDS+=($!)
+	LAST_TRACER=$!
 	# The script's BEGIN block prints "... Ctrl-C to ..." once attached.
-	wait_for 60 grep -q "Ctrl-C to" "$TMP/$name.log" ||
-		die "$script did not attach; see $TMP/$name.log"
+	wait_for 60 grep -q "Ctrl-C to" "$LOGDIR/$name.log" ||
+		die "$script did not attach; see $LOGDIR/$name.log"
+}
+
+# stop_one PID: Ctrl-C one tracer and wait for its last words.
+stop_one() {
+	kill -INT "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+	sleep 0.3 # let the prefixing pipe flush
 }
 
 start_tracers() {
@@ -141,8 +179,9 @@ start_tracers() {
 		return
 	fi
 	command -v bpftrace >/dev/null || die "bpftrace not installed (run scripts/setup-deps.sh)"
-	start_tracer traffic log_p2p_traffic.bt
-	start_tracer conns log_p2p_connections.bt
+	start_tracer traffic 8 log_p2p_traffic.bt
+	TRAFFIC_PID=$LAST_TRACER
+	start_tracer conns 0 log_p2p_connections.bt
 	start_p2pstat
 }
 
@@ -153,16 +192,43 @@ P2PSTAT_PID=""
 start_p2pstat() {
 	[ -x "$P2PSTAT" ] || die "$P2PSTAT is not built (run make)"
 	"$P2PSTAT" "${NODE_PIDS[0]}" \
-		> >(tee "$TMP/p2pstat.log" | sed -u "s/^/[p2pstat] /") 2>&1 &
+		> >(tee "$LOGDIR/p2pstat.log" | show p2pstat 20 "^total:") 2>&1 &
 	P2PSTAT_PID=$!
 	TRACER_PIDS+=($P2PSTAT_PID)
-	wait_for 60 grep -q "Ctrl-C to end" "$TMP/p2pstat.log" ||
-		die "p2pstat did not attach; see $TMP/p2pstat.log"
+	wait_for 60 grep -q "Ctrl-C to end" "$LOGDIR/p2pstat.log" ||
+		die "p2pstat did not attach; see $LOGDIR/p2pstat.log"
+}
+
+# moneyrocket-exporter counts every node's tracepoints in BPF maps, for
+# Prometheus (step 6). It traces the processes of this demo's binary only,
+# not other nodes that may run on the machine.
+EXPORTER=$ROOT/build/contrib/tracing/libbpf/moneyrocket-exporter
+EXPORTER_ADDR=""
+start_exporter() {
+	[ -x "$EXPORTER" ] || die "$EXPORTER is not built (run make)"
+	EXPORTER_ADDR=127.0.0.1:$(free_port)
+	"$EXPORTER" --listen "$EXPORTER_ADDR" "$DAEMON" >"$LOGDIR/exporter.log" 2>&1 &
+	TRACER_PIDS+=($!)
+	local n
+	for ((n = 0; n < NODES; n++)); do
+		wait_for 30 grep -q "^node ${NODE_PIDS[$n]}: tracing" "$LOGDIR/exporter.log" ||
+			die "moneyrocket-exporter did not pick up node$n; see $LOGDIR/exporter.log"
+	done
+	echo "moneyrocket-exporter counts all three nodes' tracepoints, on http://$EXPORTER_ADDR/metrics"
+}
+
+# traffic_summary: what log_p2p_traffic.bt saw, per direction and type.
+traffic_summary() {
+	echo "log_p2p_traffic.bt saw, per direction and message type (full log: $LOGDIR/traffic.log):"
+	awk '$1 == "recv" || $1 == "send" { n[$1 " " $2]++ }
+		END { for (k in n) print k, n[k] }' "$LOGDIR/traffic.log" |
+		sort | awk '{ printf "  %-4s %-12s %7d%s", $1, $2, $3, (++i % 3 ? "   " : "\n") }
+			END { if (i % 3) print "" }'
 }
 
 stop_p2pstat() {
 	[ -n "$P2PSTAT_PID" ] || return 0
-	echo "node0's messages during step 3, counted in the kernel by p2pstat:"
+	echo "node0's messages during step 3, counted in the kernel by p2pstat (its first peer, and the total):"
 	kill -INT "$P2PSTAT_PID" 2>/dev/null || true
 	wait "$P2PSTAT_PID" 2>/dev/null || true
 	P2PSTAT_PID=""
@@ -233,6 +299,11 @@ print(next(p["id"] for p in json.load(sys.stdin) if p["addr"].endswith(":" + por
 	for ((n = 0; n < NODES; n++)); do
 		echo "node$n: $(connections $n) connections"
 	done
+	if [ -n "${TRAFFIC_PID:-}" ]; then
+		stop_one "$TRAFFIC_PID"
+		TRAFFIC_PID=""
+		traffic_summary
+	fi
 	stop_p2pstat
 }
 
@@ -243,16 +314,17 @@ same_tip() { [ "$(tip 0)" = "$(tip "$1")" ]; }
 # The BCC flush logger, against node0 only (BCC needs one process).
 start_flush_logger() {
 	"$PY" "$ROOT/contrib/tracing/log_utxocache_flush.py" "${NODE_PIDS[0]}" \
-		> >(tee "$TMP/flush.log" | sed -u "s/^/[flush] /") 2>&1 &
+		> >(tee "$LOGDIR/flush.log" | show flush) 2>&1 &
 	TRACER_PIDS+=($!)
-	wait_for 60 grep -q "Ctrl-C to end" "$TMP/flush.log" ||
-		die "log_utxocache_flush.py did not attach; see $TMP/flush.log"
+	wait_for 60 grep -q "Ctrl-C to end" "$LOGDIR/flush.log" ||
+		die "log_utxocache_flush.py did not attach; see $LOGDIR/flush.log"
 }
 
 chain() {
 	say "Step 4: mining and a payment, traced by connectblock_benchmark.bt, log_utxocache_flush.py and log_utxos.bt"
 	if [ "$(id -u)" -eq 0 ]; then
-		start_tracer blocks connectblock_benchmark.bt 1 0 50
+		start_tracer blocks 10 connectblock_benchmark.bt 1 0 50
+		BLOCKS_PID=$LAST_TRACER
 		start_flush_logger
 	fi
 	local key addr wif cb raw signed txid other
@@ -270,8 +342,8 @@ chain() {
 	# From here on every coin added or spent is printed, on each node.
 	local utxos=""
 	if [ "$(id -u)" -eq 0 ]; then
-		start_tracer utxos log_utxos.bt
-		utxos=${TRACER_PIDS[-1]}
+		start_tracer utxos 6 log_utxos.bt
+		utxos=$LAST_TRACER
 	fi
 	txid=$(cli 0 sendrawtransaction "$signed" | tr -d '"')
 	echo "node0 pays 49.999 coins to node2's key in $txid; node1 mines it"
@@ -283,8 +355,15 @@ chain() {
 	[ "$(cli 2 gettxoutsetinfo | json_get hash_serialized)" = "$(cli 0 gettxoutsetinfo | json_get hash_serialized)" ] ||
 		die "node0 and node2 disagree on the UTXO set"
 	if [ -n "$utxos" ]; then # the wallet step would flood it: stop it here
-		kill -INT "$utxos" 2>/dev/null || true
-		wait "$utxos" 2>/dev/null || true
+		stop_one "$utxos"
+		echo "log_utxos.bt saw (full log: $LOGDIR/utxos.log):" \
+			"$(awk '$1 == "Added" || $1 == "Spent" || $1 == "Uncache" { n[$1]++ }
+				END { for (k in n) printf "%s %d coins, ", k, n[k] }' "$LOGDIR/utxos.log" |
+				sed 's/, $//')"
+	fi
+	if [ -n "${BLOCKS_PID:-}" ]; then # its histogram, now
+		stop_one "$BLOCKS_PID"
+		BLOCKS_PID=""
 	fi
 }
 
@@ -292,10 +371,10 @@ chain() {
 # start_coin_logger N: log_coin_selection.py against node N.
 start_coin_logger() {
 	"$PY" "$ROOT/contrib/tracing/log_coin_selection.py" "${NODE_PIDS[$1]}" \
-		> >(tee "$TMP/coins$1.log" | sed -u "s/^/[coins$1] /") 2>&1 &
+		> >(tee "$LOGDIR/coins$1.log" | show "coins$1") 2>&1 &
 	TRACER_PIDS+=($!)
-	wait_for 90 grep -q "Ctrl-C to stop" "$TMP/coins$1.log" ||
-		die "log_coin_selection.py did not attach; see $TMP/coins$1.log"
+	wait_for 90 grep -q "Ctrl-C to stop" "$LOGDIR/coins$1.log" ||
+		die "log_coin_selection.py did not attach; see $LOGDIR/coins$1.log"
 }
 
 wcli() { # wcli N WALLET METHOD ARGS...: a call to /wallet/WALLET on node N
@@ -355,18 +434,100 @@ wallets() {
 	echo "carol: $(balance 2 carol)"
 }
 
+# ---- step 6: Prometheus -----------------------------------------------------
+PROM_PID=""
+stop_prometheus() {
+	[ -n "$PROM_PID" ] || return 0
+	kill -TERM "$PROM_PID" 2>/dev/null || true
+	wait "$PROM_PID" 2>/dev/null || true
+	PROM_PID=""
+}
+
+# prom_query EXPR: Prometheus's answer to an instant query, one
+# "labels value" line per series.
+prom_query() {
+	"$PY" - "$PROM_ADDR" "$1" <<-'EOF'
+		import json, sys, urllib.parse, urllib.request
+		url = "http://%s/api/v1/query?%s" % (sys.argv[1], urllib.parse.urlencode({"query": sys.argv[2]}))
+		with urllib.request.urlopen(url, timeout=10) as r:
+		    for res in json.load(r)["data"]["result"]:
+		        labels = ",".join('%s="%s"' % kv for kv in sorted(res["metric"].items())
+		                          if kv[0] != "__name__")
+		        print("  {%s} %s" % (labels, res["value"][1]))
+	EOF
+}
+
+prom_has() { [ -n "$(prom_query "$1")" ]; }
+
+prometheus_step() {
+	say "Step 6: Prometheus scrapes moneyrocket-exporter while node0 mines and alice pays bob"
+	stop_tracers
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "demo: not root, so no exporter (it loads BPF programs) and no Prometheus step"
+		return
+	fi
+	if ! command -v prometheus >/dev/null; then
+		echo "demo: prometheus not installed (run scripts/setup-deps.sh); skipping"
+		return
+	fi
+	start_exporter
+	PROM_ADDR=127.0.0.1:$(free_port)
+	mkdir -p "$LOGDIR/prometheus"
+	cat >"$LOGDIR/prometheus/prometheus.yml" <<-EOF
+		global:
+		  scrape_interval: 1s
+		  evaluation_interval: 1s
+		rule_files:
+		  - "$ROOT/contrib/tracing/prometheus/moneyrocket.rules.yml"
+		scrape_configs:
+		  - job_name: moneyrocket
+		    static_configs:
+		      - targets: ["$EXPORTER_ADDR"]
+	EOF
+	prometheus --config.file="$LOGDIR/prometheus/prometheus.yml" \
+		--storage.tsdb.path="$TMP/prometheus-data" --web.listen-address="$PROM_ADDR" \
+		>"$LOGDIR/prometheus/prometheus.log" 2>&1 &
+	PROM_PID=$!
+	echo "Prometheus on http://$PROM_ADDR scrapes it every second ($LOGDIR/prometheus/prometheus.yml)"
+	wait_for 90 prom_has 'moneyrocket_exporter_nodes == 3' ||
+		die "Prometheus did not scrape the exporter; see $LOGDIR/prometheus/prometheus.log"
+	echo "node0 mines 5 blocks; alice pays bob 1 coin; node1 mines it"
+	cli 0 generatetoaddress 5 "$MINER_ADDR" >/dev/null
+	local t
+	t=$(wcli 0 alice sendtoaddress "$(wcli 1 bob getnewaddress)" 1)
+	wait_for 60 in_mempool 1 "$t" || die "alice's payment did not reach node1"
+	mine_all 1
+	wait_for 60 prom_has 'moneyrocket_blocks_connected_total == 6' ||
+		die "Prometheus did not see the blocks; see $LOGDIR/prometheus/prometheus.log"
+	wait_for 60 prom_has 'count(moneyrocket_blocks_connected_total == 6) == 3' || true
+	echo "query: moneyrocket_blocks_connected_total (blocks each node connected since the exporter started):"
+	prom_query 'moneyrocket_blocks_connected_total'
+	echo "all three at height $(cli 0 getblockcount): 6 blocks more than before this step"
+	stop_prometheus
+}
+
+# log_list: the log directory's files and their sizes in lines.
+log_list() {
+	echo "Full tracer logs (kept): $LOGDIR"
+	(cd "$LOGDIR" && wc -l -- *.log prometheus/*.log 2>/dev/null | grep -v ' total$' |
+		awk '{ printf "  %-28s %8d lines\n", $2, $1 }')
+}
+
 main() {
 	[ -x "$DAEMON" ] || die "$DAEMON is not built (run make)"
 	[ -x "$CLI" ] || die "$CLI is not built (run make)"
 	TMP=$(mktemp -d "${TMPDIR:-/tmp}/moneyrocket-demo.XXXXXX")
+	LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/moneyrocket-demo-logs.XXXXXX")
 	start_nodes
 	start_tracers
 	traffic
 	chain
 	wallets
-	say "Step 6: stopping tracers and nodes"
+	prometheus_step
+	say "Step 7: stopping tracers and nodes"
 	stop_tracers
 	stop_nodes
+	log_list
 	echo "demo finished"
 }
 

@@ -16,6 +16,7 @@ PACKAGES=(
 	python3-pytest linux-headers-amd64 valgrind tmux binutils gdb
 	cmake meson ninja-build linux-perf
 	libevent-dev libjansson-dev libleveldb-dev libsecp256k1-dev libsqlite3-dev libssl-dev
+	libmicrohttpd-dev prometheus
 )
 
 missing_pkgs=()

@@ -30,13 +30,19 @@ Example output:
       aps      bnb         150000880     5120   200000000     6760       0
       result: sent the APS transaction (its fee is within -maxapsfee)
 
+With --json, stdout is NDJSON: one object per event as it fires, fields
+named as in doc/tracing.md ("JSON field names"); the start line goes to
+stderr.
+
 Ctrl-C or SIGTERM ends it.
 
 Examples:
     sudo contrib/tracing/log_coin_selection.py $(pidof moneyrocketd)
     sudo contrib/tracing/log_coin_selection.py src/moneyrocketd
+    sudo contrib/tracing/log_coin_selection.py --json src/moneyrocketd
 """
 import argparse
+import json
 import os
 import sys
 import time
@@ -224,6 +230,20 @@ class Logger:
             del self.pending[name]
 
 
+EVENTS = ["coin_selection:selected_coins", "coin_selection:normal_create_tx_internal",
+          "coin_selection:attempting_aps_create_tx", "coin_selection:aps_create_tx_internal"]
+
+
+def json_event(kind, wallet, algo, a):
+    """--json: one event as an NDJSON line."""
+    fields = [{"algorithm": algo, "target": a[0], "waste": a[1], "selected_value": a[2]},
+              {"success": bool(a[0]), "fee": a[1], "change_pos": a[2]},
+              {},
+              {"use_aps": bool(a[0]), "success": bool(a[1]), "fee": a[2], "change_pos": a[3]}]
+    print(json.dumps({"event": EVENTS[kind], "wallet_name": wallet, **fields[kind]}),
+          flush=True)
+
+
 def lost_events(bpf):
     """Events the BPF side could not put in the full ring buffer."""
     table = bpf["lost"]
@@ -234,6 +254,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("target", help="PID of moneyrocketd, or the path of its binary")
+    ap.add_argument("--json", action="store_true", help="print NDJSON, one object per event")
     args = ap.parse_args()
     require_root(PROG)
     pid, binary = resolve_target(PROG, args.target)
@@ -248,8 +269,12 @@ def main():
 
     def on_event(_ctx, data, _size):
         e = bpf["events"].event(data)
-        log.on_event(e.kind, e.wallet.decode(errors="replace"),
-                     e.algo.decode(errors="replace"), list(e.a))
+        event = (e.kind, e.wallet.decode(errors="replace"), e.algo.decode(errors="replace"),
+                 list(e.a))
+        if args.json:
+            json_event(*event)
+        else:
+            log.on_event(*event)
 
     def warn_lost():
         nonlocal reported
@@ -262,7 +287,7 @@ def main():
     bpf["events"].open_ring_buffer(on_event)
     flag = StopFlag()
     print(f"Logging coin selection of moneyrocketd pid {pid}; Ctrl-C to stop.\n",
-          flush=True)
+          file=sys.stderr if args.json else sys.stdout, flush=True)
     while not flag.stop:
         bpf.ring_buffer_poll(timeout=100)
         warn_lost()

@@ -3,7 +3,7 @@
 its payload bytes in hex.
 
 USAGE:
-    log_raw_p2p_msgs.py [--max-bytes N] [--buffer-pages P] TARGET
+    log_raw_p2p_msgs.py [--max-bytes N] [--buffer-pages P] [--json] TARGET
 
 Arguments:
     TARGET            the PID of a running moneyrocketd, or the path of its
@@ -26,6 +26,10 @@ line with the offset in front:
     recv 'version' from peer 0 (inbound, 127.0.0.1:40770): 105 bytes
       0000  7c110100 09040000 ...
 Ctrl-C ends the script and prints how many messages were seen and lost.
+With --json, stdout is NDJSON instead: one object per message, fields named
+as in doc/tracing.md ("JSON field names", `msg` the captured payload in hex,
+plus `captured`, its length); the start line, lost-message warnings and
+the totals go to stderr.
 
 Examples:
     sudo /usr/bin/python3 contrib/tracing/log_raw_p2p_msgs.py $(pidof moneyrocketd)
@@ -33,6 +37,7 @@ Examples:
 """
 import argparse
 import ctypes
+import json
 import os
 import sys
 
@@ -136,6 +141,7 @@ def parse_args():
     ap.add_argument("target", help="PID of moneyrocketd, or the path of its binary")
     ap.add_argument("--max-bytes", type=int, default=65536,
                     help="payload bytes copied per message (default 65536)")
+    ap.add_argument("--json", action="store_true", help="print NDJSON, one object per message")
     ap.add_argument("--buffer-pages", type=int, default=1024,
                     help="ring buffer size in pages, a power of two (default 1024)")
     args = ap.parse_args()
@@ -157,7 +163,8 @@ def hex_lines(data, width=32):
 class Printer:
     """Ring buffer callback: print each message (printing is all it does)."""
 
-    def __init__(self):
+    def __init__(self, as_json=False):
+        self.as_json = as_json
         self.seen = 0
         self.broken = False   # stdout closed (e.g. piped into head)
 
@@ -171,6 +178,9 @@ class Printer:
         h = Header.from_address(data)
         payload = ctypes.string_at(data + DATA_OFFSET, h.captured)
         self.seen += 1
+        if self.as_json:
+            self._print_json(h, payload)
+            return
         direction, prep = ("recv", "from") if h.inbound else ("send", "to")
         print(f"{direction} '{h.msg_type.decode(errors='replace')}' {prep} peer {h.peer_id} "
               f"({h.conn_type.decode(errors='replace')}, {h.addr.decode(errors='replace')}): "
@@ -181,6 +191,17 @@ class Printer:
             print(f"  ... cut short: {h.captured} of {h.size} bytes captured "
                   f"(raise --max-bytes)")
         sys.stdout.flush()
+
+
+    @staticmethod
+    def _print_json(h, payload):
+        """--json: one message as an NDJSON line."""
+        print(json.dumps({
+            "event": "net:inbound_message" if h.inbound else "net:outbound_message",
+            "peer_id": h.peer_id, "peer_addr": h.addr.decode(errors="replace"),
+            "conn_type": h.conn_type.decode(errors="replace"),
+            "msg_type": h.msg_type.decode(errors="replace"), "msg_size": h.size,
+            "msg": payload.hex(), "captured": h.captured}), flush=True)
 
 
 def lost_total(bpf):
@@ -206,11 +227,13 @@ def main():
             .replace("NCPUS", str(os.cpu_count()))
             .replace("BUFFER_PAGES", str(args.buffer_pages)))
     bpf = usdt.load(BPF, text)
-    printer = Printer()
+    printer = Printer(args.json)
+    # With --json, stdout holds JSON only: everything else goes to stderr.
+    info = sys.stderr if args.json else sys.stdout
     bpf["messages"].open_ring_buffer(printer)
 
     print(f"Logging raw P2P messages of pid {pid} ({binary}), up to {args.max_bytes} "
-          f"bytes each. Ctrl-C to end.", flush=True)
+          f"bytes each. Ctrl-C to end.", file=info, flush=True)
     reported_lost = 0
     flag = StopFlag()   # Ctrl-C or SIGTERM: print the summary and exit 0
     while not flag.stop and not printer.broken:
@@ -218,14 +241,15 @@ def main():
         lost = lost_total(bpf)
         if lost > reported_lost:
             print(f"WARNING: {lost - reported_lost} messages lost: ring buffer full "
-                  f"(run with a larger --buffer-pages than {args.buffer_pages})", flush=True)
+                  f"(run with a larger --buffer-pages than {args.buffer_pages})", file=info,
+                  flush=True)
             reported_lost = lost
     if printer.broken:
         # Nobody reads our output any more; silence the final flush.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     else:
         bpf.ring_buffer_consume()
-        print(f"{printer.seen} messages logged, {lost_total(bpf)} lost.", flush=True)
+        print(f"{printer.seen} messages logged, {lost_total(bpf)} lost.", file=info, flush=True)
     usdt.close()
     bpf.cleanup()
 

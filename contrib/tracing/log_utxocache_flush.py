@@ -2,7 +2,7 @@
 """log_utxocache_flush.py — one line per coins-cache flush of moneyrocketd.
 
 USAGE:
-    log_utxocache_flush.py TARGET
+    log_utxocache_flush.py [--json] TARGET
 
 Arguments:
     TARGET   the PID of a running moneyrocketd, or the path of its binary
@@ -16,7 +16,9 @@ uint64, memory before uint64, pruning bool).
 
 Output, one line per flush: the duration in ms, the mode's name (NONE,
 IF_NEEDED, PERIODIC, ALWAYS), the coins and the memory (kB) the cache held
-before the flush, and whether pruning caused it. Lost events (perf buffer
+before the flush, and whether pruning caused it. With --json, one NDJSON
+object per flush instead, fields named as in doc/tracing.md ("JSON field
+names"), and the start lines go to stderr. Lost events (perf buffer
 full) are reported on stderr as they happen and counted on exit. Ctrl-C (or
 SIGTERM) ends it with status 0.
 
@@ -24,6 +26,7 @@ Examples:
     sudo /usr/bin/python3 contrib/tracing/log_utxocache_flush.py $(pidof moneyrocketd)
     sudo contrib/tracing/log_utxocache_flush.py src/moneyrocketd
 """
+import json
 import os
 import sys
 
@@ -61,7 +64,17 @@ int trace_flush(struct pt_regs *ctx)
 """
 
 
+def json_flush(e, mode):
+    """--json: one flush as an NDJSON line."""
+    print(json.dumps({"event": "utxocache:flush", "duration_us": e.duration, "mode": mode,
+                      "coins_count": e.coins, "coins_mem_usage": e.memory,
+                      "is_flush_for_prune": bool(e.pruning)}), flush=True)
+
+
 def main():
+    as_json = "--json" in sys.argv[1:]
+    if as_json:
+        sys.argv.remove("--json")
     if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
         print(__doc__)
         sys.exit(0 if len(sys.argv) == 2 else 1)
@@ -76,6 +89,9 @@ def main():
     def on_flush(_cpu, data, _size):
         e = bpf["flushes"].event(data)
         mode = MODES[e.mode] if e.mode < len(MODES) else str(e.mode)
+        if as_json:
+            json_flush(e, mode)
+            return
         print(f"{e.duration / 1000:>10.2f} {mode:<10} {e.coins:>12} {e.memory / 1024:>12.1f} "
               f"{'yes' if e.pruning else 'no':>8}", flush=True)
 
@@ -84,9 +100,11 @@ def main():
         print(f"WARNING: {count} flush events lost", file=sys.stderr)
 
     bpf["flushes"].open_perf_buffer(on_flush, lost_cb=on_lost)
-    print(f"Logging utxocache flushes of moneyrocketd pid {pid}. Ctrl-C to end...", flush=True)
-    print(f"{'DURATION ms':>10} {'MODE':<10} {'COINS':>12} {'MEMORY kB':>12} {'PRUNING':>8}",
+    head = sys.stderr if as_json else sys.stdout
+    print(f"Logging utxocache flushes of moneyrocketd pid {pid}. Ctrl-C to end...", file=head,
           flush=True)
+    print(f"{'DURATION ms':>10} {'MODE':<10} {'COINS':>12} {'MEMORY kB':>12} {'PRUNING':>8}",
+          file=head, flush=True)
     flag = StopFlag()
     while not flag.stop:
         bpf.perf_buffer_poll(timeout=200)

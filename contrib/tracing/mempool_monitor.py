@@ -3,11 +3,14 @@
 node's mempool.
 
 USAGE:
-    mempool_monitor.py TARGET
+    mempool_monitor.py [--json] TARGET
 
 Arguments:
     TARGET   the PID of a running moneyrocketd, or the path of its binary
              (then exactly one running process of that binary is traced).
+    --json   no screen: print each event as one NDJSON line, fields named as
+             in doc/tracing.md ("JSON field names"), in firing order; the
+             start line and the totals go to stderr. Needs no terminal.
 
 Requirements: root (loading BPF programs needs CAP_BPF and CAP_PERFMON, or
 CAP_SYS_ADMIN), Debian's python3-bpfcc (run with /usr/bin/python3), a
@@ -47,6 +50,7 @@ Examples:
     sudo contrib/tracing/mempool_monitor.py src/moneyrocketd
 """
 import collections
+import json
 import curses
 import os
 import sys
@@ -278,6 +282,35 @@ def attach(pid, binary, monitor):
     return bpf, usdt
 
 
+def json_event(e):
+    """--json: one event as an NDJSON line (doc/tracing.md, "JSON field names")."""
+    kind = KINDS[e.kind]
+    txid = display_hash(e.txid)
+    if kind == "added":
+        fields = {"txid": txid, "vsize": e.vsize, "fee": e.fee}
+    elif kind == "removed":
+        fields = {"txid": txid, "reason": text(e.reason), "vsize": e.vsize, "fee": e.fee,
+                  "entry_time": e.entry_time}
+    elif kind == "replaced":
+        fields = {"replaced_txid": txid, "replaced_vsize": e.vsize, "replaced_fee": e.fee,
+                  "replaced_entry_time": e.entry_time,
+                  "replacement_txid": display_hash(e.new_txid),
+                  "replacement_vsize": e.new_vsize, "replacement_fee": e.new_fee}
+    else:
+        fields = {"txid": txid, "reason": text(e.reason)}
+    return json.dumps({"event": "mempool:" + kind, **fields})
+
+
+def json_loop(bpf, monitor):
+    """--json: no screen; each event printed as it is read, in firing order."""
+    while True:
+        bpf.perf_buffer_poll(timeout=200)
+        events = sorted(monitor.pending, key=lambda e: e.ktime)
+        monitor.take_pending()
+        for e in events:
+            print(json_event(e), flush=True)
+
+
 def put(win, y, x, s, attr=0):
     """addnstr that ignores writes past the window's edge."""
     h, w = win.getmaxyx()
@@ -381,22 +414,35 @@ def ui(stdscr, bpf, monitor, pid, flag):
 
 
 def main():
+    as_json = "--json" in sys.argv[1:]
+    if as_json:
+        sys.argv.remove("--json")
     if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
         print(__doc__)
         sys.exit(0 if len(sys.argv) == 2 else 1)
     require_root(PROG)
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not as_json and not (sys.stdin.isatty() and sys.stdout.isatty()):
         sys.exit("mempool_monitor.py: needs a terminal (stdin and stdout)")
     pid, binary = resolve_target(PROG, sys.argv[1])
     monitor = Monitor()
     bpf, usdt = attach(pid, binary, monitor)
     try:
-        curses.wrapper(ui, bpf, monitor, pid, StopFlag())
+        if as_json:
+            print(f"mempool_monitor.py: logging mempool events of pid {pid} as NDJSON; "
+                  "Ctrl-C to end", file=sys.stderr, flush=True)
+            json_loop(bpf, monitor)
+        else:
+            curses.wrapper(ui, bpf, monitor, pid, StopFlag())
+    except KeyboardInterrupt:
+        pass
     finally:
         usdt.close()
         bpf.cleanup()
+    if as_json:
+        for e in sorted(monitor.pending, key=lambda e: e.ktime):
+            print(json_event(e), flush=True)
     monitor.take_pending()
-    print(f"mempool_monitor.py: {monitor.summary()}")
+    print(f"mempool_monitor.py: {monitor.summary()}", file=sys.stderr if as_json else sys.stdout)
     if monitor.lost:
         print(f"mempool_monitor.py: {monitor.lost} events were lost "
               f"(perf buffer full; raise PAGE_CNT)", file=sys.stderr)

@@ -2,11 +2,16 @@
 """p2p_monitor.py — live view of a moneyrocketd node's P2P peers and messages.
 
 USAGE:
-    p2p_monitor.py TARGET
+    p2p_monitor.py [--json] TARGET
 
 Arguments:
     TARGET   the PID of a running moneyrocketd, or the path of its binary
              (then exactly one running process of that binary is traced).
+    --json   no screen: print each message and connection event as one
+             NDJSON line, fields named as in doc/tracing.md ("JSON field
+             names"; this monitor reads no payload and no connection
+             counts, so `msg`, `network` and the counts are left out).
+             Needs no terminal.
 
 Requirements: root (loading BPF programs needs CAP_BPF and CAP_PERFMON, or
 CAP_SYS_ADMIN), Debian's python3-bpfcc (run with /usr/bin/python3), a
@@ -34,6 +39,7 @@ Examples:
 """
 import collections
 import curses
+import json
 import os
 import sys
 import time
@@ -178,6 +184,30 @@ class Monitor:
         return [self.peers[k] for k in sorted(self.peers)]
 
 
+class JsonMonitor(Monitor):
+    """--json: each event printed as it is read, nothing kept."""
+
+    CONN_EVENTS = ("net:inbound_connection", "net:outbound_connection", "net:closed_connection")
+
+    def on_message(self, e):
+        print(json.dumps({"event": "net:inbound_message" if e.inbound else "net:outbound_message",
+                          "peer_id": e.peer_id, "peer_addr": text(e.addr),
+                          "conn_type": text(e.conn_type), "msg_type": text(e.msg_type),
+                          "msg_size": e.size}), flush=True)
+
+    def on_connection(self, e):
+        print(json.dumps({"event": self.CONN_EVENTS[e.kind], "peer_id": e.peer_id,
+                          "peer_addr": text(e.addr), "conn_type": text(e.conn_type)}),
+              flush=True)
+
+
+def json_loop(bpf, pid):
+    print(f"p2p_monitor.py: logging P2P events of pid {pid} as NDJSON; Ctrl-C to end",
+          file=sys.stderr, flush=True)
+    while True:
+        bpf.perf_buffer_poll(timeout=200)
+
+
 def text(raw):
     return bytes(raw).split(b"\0", 1)[0].decode(errors="replace")
 
@@ -296,18 +326,27 @@ def ui(stdscr, bpf, monitor, pid, flag):
 
 
 def main():
+    as_json = "--json" in sys.argv[1:]
+    if as_json:
+        sys.argv.remove("--json")
     if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
         print(__doc__)
         sys.exit(0 if len(sys.argv) == 2 else 1)
     require_root(PROG)
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not as_json and not (sys.stdin.isatty() and sys.stdout.isatty()):
         sys.exit(f"{PROG}: needs a terminal (stdin and stdout) for its live table; "
-                 f"to log messages to a file use log_p2p_traffic.bt or log_raw_p2p_msgs.py")
+                 f"to log messages to a file use log_p2p_traffic.bt or log_raw_p2p_msgs.py, "
+                 f"or --json")
     pid, binary = resolve_target(PROG, sys.argv[1])
-    monitor = Monitor()
+    monitor = JsonMonitor() if as_json else Monitor()
     bpf, usdt = attach(pid, binary, monitor)
     try:
-        curses.wrapper(ui, bpf, monitor, pid, StopFlag())
+        if as_json:
+            json_loop(bpf, pid)
+        else:
+            curses.wrapper(ui, bpf, monitor, pid, StopFlag())
+    except KeyboardInterrupt:
+        pass
     finally:
         usdt.close()
         bpf.cleanup()

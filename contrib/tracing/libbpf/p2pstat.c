@@ -10,6 +10,10 @@
  *   PEER CONN TYPE ADDRESS DIR MSG TYPE MSGS BYTES   one row each, by peer,
  *                                                    direction, type
  *   total: N messages, M bytes
+ * With --json, stdout is NDJSON instead: one object per row,
+ *   {"event": "p2pstat:row", "time": "HH:MM:SS", "peer_id", "conn_type",
+ *    "peer_addr", "direction", "msg_type", "msgs", "bytes"}
+ * (doc/tracing.md, "JSON field names"), and the start line goes to stderr.
  * BYTES is payload bytes, the tracepoints' msg size. For the messages that
  * passed while p2pstat ran, MSGS equals getpeerinfo's msgs*_per_msg and
  * BYTES its bytes*_per_msg less 24 header bytes a message. Errors and
@@ -39,6 +43,7 @@ static struct env {
 	unsigned int interval; /* seconds; 0: one report, at the end */
 	unsigned int count;    /* reports before exiting; 0: until Ctrl-C */
 	bool verbose;
+	bool json;
 } env = { .pid = -1 };
 
 /* All the signal handler touches. */
@@ -50,7 +55,7 @@ static const char argp_doc[] =
 	"in the kernel, from the net:inbound_message and net:outbound_message\n"
 	"tracepoints.\n"
 	"\n"
-	"USAGE: p2pstat [-m MSGTYPE] [-i SECONDS [-c COUNT]] [-v] TARGET\n"
+	"USAGE: p2pstat [-m MSGTYPE] [-i SECONDS [-c COUNT]] [--json] [-v] TARGET\n"
 	"\n"
 	"TARGET is the PID of a running moneyrocketd, or the path of the\n"
 	"moneyrocketd binary to trace every process that runs it. Needs root.\n"
@@ -65,6 +70,7 @@ static const struct argp_option opts[] = {
 	{ "interval", 'i', "SECONDS", 0, "Print and reset the counts every SECONDS", 0 },
 	{ "count", 'c', "COUNT", 0, "Exit after COUNT reports (with -i)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf debug output", 0 },
+	{ "json", 'j', NULL, 0, "Print NDJSON, one object per row", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
 	{ 0 },
 };
@@ -128,6 +134,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		env.verbose = true;
+		break;
+	case 'j':
+		env.json = true;
 		break;
 	case 'h':
 		argp_state_help(state, stderr, ARGP_HELP_STD_HELP);
@@ -209,6 +218,40 @@ static int read_rows(int fd, bool reset, struct row *rows)
 	return kept;
 }
 
+/* s as a JSON string body: quotes, backslashes and control bytes escaped. */
+static void json_str(const char *s, int max)
+{
+	for (int i = 0; i < max && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+}
+
+/* --json: one object per row. */
+static void print_report_json(const struct row *rows, int n, const char *stamp)
+{
+	for (int i = 0; i < n; i++) {
+		const struct row *r = &rows[i];
+
+		printf("{\"event\": \"p2pstat:row\", \"time\": \"%s\", \"peer_id\": %lld, "
+		       "\"conn_type\": \"", stamp, r->key.peer_id);
+		json_str(r->stat.conn_type, P2P_CONN_TYPE_LEN);
+		printf("\", \"peer_addr\": \"");
+		json_str(r->stat.addr, P2P_ADDR_LEN);
+		printf("\", \"direction\": \"%s\", \"msg_type\": \"",
+		       r->key.dir == P2P_IN ? "in" : "out");
+		json_str(r->key.msg_type, P2P_MSG_TYPE_LEN);
+		printf("\", \"msgs\": %llu, \"bytes\": %llu}\n", r->stat.msgs, r->stat.bytes);
+	}
+	fflush(stdout);
+}
+
 static void print_report(const struct row *rows, int n)
 {
 	unsigned long long msgs = 0, bytes = 0;
@@ -216,6 +259,10 @@ static void print_report(const struct row *rows, int n)
 	time_t now = time(NULL);
 
 	strftime(stamp, sizeof(stamp), "%H:%M:%S", localtime(&now));
+	if (env.json) {
+		print_report_json(rows, n, stamp);
+		return;
+	}
 	printf("\n%s\n", stamp);
 	printf("%6s %-20s %-28s %-3s %-12s %10s %12s\n", "PEER", "CONN TYPE", "ADDRESS",
 	       "DIR", "MSG TYPE", "MSGS", "BYTES");
@@ -343,13 +390,18 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	if (env.pid > 0)
-		printf("Tracing P2P messages of pid %d (%s)", (int)env.pid, env.binary);
-	else
-		printf("Tracing P2P messages of every process running %s", env.binary);
-	printf("%s%s... Hit Ctrl-C to end.\n", env.msg_type ? ", type " : "",
-	       env.msg_type ? env.msg_type : "");
-	fflush(stdout);
+	{
+		/* With --json, stdout holds JSON only. */
+		FILE *out = env.json ? stderr : stdout;
+
+		if (env.pid > 0)
+			fprintf(out, "Tracing P2P messages of pid %d (%s)", (int)env.pid, env.binary);
+		else
+			fprintf(out, "Tracing P2P messages of every process running %s", env.binary);
+		fprintf(out, "%s%s... Hit Ctrl-C to end.\n", env.msg_type ? ", type " : "",
+			env.msg_type ? env.msg_type : "");
+		fflush(out);
+	}
 
 	while (!exiting) {
 		wait_interval(env.interval ? env.interval : UINT32_MAX / 10);
