@@ -48,6 +48,8 @@ static const struct opt opts[] = {
 	  "=ADDR[:PORT]  keep a manual connection to this peer (repeatable)" },
 	{ "seednode", OPT_ADDRS, OFF(seednode), 0, 0,
 	  "=ADDR[:PORT]  ask this peer for addresses, then disconnect" },
+	{ "whitelist", OPT_ADDRS, OFF(whitelist), 0, 0,
+	  "=[PERMS@]IP[/BITS]  inbound peers from here get PERMS (default noban: never punished for misbehaving, never evicted; repeatable)" },
 	{ "maxconnections", OPT_INT, OFF(maxconnections), 0, 100000,
 	  "=N  inbound + automatic outbound connections (default 125)" },
 	{ "logmessages", OPT_BOOL, OFF(logmessages), 0, 0,
@@ -131,6 +133,7 @@ void config_free(struct config *cfg)
 	list_free(&cfg->connect);
 	list_free(&cfg->addnode);
 	list_free(&cfg->seednode);
+	list_free(&cfg->whitelist);
 	list_free(&cfg->wallet);
 }
 
@@ -202,7 +205,18 @@ static int set_addr(struct config *cfg, const struct opt *o, const char *v,
 		cfg->connect_only = true;
 		return 0;
 	}
-	if (!v || !*v || netaddr_parse(v, MSG_DEFAULT_PORT, &a) < 0) {
+	if (strcmp(o->name, "whitelist") == 0) {
+		struct netaddr net;
+		int bits;
+		bool noban;
+
+		if (!v || netaddr_parse_whitelist(v, &net, &bits, &noban) < 0) {
+			snprintf(err, errlen,
+				 "invalid value for -whitelist: '%s' (expected [PERMS@]IP[/BITS])",
+				 v ? v : "");
+			return -1;
+		}
+	} else if (!v || !*v || netaddr_parse(v, MSG_DEFAULT_PORT, &a) < 0) {
 		snprintf(err, errlen,
 			 "invalid address for -%s: '%s' (expected IP, IP:PORT or [IPv6]:PORT)",
 			 o->name, v ? v : "");

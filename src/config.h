@@ -51,6 +51,7 @@ struct config {
 	bool connect_only;        /* -connect given: no automatic outbound */
 	struct config_list addnode; /* manual peers kept connected */
 	struct config_list seednode; /* addr-fetch peers asked for addresses */
+	struct config_list whitelist; /* [PERMS@]IP[/BITS] of privileged inbound peers */
 	int64_t maxconnections;   /* inbound + automatic outbound */
 	bool logmessages;         /* DATADIR/message_logging/ */
 	bool printtoconsole;      /* echo debug.log to stdout */

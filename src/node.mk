@@ -12,7 +12,7 @@
 
 NODE_DAEMON_SRCS := src/util.c src/log.c src/config.c src/addrman.c src/banman.c \
 	src/dbwrapper.c src/coins.c src/validation.c src/miner.c src/mempool.c src/net_chain.c src/rpc_chain.c \
-	src/msglog.c src/net_evict.c src/net.c src/net_processing.c \
+	src/msglog.c src/net_evict.c src/net.c src/net_processing.c src/net_download.c src/net_txrequest.c \
 	src/rpc.c src/rpc_http.c src/rpc_net.c \
 	src/coinselection.c src/wallet_select.c src/walletdb.c src/wallet.c src/wallet_spend.c src/rpc_wallet.c
 NODE_CLI_SRCS    := src/util.c src/log.c src/config.c
