@@ -87,8 +87,9 @@ def test_log_p2p_connections(node_factory):  # noqa: F811
         info = handshaken(node, bad)
         bt.wait_for_line(rf"^INBOUND     peer={info['id']} addr={re.escape(bad.local_addr)} "
                          rf"conn_type=inbound network=0 inbound_now=1$")
-        bad.send_msg("version", bad.version_payload())
-        bt.wait_for_line(rf'^MISBEHAVING peer={info["id"]} reason="duplicate version message"$')
+        # An inv over 50,000 entries: misbehaviour (Bitcoin Core's policy).
+        bad.send_msg("inv", netpeer.compact_size(50001) + b"\x01\0\0\0" * 9 * 50001)
+        bt.wait_for_line(rf'^MISBEHAVING peer={info["id"]} reason="inv message size = 50001"$')
         bt.wait_for_line(rf"^CLOSED      peer={info['id']} addr={re.escape(bad.local_addr)} "
                          rf"conn_type=inbound network=0 established={info['conntime']}$")
 
