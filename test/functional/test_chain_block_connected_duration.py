@@ -13,6 +13,7 @@ import re
 
 from conftest import require_root, require_tool
 from framework.fixtures import node_factory  # noqa: F401  (fixture)
+from framework.node import wait_until
 from framework.tracers import TracerProcess, bpftrace_errors
 
 BLOCKS = 20
@@ -34,7 +35,7 @@ def test_duration_is_connecting_only(node_factory):  # noqa: F811
         bt.wait_for_line(r"^Attaching 3 probes", timeout_s=60)
         node.generatetoaddress(BLOCKS, node.getnewkeypair()["address"])
         bt.wait_for_line(rf"^C {BLOCKS} ", timeout_s=60)
-        bt.wait_for_line(r"^N ", start=len(bt.output()) - 1, timeout_s=30)
+        wait_until(lambda: len(bt.find(r"^N ")) >= BLOCKS, 30, what="every announcement")
     finally:
         bt.stop()
     assert not bpftrace_errors(bt.stderr()), bt.stderr()
