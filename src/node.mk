@@ -38,10 +38,11 @@ NODE_SAN_CLI_OBJS    = $(call node_objs,$(NODE_CLI_SRCS) $(WIRE_SRCS) src/moneyr
 ALL_TARGETS     += src/moneyrocketd src/moneyrocket-cli $(NODE_SAN_BIN) $(NODE_SAN_CLI)
 CONTRACT_CHECKS += src/moneyrocketd:doc/tracing.md $(NODE_SAN_BIN):doc/tracing.md \
 	src/moneyrocket-cli:test/header/no-tracepoints.md $(NODE_SAN_CLI):test/header/no-tracepoints.md
-# Sources the unit tests (test/unit/test_config.c, test_eviction.c,
+# Sources the unit tests (test/unit/test_config.c, test_eviction.c, test_txrequest.c,
+# test_netdownload.c,
 # test_rpc.c, test_addrman.c, test_msglog.c, test_coins.c) exercise; the test files
 # themselves come in through test/unit/build.mk's wildcard.
-UNIT_TEST_SRCS  += src/util.c src/log.c src/config.c src/rpc.c src/net_evict.c \
+UNIT_TEST_SRCS  += src/util.c src/log.c src/config.c src/rpc.c src/net_evict.c src/net_txrequest.c src/net_download.c \
 	src/addrman.c src/banman.c src/msglog.c src/dbwrapper.c src/coins.c
 UNIT_TEST_LDLIBS += -ljansson -lleveldb
 CLEAN_FILES     += src/moneyrocketd src/moneyrocket-cli
