@@ -298,11 +298,13 @@ void netchain_on_notfound(struct peer *p, const struct msg_inv *inv)
 
 void netchain_tick(struct peer *p, int64_t now_us)
 {
-	if (dl_peer_timed_out(&p->np->dl, now_us)) {
+	int64_t timeout_s = connman_config(p->cm)->blockdownloadtimeout;
+
+	if (dl_peer_timed_out(&p->np->dl, now_us, timeout_s * 1000000)) {
 		/* Core disconnects a peer that does not deliver a block it was
 		 * asked for in time; its blocks go to others. */
 		log_printf("net: peer=%lld (%s) did not send a requested block in %llds; disconnecting",
-			   (long long)p->id, p->addr_str, (long long)(DL_TIMEOUT_US / 1000000));
+			   (long long)p->id, p->addr_str, (long long)timeout_s);
 		net_close(p, "block download timeout");
 		return;
 	}

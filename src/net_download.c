@@ -155,10 +155,10 @@ void dl_peer_gone(struct dl_peer *d)
 	d->best_known = NULL;
 }
 
-bool dl_peer_timed_out(const struct dl_peer *d, int64_t now_us)
+bool dl_peer_timed_out(const struct dl_peer *d, int64_t now_us, int64_t timeout_us)
 {
 	for (int k = 0; k < d->n_in_flight; k++) {
-		if (now_us - d->requested_us[k] > DL_TIMEOUT_US)
+		if (now_us - d->requested_us[k] > timeout_us)
 			return true;
 	}
 	return false;

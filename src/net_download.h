@@ -6,7 +6,8 @@
  * Rules (doc/p2p.md, "Block download"):
  * - A block is asked of one peer at a time, once: it stays in flight from
  *   the getdata until it has been received and processed, until its peer
- *   has gone, or until DL_TIMEOUT_US has passed (then the peer is
+ *   has gone, or until a timeout (-blockdownloadtimeout, DL_TIMEOUT_US by
+ *   default) has passed (then the peer is
  *   disconnected, as Core does). A block that is stored is never asked for.
  * - A peer has at most DL_MAX_PER_PEER blocks in flight, taken oldest first
  *   from the blocks we lack on the way to the best block it is known to
@@ -29,7 +30,7 @@
 
 #define DL_MAX_PER_PEER 16              /* Core's MAX_BLOCKS_IN_TRANSIT_PER_PEER */
 #define DL_WINDOW 1024                  /* Core's BLOCK_DOWNLOAD_WINDOW */
-#define DL_TIMEOUT_US (60LL * 1000000)  /* one request, from getdata to block */
+#define DL_TIMEOUT_US (60LL * 1000000)  /* default (-blockdownloadtimeout) */
 #define DL_ORPHAN_MAX 100
 #define DL_ORPHAN_MAX_BYTES (32u * 1024 * 1024)
 
@@ -74,8 +75,8 @@ bool dl_block_done(struct dl_peer *d, const uint8_t hash[32]);
 /* The peer has gone: its blocks are free to be asked of others. */
 void dl_peer_gone(struct dl_peer *d);
 
-/* True if one of d's requests is older than DL_TIMEOUT_US at now_us. */
-bool dl_peer_timed_out(const struct dl_peer *d, int64_t now_us);
+/* True if one of d's requests is older than timeout_us at now_us. */
+bool dl_peer_timed_out(const struct dl_peer *d, int64_t now_us, int64_t timeout_us);
 
 /*
  * Keep a block whose parent is unknown (its serialized bytes, copied).

@@ -8,7 +8,8 @@ block exactly once (getpeerinfo's per-type counts, and the block hashes in
 its -logmessages records) and sent no more block getdata items than blocks
 it lacked. A node 1,000 blocks behind (mined in one call) catches up
 promptly. Blocks that arrive before their parent are kept, not dropped and
-asked for again, and a block asked of a peer that goes is asked of another.
+asked for again; a block asked of a peer that goes, or that does not send
+it in time, is asked of another.
 """
 import hashlib
 import struct
@@ -128,6 +129,11 @@ def test_thousand_blocks_behind_catches_up(node_factory):  # noqa: F811
     wait_synced([n1, n2], mined[-1], timeout_s=90)
     for n in (n1, n2):
         assert_each_block_once(n, mined)
+    # A node that was not connected while they were mined catches up too.
+    (late,) = node_factory.start(1)
+    connect_nodes(late, n2)
+    wait_synced([late], mined[-1], timeout_s=90)
+    assert_each_block_once(late, mined)
 
 
 def raw_blocks(node, hashes):
@@ -188,6 +194,28 @@ def test_block_asked_of_a_peer_that_goes_is_asked_of_another(node_factory):  # n
                    .get("pingtime") is not None, 30, what="ping to node0")
         assert n1.getblockcount() == 0
         assert blocks_received_rpc(n1) == 0
+    finally:
+        silent.close()
+    wait_synced([n1], hashes[-1], timeout_s=30)
+    assert sorted(blocks_received_log(n1)) == sorted(hashes)
+    assert sorted(block_getdata_items(n1, n0.p2p_addr)) == sorted(hashes)
+
+
+def test_block_not_delivered_in_time_goes_to_another_peer(node_factory):  # noqa: F811
+    """A test peer announces 5 blocks and never sends them: after
+    -blockdownloadtimeout it is disconnected (as Core does) and node0,
+    which has them too, is asked instead."""
+    n0, n1 = node_factory.start(2, [[], ["-blockdownloadtimeout=2"]])
+    hashes = n0.generatetoaddress(5, n0.getnewkeypair()["address"])
+    silent = netpeer.connect(n1)
+    try:
+        silent.handshake()
+        silent.send_msg("headers", headers_payload(raw_blocks(n0, hashes)))
+        silent.wait_for_msg("getdata")
+        log_start = n1.debug_log_size()
+        connect_nodes(n1, n0)
+        silent.wait_closed(timeout_s=30)
+        n1.wait_for_log("did not send a requested block in 2s; disconnecting", since=log_start)
     finally:
         silent.close()
     wait_synced([n1], hashes[-1], timeout_s=30)

@@ -170,9 +170,10 @@ UNIT_TEST(netdl_one_peer_per_block)
 	CHECK(heights_are(&c, out, 16, 17));
 
 	/* Timeouts: only once DL_TIMEOUT_US has passed. */
-	CHECK(!dl_peer_timed_out(&p1, now + DL_TIMEOUT_US));
-	CHECK(dl_peer_timed_out(&p1, now + DL_TIMEOUT_US + 1));
-	CHECK(!dl_peer_timed_out(&p2, now + DL_TIMEOUT_US + 1));
+	CHECK(!dl_peer_timed_out(&p1, now + DL_TIMEOUT_US, DL_TIMEOUT_US));
+	CHECK(dl_peer_timed_out(&p1, now + DL_TIMEOUT_US + 1, DL_TIMEOUT_US));
+	CHECK(!dl_peer_timed_out(&p2, now + DL_TIMEOUT_US + 1, DL_TIMEOUT_US));
+	CHECK(dl_peer_timed_out(&p1, now + 2000001, 2000000));
 
 	dl_peer_gone(&p1);
 	dl_peer_gone(&p3);
