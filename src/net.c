@@ -269,9 +269,8 @@ void net_close(struct peer *p, const char *why)
 	if (p->closed)
 		return;
 	p->closed = true;
-	if (p->established)
-		np_on_closed(p); /* what was asked of it goes to other peers */
 	if (p->established) {
+		np_on_closed(p); /* what was asked of it goes to other peers */
 		trace_closed(p);
 		log_debug(LOG_NET, "net: peer=%lld (%s, %s) disconnected: %s",
 			  (long long)p->id, p->addr_str, conn_type_name(p->type), why);
@@ -394,11 +393,12 @@ int net_send(struct peer *p, const char *command, const uint8_t *payload, size_t
 /* ---- Receiving --------------------------------------------------------- */
 
 /* A framing error Core's transport ends the connection for (not
- * misbehaviour: nothing is discouraged). */
+ * misbehaviour: nothing is discouraged). Logged with -debug=net only, as
+ * Core does: a stranger must not be able to fill the log. */
 static void drop_connection(struct peer *p, const char *reason)
 {
-	log_printf("net: peer=%lld (%s) %s; disconnecting", (long long)p->id, p->addr_str,
-		   reason);
+	log_debug(LOG_NET, "net: peer=%lld (%s) %s; disconnecting", (long long)p->id,
+		  p->addr_str, reason);
 	net_close(p, reason);
 }
 

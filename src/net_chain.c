@@ -271,8 +271,8 @@ void netchain_on_inv(struct peer *p, const struct msg_inv *inv)
 			if (p->type == CONN_BLOCK_RELAY) {
 				/* Core: a block-relay-only peer must not relay
 				 * transactions; disconnect, no discouragement. */
-				log_printf("net: peer=%lld (%s) sent a tx inv on a block-relay-only connection; disconnecting",
-					   (long long)p->id, p->addr_str);
+				log_debug(LOG_NET, "net: peer=%lld (%s) sent a tx inv on a block-relay-only connection; disconnecting",
+					  (long long)p->id, p->addr_str);
 				net_close(p, "tx inv on a block-relay-only connection");
 				return;
 			}
@@ -543,8 +543,8 @@ void netchain_on_tx(struct peer *p, const uint8_t *payload, size_t len)
 		return;
 	}
 	if (p->type == CONN_BLOCK_RELAY) {
-		log_printf("net: peer=%lld (%s) sent a tx on a block-relay-only connection; disconnecting",
-			   (long long)p->id, p->addr_str);
+		log_debug(LOG_NET, "net: peer=%lld (%s) sent a tx on a block-relay-only connection; disconnecting",
+			  (long long)p->id, p->addr_str);
 		net_close(p, "tx on a block-relay-only connection");
 		tx_clear(&t);
 		return;

@@ -142,8 +142,8 @@ static void bad_payload(struct peer *p, const char *command, const char *reason)
 	if (strncmp(reason, "malformed ", 10) == 0 || strcmp(command, "notfound") == 0) {
 		log_debug(LOG_NET, "net: peer=%lld %s: dropped", (long long)p->id, reason);
 	} else if (strcmp(command, "getheaders") == 0) {
-		log_printf("net: peer=%lld (%s) %s; disconnecting", (long long)p->id,
-			   p->addr_str, reason);
+		log_debug(LOG_NET, "net: peer=%lld (%s) %s; disconnecting", (long long)p->id,
+			  p->addr_str, reason);
 		net_close(p, reason);
 	} else {
 		net_misbehaving(p, reason);
