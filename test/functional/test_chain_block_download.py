@@ -151,9 +151,12 @@ def test_block_before_its_parent_is_kept(node_factory):  # noqa: F811
         peer.handshake()
         peer.send_msg("block", blocks[2])
         peer.send_msg("block", blocks[1])
-        # Both kept: the node asks for the headers that lead to them.
-        peer.wait_for_msg("getheaders")
+        # Both kept: for each the node asks for the headers that lead to it
+        # (one getheaders came with the handshake).
+        wait_until(lambda: sum(t == "getheaders" for t, _ in peer.received_messages()) >= 3,
+                   30, what="getheaders for each early block")
         assert n1.getblockcount() == 0
+        assert "block with unknown parent kept (2 kept)" in n1.debug_log_text()
         peer.send_msg("block", blocks[0])
         wait_synced([n1], hashes[2], timeout_s=30)
         # Ping round trip: everything the node did after block 1 is in.
