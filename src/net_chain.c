@@ -199,25 +199,31 @@ void netchain_relay_tx(const uint8_t txid[32], const struct peer *from)
 	}
 }
 
-/* Send one getdata of `type` items (hashes in `hashes`). */
-static void send_getdata(struct peer *p, uint32_t type, const uint8_t (*hashes)[32], size_t n)
+/* Send one getdata of `type` items (hashes in `hashes`). Returns false if
+ * it could not be sent (out of memory, or the peer is closed). */
+static bool send_getdata(struct peer *p, uint32_t type, const uint8_t (*hashes)[32], size_t n)
 {
 	struct msg_inv_entry *e;
 	struct wbuf w;
+	bool sent;
 
 	if (!n || p->closed)
-		return;
+		return !n;
 	e = calloc(n, sizeof(*e));
 	if (!e)
-		return;
+		return false;
 	for (size_t i = 0; i < n; i++) {
 		e[i].type = type;
 		memcpy(e[i].hash, hashes[i], 32);
 	}
 	wbuf_init(&w);
 	msg_inv_encode(&w, e, n);
-	send_wbuf(p, "getdata", &w);
+	sent = !w.oom && net_send(p, "getdata", w.data, w.len) == 0;
+	if (w.oom)
+		log_printf("net: peer=%lld getdata: out of memory, not sent", (long long)p->id);
+	wbuf_free(&w);
 	free(e);
+	return sent;
 }
 
 /* Ask the peer for the blocks whose turn has come (net_download.h). */
@@ -229,7 +235,11 @@ static void request_blocks(struct peer *p)
 	if (!nc.cs || p->closed || p->type == CONN_FEELER)
 		return;
 	n = dl_next_blocks(&p->np->dl, util_mono_us(), want, DL_MAX_PER_PEER);
-	send_getdata(p, MSG_INV_BLOCK, (const uint8_t (*)[32])want, n);
+	if (!send_getdata(p, MSG_INV_BLOCK, (const uint8_t (*)[32])want, n)) {
+		/* Not asked after all: free for the next try, here or elsewhere. */
+		for (size_t i = 0; i < n; i++)
+			dl_block_done(&p->np->dl, want[i]);
+	}
 }
 
 /* Ask the peer for the transactions whose turn has come (net_txrequest.h). */
