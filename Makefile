@@ -96,7 +96,7 @@ WALLET_SRCS := src/coinselection.c src/wallet_select.c src/walletdb.c src/wallet
 # Peers: address book, bans, message logging, eviction, the connection
 # manager, message handling, block and transaction sync.
 NET_SRCS    := src/addrman.c src/banman.c src/msglog.c src/net_evict.c src/net.c \
-	src/net_processing.c src/net_chain.c
+	src/net_processing.c src/net_download.c src/net_txrequest.c src/net_chain.c
 # JSON-RPC: dispatch, HTTP server, the net, chain and wallet commands.
 RPC_SRCS    := src/rpc.c src/rpc_http.c src/rpc_util.c src/rpc_net.c src/rpc_chain.c \
 	src/rpc_wallet.c
@@ -116,11 +116,13 @@ UNIT_TEST_FILES  := test/unit/unit_main.c test/unit/test_addrman.c test/unit/tes
 	test/unit/test_coins.c test/unit/test_coinselection.c test/unit/test_config.c \
 	test/unit/test_eviction.c test/unit/test_hash.c test/unit/test_hashmap.c \
 	test/unit/test_keys.c test/unit/test_mempool.c test/unit/test_msg.c \
-	test/unit/test_msglog.c test/unit/test_netaddr.c test/unit/test_rpc.c \
-	test/unit/test_script.c test/unit/test_ser.c test/unit/test_trace.c \
-	test/unit/test_trace_off.c test/unit/test_tracestream.c test/unit/test_wallet.c
+	test/unit/test_msglog.c test/unit/test_netaddr.c test/unit/test_netdownload.c \
+	test/unit/test_rpc.c test/unit/test_script.c test/unit/test_ser.c test/unit/test_trace.c \
+	test/unit/test_trace_off.c test/unit/test_tracestream.c test/unit/test_txrequest.c \
+	test/unit/test_wallet.c
 UNIT_TEST_SRCS   := $(UNIT_TEST_FILES) src/config.c src/rpc.c src/addrman.c src/banman.c \
-	src/msglog.c src/net_evict.c $(WALLET_SRCS) $(CHAIN_SRCS) $(CRYPTO_SRCS) $(WIRE_SRCS) \
+	src/msglog.c src/net_evict.c src/net_txrequest.c src/net_download.c $(WALLET_SRCS) \
+	$(CHAIN_SRCS) $(CRYPTO_SRCS) $(WIRE_SRCS) \
 	$(UTIL_SRCS) $(TRACE_SRCS) $(TRACESTREAM_CLIENT_SRCS)
 UNIT_TEST_LDLIBS := -ljansson -lleveldb -lsqlite3 -lsecp256k1 -lcrypto -lpthread
 # bench/connect_chain: the chain layer and what it stands on.

@@ -9,7 +9,8 @@
 #      runs untraced and says so)
 #   3. connect the nodes in a triangle, let them exchange version, addr and
 #      ping messages; a throw-away peer sends a message with the wrong network
-#      magic, so the node reports it misbehaving; one connection is dropped;
+#      magic, so the node closes its connection (as Bitcoin Core does: a
+#      framing error, not misbehaviour); one connection is dropped;
 #      p2pstat prints node0's messages per peer and type
 #   4. node0 mines 101 blocks, the others sync; node0 pays node2, node1 mines
 #      the payment; connectblock_benchmark.bt and log_utxocache_flush.py watch,
@@ -260,7 +261,7 @@ connect() { # connect A B: node A opens a manual connection to node B
 send_wrong_magic() {
 	"$PY" - "${P2P_PORTS[0]}" <<-'EOF'
 		import socket, struct, sys
-		# From its own address: the node discourages the IP of a misbehaving peer.
+		# From its own address, so it shows apart in the connection log.
 		s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10,
 		                             source_address=("127.99.0.1", 0))
 		s.sendall(b"\xf9\xbe\xb4\xd9" + b"version".ljust(12, b"\0") + struct.pack("<I", 0) + b"\x5d\xf6\xe0\xe2")

@@ -49,6 +49,8 @@ static const struct opt opts[] = {
 	  "=ADDR[:PORT]  keep a manual connection to this peer (repeatable)" },
 	{ "seednode", OPT_ADDRS, OFF(seednode), 0, 0,
 	  "=ADDR[:PORT]  ask this peer for addresses, then disconnect" },
+	{ "whitelist", OPT_ADDRS, OFF(whitelist), 0, 0,
+	  "=[PERMS@]IP[/BITS]  inbound peers from here get PERMS (default noban: never punished for misbehaving, never evicted; repeatable)" },
 	{ "maxconnections", OPT_INT, OFF(maxconnections), 0, 100000,
 	  "=N  inbound + automatic outbound connections (default 125)" },
 	{ "logmessages", OPT_BOOL, OFF(logmessages), 0, 0,
@@ -61,6 +63,8 @@ static const struct opt opts[] = {
 	  "=SECONDS  how long a misbehaving IP is refused (test; 86400)" },
 	{ "handshaketimeout", OPT_INT, OFF(handshaketimeout), 1, 86400,
 	  "=SECONDS  time allowed for the version handshake (test; 60)" },
+	{ "blockdownloadtimeout", OPT_INT, OFF(blockdownloadtimeout), 1, 86400,
+	  "=SECONDS  time a peer has to send a block it was asked for (test; 60)" },
 	{ "feelerinterval", OPT_INT, OFF(feelerinterval), 1, 86400,
 	  "=SECONDS  time between feeler connections (test; 120)" },
 	{ "dbcache", OPT_INT, OFF(dbcache), 1, 16384,
@@ -106,6 +110,7 @@ void config_init(struct config *cfg)
 	cfg->maxconnections = CONFIG_DEFAULT_MAXCONNECTIONS;
 	cfg->discouragetime = CONFIG_DEFAULT_DISCOURAGE_TIME;
 	cfg->handshaketimeout = CONFIG_DEFAULT_HANDSHAKE_TIMEOUT;
+	cfg->blockdownloadtimeout = CONFIG_DEFAULT_BLOCK_DOWNLOAD_TIMEOUT;
 	cfg->feelerinterval = CONFIG_DEFAULT_FEELER_INTERVAL;
 	cfg->dbcache = CONFIG_DEFAULT_DBCACHE;
 	cfg->flushinterval = CONFIG_DEFAULT_FLUSH_INTERVAL;
@@ -134,6 +139,7 @@ void config_free(struct config *cfg)
 	list_free(&cfg->connect);
 	list_free(&cfg->addnode);
 	list_free(&cfg->seednode);
+	list_free(&cfg->whitelist);
 	list_free(&cfg->wallet);
 }
 
@@ -205,7 +211,18 @@ static int set_addr(struct config *cfg, const struct opt *o, const char *v,
 		cfg->connect_only = true;
 		return 0;
 	}
-	if (!v || !*v || netaddr_parse(v, MSG_DEFAULT_PORT, &a) < 0) {
+	if (strcmp(o->name, "whitelist") == 0) {
+		struct netaddr net;
+		int bits;
+		bool noban;
+
+		if (!v || netaddr_parse_whitelist(v, &net, &bits, &noban) < 0) {
+			snprintf(err, errlen,
+				 "invalid value for -whitelist: '%s' (expected [PERMS@]IP[/BITS])",
+				 v ? v : "");
+			return -1;
+		}
+	} else if (!v || !*v || netaddr_parse(v, MSG_DEFAULT_PORT, &a) < 0) {
 		snprintf(err, errlen,
 			 "invalid address for -%s: '%s' (expected IP, IP:PORT or [IPv6]:PORT)",
 			 o->name, v ? v : "");

@@ -24,6 +24,7 @@
 #define CONFIG_DEFAULT_MAXCONNECTIONS 125
 #define CONFIG_DEFAULT_DISCOURAGE_TIME (24 * 60 * 60)
 #define CONFIG_DEFAULT_HANDSHAKE_TIMEOUT 60
+#define CONFIG_DEFAULT_BLOCK_DOWNLOAD_TIMEOUT 60
 #define CONFIG_DEFAULT_FEELER_INTERVAL 120
 #define CONFIG_DEFAULT_DBCACHE 450
 #define CONFIG_DEFAULT_FLUSH_INTERVAL 3600
@@ -51,12 +52,14 @@ struct config {
 	bool connect_only;        /* -connect given: no automatic outbound */
 	struct config_list addnode; /* manual peers kept connected */
 	struct config_list seednode; /* addr-fetch peers asked for addresses */
+	struct config_list whitelist; /* [PERMS@]IP[/BITS] of privileged inbound peers */
 	int64_t maxconnections;   /* inbound + automatic outbound */
 	bool logmessages;         /* DATADIR/message_logging/ */
 	bool printtoconsole;      /* echo debug.log to stdout */
 	unsigned debug_mask;      /* log_category bits */
 	int64_t discouragetime;   /* seconds a misbehaving IP is refused */
 	int64_t handshaketimeout; /* seconds to complete version/verack */
+	int64_t blockdownloadtimeout; /* seconds a peer has to send a requested block */
 	int64_t feelerinterval;   /* seconds between feeler connections */
 	int64_t dbcache;          /* coins cache limit, MiB */
 	int64_t flushinterval;    /* seconds between PERIODIC chainstate writes */

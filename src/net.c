@@ -222,6 +222,22 @@ struct peer *connman_find_addr(struct connman *cm, const struct netaddr *a)
 	return p && p->established ? p : NULL;
 }
 
+bool connman_whitelisted(const struct connman *cm, const struct netaddr *a)
+{
+	const struct config_list *wl = &cm->cfg->whitelist;
+
+	for (size_t i = 0; i < wl->n; i++) {
+		struct netaddr net;
+		int bits;
+		bool noban;
+
+		if (netaddr_parse_whitelist(wl->items[i], &net, &bits, &noban) == 0 && noban &&
+		    netaddr_in_subnet(a, &net, bits))
+			return true;
+	}
+	return false;
+}
+
 bool connman_is_local_nonce(const struct connman *cm, uint64_t nonce)
 {
 	for (const struct peer *p = cm->peers; p; p = p->next) {
@@ -247,6 +263,7 @@ void net_close(struct peer *p, const char *why)
 		return;
 	p->closed = true;
 	if (p->established) {
+		np_on_closed(p); /* what was asked of it goes to other peers */
 		trace_closed(p);
 		log_debug(LOG_NET, "net: peer=%lld (%s, %s) disconnected: %s",
 			  (long long)p->id, p->addr_str, conn_type_name(p->type), why);
@@ -263,22 +280,60 @@ void net_close(struct peer *p, const char *why)
 	peer_unlink(p->cm, p);
 }
 
+bool net_is_local(const struct netaddr *a)
+{
+	static const uint8_t v6_loopback[16] = { [15] = 1 };
+
+	return (netaddr_is_ipv4(a) && (a->ip[12] == 127 || a->ip[12] == 0)) ||
+	       memcmp(a->ip, v6_loopback, 16) == 0;
+}
+
+/* Close every connection from a's IP (Core's DisconnectNode(addr)). */
+static void close_ip(struct connman *cm, const struct netaddr *a, const char *why)
+{
+	struct peer *p = cm->peers, *next;
+
+	for (; p; p = next) {
+		next = p->next; /* closing p unlinks it */
+		if (netaddr_same_ip(&p->addr, a))
+			net_close(p, why);
+	}
+}
+
 void net_misbehaving(struct peer *p, const char *reason)
 {
 	struct connman *cm = p->cm;
+	struct netaddr addr = p->addr;
 	char ip[NETADDR_STRLEN];
 
 	if (p->closed)
 		return;
+	/* Fires wherever the node calls a peer misbehaving, whatever follows. */
 	trace_net_misbehaving_connection((int64_t)p->id, reason);
 	netaddr_format_ip(&p->addr, ip, sizeof(ip));
+	if (p->noban) {
+		log_printf("net: peer=%lld (%s) misbehaving: %s; not punishing whitelisted (noban) peer",
+			   (long long)p->id, p->addr_str, reason);
+		return;
+	}
+	if (p->type == CONN_MANUAL) {
+		log_printf("net: peer=%lld (%s) misbehaving: %s; not punishing manually connected peer",
+			   (long long)p->id, p->addr_str, reason);
+		return;
+	}
+	if (net_is_local(&p->addr)) {
+		/* Discouraging a local address would refuse every local peer. */
+		log_printf("net: peer=%lld (%s) misbehaving: %s; disconnecting, not discouraging a local peer",
+			   (long long)p->id, p->addr_str, reason);
+		net_close(p, reason);
+		return;
+	}
 	log_printf("net: peer=%lld (%s) misbehaving: %s; disconnecting, %s discouraged for %llds",
 		   (long long)p->id, p->addr_str, reason, ip,
 		   (long long)cm->cfg->discouragetime);
-	if (banman_discourage(cm->banman, &p->addr, util_time_s(),
-			      cm->cfg->discouragetime) < 0)
+	if (banman_discourage(cm->banman, &addr, util_time_s(), cm->cfg->discouragetime) < 0)
 		log_printf("net: cannot discourage %s: out of memory", ip);
-	net_close(p, reason);
+	close_ip(cm, &addr, reason);
 }
 
 /* ---- Sending ----------------------------------------------------------- */
@@ -330,6 +385,16 @@ int net_send(struct peer *p, const char *command, const uint8_t *payload, size_t
 
 /* ---- Receiving --------------------------------------------------------- */
 
+/* A framing error Core's transport ends the connection for (not
+ * misbehaviour: nothing is discouraged). Logged with -debug=net only, as
+ * Core does: a stranger must not be able to fill the log. */
+static void drop_connection(struct peer *p, const char *reason)
+{
+	log_debug(LOG_NET, "net: peer=%lld (%s) %s; disconnecting", (long long)p->id,
+		  p->addr_str, reason);
+	net_close(p, reason);
+}
+
 /* Fewer than 24 bytes so far: if they already contradict the magic, say so
  * now rather than wait for a header that a garbage sender never completes. */
 static bool magic_prefix_ok(struct evbuffer *in, size_t avail)
@@ -369,18 +434,27 @@ static int read_one(struct peer *p)
 	size_t avail = evbuffer_get_length(in);
 	char reason[MSG_REASON_MAX];
 	struct msg_header hdr;
+	bool bad_command;
 	uint8_t *msg;
 	size_t total;
 
 	if (avail < MSG_HEADER_SIZE) {
 		if (avail && !magic_prefix_ok(in, avail)) {
-			net_misbehaving(p, "wrong network magic");
+			drop_connection(p, "wrong network magic");
 			return -1;
 		}
 		return 0;
 	}
-	if (msg_header_parse(evbuffer_pullup(in, MSG_HEADER_SIZE), &hdr, reason) < 0) {
-		net_misbehaving(p, reason);
+	/* Core's V1 transport: a wrong magic or an oversized length ends the
+	 * connection; a bad command or checksum only loses the message. */
+	bad_command = msg_header_parse(evbuffer_pullup(in, MSG_HEADER_SIZE), &hdr, reason) < 0;
+	if (bad_command && strcmp(reason, "malformed message header") != 0) {
+		drop_connection(p, reason);
+		return -1;
+	}
+	if (hdr.length > MSG_MAX_PAYLOAD) {
+		snprintf(reason, sizeof(reason), "oversized message: %u bytes", hdr.length);
+		drop_connection(p, reason);
 		return -1;
 	}
 	total = MSG_HEADER_SIZE + (size_t)hdr.length;
@@ -394,10 +468,12 @@ static int read_one(struct peer *p)
 		return -1;
 	}
 	evbuffer_remove(in, msg, total);
-	if (msg_checksum_verify(&hdr, msg + MSG_HEADER_SIZE, reason) < 0)
-		net_misbehaving(p, reason);
-	else
+	if (bad_command || msg_checksum_verify(&hdr, msg + MSG_HEADER_SIZE, reason) < 0) {
+		count_msg(p, "*other*", hdr.length, false);
+		log_debug(LOG_NET, "net: peer=%lld %s; message dropped", (long long)p->id, reason);
+	} else {
 		deliver(p, hdr.command, msg + MSG_HEADER_SIZE, hdr.length);
+	}
 	free(msg);
 	return p->closed ? -1 : 1;
 }
@@ -516,10 +592,12 @@ static bool evict_one(struct connman *cm)
 	c = calloc(max ? max : 1, sizeof(*c));
 	who = calloc(max ? max : 1, sizeof(*who));
 	for (struct peer *p = cm->peers; c && who && p && n < max; p = p->next) {
-		if (!p->established || p->type != CONN_INBOUND)
+		/* Core: noban peers are never evicted. */
+		if (!p->established || p->type != CONN_INBOUND || p->noban)
 			continue;
 		c[n] = (struct evict_candidate){ p->id, p->connected_us, p->np->minping_us,
-						 p->np->last_useful_us, p->netgroup };
+						 p->np->last_useful_us, p->netgroup,
+						 p->prefer_evict };
 		who[n++] = p;
 	}
 	victim = c && who ? evict_select(c, n) : -1;
@@ -538,16 +616,28 @@ static bool evict_one(struct connman *cm)
 	return victim >= 0;
 }
 
-/* Should an inbound connection from a be accepted? Makes room if needed. */
-static bool inbound_admit(struct connman *cm, const struct netaddr *a, const char *str)
+/*
+ * Should an inbound connection from a be accepted? Makes room if needed.
+ * Core: a discouraged address is refused only when the inbound slots are
+ * (nearly) full; otherwise it is accepted and evicted first (*prefer_evict).
+ * A whitelisted (noban) address is never refused for being discouraged.
+ */
+static bool inbound_admit(struct connman *cm, const struct netaddr *a, const char *str,
+			  bool noban, bool *prefer_evict)
 {
+	uint64_t inbound = connman_count(cm, true);
+
+	*prefer_evict = false;
 	if (cm->stopping)
 		return false;
-	if (banman_is_discouraged(cm->banman, a, util_time_s())) {
-		log_debug(LOG_NET, "net: refused inbound from %s: discouraged", str);
-		return false;
+	if (!noban && banman_is_discouraged(cm->banman, a, util_time_s())) {
+		if (inbound + 1 >= (uint64_t)cm->max_inbound) {
+			log_debug(LOG_NET, "net: refused inbound from %s: discouraged", str);
+			return false;
+		}
+		*prefer_evict = true;
 	}
-	if (connman_count(cm, true) < (uint64_t)cm->max_inbound)
+	if (inbound < (uint64_t)cm->max_inbound)
 		return true;
 	if (evict_one(cm))
 		return true;
@@ -562,6 +652,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	struct connman *cm = arg;
 	struct netaddr a;
 	char str[NETADDR_STRLEN];
+	bool noban, prefer_evict;
 	struct peer *p;
 
 	(void)l;
@@ -571,13 +662,17 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		return;
 	}
 	netaddr_format(&a, str, sizeof(str));
-	if (!inbound_admit(cm, &a, str)) {
+	noban = connman_whitelisted(cm, &a);
+	if (!inbound_admit(cm, &a, str, noban, &prefer_evict)) {
 		evutil_closesocket(fd);
 		return;
 	}
 	p = peer_new(cm, &a, CONN_INBOUND);
-	if (p)
+	if (p) {
+		p->noban = noban;
+		p->prefer_evict = prefer_evict;
 		p->bev = bufferevent_socket_new(cm->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	}
 	if (!p || !p->bev) {
 		log_printf("net: cannot accept %s: out of memory", str);
 		if (p)
@@ -1056,6 +1151,7 @@ void connman_free(struct connman *cm)
 		event_free(cm->reaper);
 	if (cm->tick)
 		event_free(cm->tick);
+	np_shutdown();
 	msglog_free(cm->msglog);
 	addrman_free(cm->addrman);
 	banman_free(cm->banman);

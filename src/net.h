@@ -80,6 +80,8 @@ struct peer {
 	struct msglog_peer *msglog; /* NULL unless -logmessages */
 	struct np_peer_state *np;   /* net_processing's state */
 	bool manual_persistent;     /* from -connect/-addnode/addnode add */
+	bool noban;                 /* -whitelist: never discouraged or evicted */
+	bool prefer_evict;          /* connected from a discouraged address */
 	struct peer *next;
 };
 
@@ -128,13 +130,23 @@ int net_send(struct peer *p, const char *command, const uint8_t *payload, size_t
 
 /*
  * The peer broke a protocol rule: fires net:misbehaving_connection with
- * `reason`, logs it, discourages its IP (-discouragetime) and disconnects.
+ * `reason` and logs it, then does what Bitcoin Core's
+ * MaybeDiscourageAndDisconnect does: a -whitelist (noban) or manual peer
+ * is kept (a warning is logged); a local peer (127.0.0.0/8, 0.0.0.0/8,
+ * ::1) is disconnected but not discouraged; any other peer's IP is
+ * discouraged (-discouragetime) and every connection from it closed.
  */
 void net_misbehaving(struct peer *p, const char *reason);
 
 /* Close the connection now (fires net:closed_connection if established);
  * `why` is logged with -debug=net. Safe to call twice. */
 void net_close(struct peer *p, const char *why);
+
+/* True for Core's IsLocal() addresses: 127.0.0.0/8, 0.0.0.0/8, ::1. */
+bool net_is_local(const struct netaddr *a);
+
+/* True if a matches a -whitelist entry (IP or IP/prefix). */
+bool connman_whitelisted(const struct connman *cm, const struct netaddr *a);
 
 /* The established peer with this id, or NULL. */
 struct peer *connman_find_id(struct connman *cm, int64_t id);

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "log.h"
+#include "net_download.h"
 #include "net_processing.h"
+#include "net_txrequest.h"
 #include "ser.h"
 #include "util.h"
 
@@ -20,57 +22,37 @@ static struct {
 } nc;
 
 /*
- * Blocks asked for and not yet received, one peer per block (Bitcoin's
- * mapBlocksInFlight), so that two peers announcing the same block do not
- * both send it. A direct-mapped table: a collision forgets the older
- * request, which costs at most one duplicate download. A request stops
- * holding a block back once its peer has gone or after BLOCK_STALL_US,
- * so a peer that never answers delays the block, never loses it.
+ * Transactions we rejected since the last block: not asked for again when
+ * another peer announces them (Core's m_lazy_recent_rejects, also reset
+ * when the tip changes). Direct-mapped: a collision only forgets a reject.
  */
-#define INFLIGHT_SLOTS 4096            /* a power of two, > MSG_MAX_HEADERS */
-#define BLOCK_STALL_US (10 * 1000000LL)
+#define REJECT_SLOTS 4096
+static struct {
+	uint8_t txid[REJECT_SLOTS][32];
+	bool used[REJECT_SLOTS];
+} rejects;
 
-static struct inflight {
-	uint8_t hash[32];
-	int64_t peer;
-	int64_t since_us;
-	bool used;
-} inflight[INFLIGHT_SLOTS];
-
-static struct inflight *inflight_slot(const uint8_t hash[32])
+static size_t reject_slot(const uint8_t txid[32])
 {
 	uint32_t h;
 
-	memcpy(&h, hash, sizeof(h));   /* block hashes are uniform */
-	return &inflight[h & (INFLIGHT_SLOTS - 1)];
+	memcpy(&h, txid, sizeof(h));
+	return h & (REJECT_SLOTS - 1);
 }
 
-/* True if another peer that is still connected was asked for the block
- * less than BLOCK_STALL_US ago. */
-static bool inflight_elsewhere(const uint8_t hash[32], const struct peer *p)
+static void reject_add(const uint8_t txid[32])
 {
-	const struct inflight *f = inflight_slot(hash);
+	size_t i = reject_slot(txid);
 
-	return f->used && f->peer != p->id && memcmp(f->hash, hash, 32) == 0 &&
-	       util_mono_us() - f->since_us < BLOCK_STALL_US && connman_find_id(nc.cm, f->peer);
+	memcpy(rejects.txid[i], txid, 32);
+	rejects.used[i] = true;
 }
 
-static void inflight_set(const uint8_t hash[32], const struct peer *p)
+static bool reject_known(const uint8_t txid[32])
 {
-	struct inflight *f = inflight_slot(hash);
+	size_t i = reject_slot(txid);
 
-	memcpy(f->hash, hash, 32);
-	f->peer = p->id;
-	f->since_us = util_mono_us();
-	f->used = true;
-}
-
-static void inflight_done(const uint8_t hash[32])
-{
-	struct inflight *f = inflight_slot(hash);
-
-	if (memcmp(f->hash, hash, 32) == 0)
-		f->used = false;
+	return rejects.used[i] && memcmp(rejects.txid[i], txid, 32) == 0;
 }
 
 static void send_wbuf(struct peer *p, const char *command, struct wbuf *w)
@@ -109,20 +91,55 @@ static void send_inv(struct peer *p, const char *command, uint32_t type, const u
 	send_wbuf(p, command, &w);
 }
 
-/* Rules a peer can break on purpose; other failures (unknown parent, a
- * block from the future, our own store errors) are not its fault. */
-static bool punishable(const char *reason)
+/*
+ * Does this block or header failure make its sender misbehaving? As Core's
+ * MaybePunishNodeForBlock: a consensus failure (bad-*, mandatory-*), bad
+ * proof of work or a time too old (BLOCK_INVALID_HEADER), a parent that is
+ * invalid (bad-prevblk: BLOCK_INVALID_PREV), yes; a block known to be
+ * invalid (BLOCK_CACHED_INVALID) only from an outbound peer; a missing
+ * parent, a time too far in the future or our own store errors, no.
+ */
+static bool block_punishable(const struct peer *p, const char *reason)
 {
+	if (strcmp(reason, "duplicate-invalid") == 0)
+		return p->type != CONN_INBOUND;
 	return strncmp(reason, "bad-", 4) == 0 || strcmp(reason, "high-hash") == 0 ||
-	       strncmp(reason, "mandatory-", 10) == 0 || strcmp(reason, "duplicate-invalid") == 0;
+	       strncmp(reason, "mandatory-", 10) == 0 || strcmp(reason, "time-too-old") == 0;
+}
+
+/*
+ * Does this mempool rejection make the sender misbehaving? As Core's
+ * MaybePunishNodeForTx: only TX_CONSENSUS failures (the transaction can
+ * never be valid: bad-txns-*, bad-cb-*, mandatory-script-verify-flag-
+ * failed, a loose coinbase); missing or immature inputs, conflicts and
+ * policy (fees, standardness) are not the peer's fault.
+ */
+static bool tx_punishable(const char *reason)
+{
+	if (strcmp(reason, "bad-txns-inputs-missingorspent") == 0 ||
+	    strcmp(reason, "bad-txns-premature-spend-of-coinbase") == 0)
+		return false;
+	return strncmp(reason, "bad-txns-", 9) == 0 || strncmp(reason, "bad-cb-", 7) == 0 ||
+	       strncmp(reason, "mandatory-", 10) == 0 || strcmp(reason, "coinbase") == 0;
+}
+
+/* True if the peer is known to have bi (so announcing it is pointless). */
+static bool peer_has_block(const struct peer *p, const struct block_index *bi)
+{
+	const struct block_index *best = p->np->dl.best_known;
+
+	return best && best->height >= bi->height && chainstate_ancestor(best, bi->height) == bi;
 }
 
 static void announce_block_cb(void *ctx, const struct block *b, const struct block_index *bi)
 {
 	(void)ctx;
 	(void)b;
+	/* The tip moved: a rejected transaction may be valid now (Core). */
+	memset(rejects.used, 0, sizeof(rejects.used));
 	for (struct peer *p = connman_peers(nc.cm); p; p = p->next) {
-		if (!p->established || p->closed || !np_handshake_done(p) || p->type == CONN_FEELER)
+		if (!p->established || p->closed || !np_handshake_done(p) ||
+		    p->type == CONN_FEELER || peer_has_block(p, bi))
 			continue;
 		if (p->np->sendheaders) {
 			struct wbuf w;
@@ -142,13 +159,32 @@ void netchain_init(struct chainstate *cs, struct mempool *mp, struct connman *cm
 	nc.cs = cs;
 	nc.mp = mp;
 	nc.cm = cm;
+	dl_init(cs);
 	chainstate_listen(cs, &l);
+}
+
+void netchain_shutdown(void)
+{
+	dl_shutdown();
+	txreq_shutdown();
+}
+
+int32_t netchain_height(void)
+{
+	return nc.cs ? chainstate_height(nc.cs) : 0;
 }
 
 void netchain_on_handshake(struct peer *p)
 {
+	dl_peer_init(&p->np->dl, p->id);
 	if (nc.cs && p->type != CONN_FEELER)
 		send_getheaders(p);
+}
+
+void netchain_on_closed(struct peer *p)
+{
+	dl_peer_gone(&p->np->dl);
+	txreq_peer_gone(p->id);
 }
 
 void netchain_relay_tx(const uint8_t txid[32], const struct peer *from)
@@ -163,36 +199,127 @@ void netchain_relay_tx(const uint8_t txid[32], const struct peer *from)
 	}
 }
 
+/* Send one getdata of `type` items (hashes in `hashes`). Returns false if
+ * it could not be sent (out of memory, or the peer is closed). */
+static bool send_getdata(struct peer *p, uint32_t type, const uint8_t (*hashes)[32], size_t n)
+{
+	struct msg_inv_entry *e;
+	struct wbuf w;
+	bool sent;
+
+	if (!n || p->closed)
+		return !n;
+	e = calloc(n, sizeof(*e));
+	if (!e)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		e[i].type = type;
+		memcpy(e[i].hash, hashes[i], 32);
+	}
+	wbuf_init(&w);
+	msg_inv_encode(&w, e, n);
+	sent = !w.oom && net_send(p, "getdata", w.data, w.len) == 0;
+	if (w.oom)
+		log_printf("net: peer=%lld getdata: out of memory, not sent", (long long)p->id);
+	wbuf_free(&w);
+	free(e);
+	return sent;
+}
+
+/* Ask the peer for the blocks whose turn has come (net_download.h). */
+static void request_blocks(struct peer *p)
+{
+	uint8_t want[DL_MAX_PER_PEER][32];
+	size_t n;
+
+	if (!nc.cs || p->closed || p->type == CONN_FEELER)
+		return;
+	n = dl_next_blocks(&p->np->dl, util_mono_us(), want, DL_MAX_PER_PEER);
+	if (!send_getdata(p, MSG_INV_BLOCK, (const uint8_t (*)[32])want, n)) {
+		/* Not asked after all: free for the next try, here or elsewhere. */
+		for (size_t i = 0; i < n; i++)
+			dl_block_done(&p->np->dl, want[i]);
+	}
+}
+
+/* Ask the peer for the transactions whose turn has come (net_txrequest.h). */
+static void request_txs(struct peer *p, int64_t now_us)
+{
+	enum { BATCH = 1000 };
+	uint8_t (*want)[32];
+	size_t n;
+
+	if (!nc.mp || p->closed || !txreq_count(p->id))
+		return;
+	want = malloc(BATCH * sizeof(*want));
+	if (!want)
+		return;
+	do {
+		n = txreq_next(p->id, now_us, want, BATCH);
+		send_getdata(p, MSG_INV_TX, (const uint8_t (*)[32])want, n);
+	} while (n == BATCH && !p->closed);
+	free(want);
+}
+
 void netchain_on_inv(struct peer *p, const struct msg_inv *inv)
 {
-	struct msg_inv_entry *want;
-	size_t n = 0;
+	int64_t now = util_mono_us();
 	bool unknown_block = false;
 
 	if (!nc.cs)
 		return;
-	want = calloc(inv->count ? inv->count : 1, sizeof(*want));
-	if (!want)
-		return;
 	for (uint64_t i = 0; i < inv->count; i++) {
 		const struct msg_inv_entry *e = &inv->entries[i];
 		uint32_t type = e->type & ~MSG_INV_WITNESS_FLAG;
-		if (type == MSG_INV_BLOCK && !chainstate_lookup(nc.cs, e->hash))
-			unknown_block = true;
-		else if (type == MSG_INV_TX && p->type != CONN_BLOCK_RELAY &&
-			 !mempool_get(nc.mp, e->hash))
-			want[n++] = *e;
+		if (type == MSG_INV_BLOCK) {
+			const struct block_index *bi = chainstate_lookup(nc.cs, e->hash);
+			if (bi)
+				dl_peer_has(&p->np->dl, bi);
+			else
+				unknown_block = true;
+		} else if (type == MSG_INV_TX) {
+			if (p->type == CONN_BLOCK_RELAY) {
+				/* Core: a block-relay-only peer must not relay
+				 * transactions; disconnect, no discouragement. */
+				log_debug(LOG_NET, "net: peer=%lld (%s) sent a tx inv on a block-relay-only connection; disconnecting",
+					  (long long)p->id, p->addr_str);
+				net_close(p, "tx inv on a block-relay-only connection");
+				return;
+			}
+			if (!mempool_get(nc.mp, e->hash) && !reject_known(e->hash))
+				txreq_announced(p->id, e->hash, p->type != CONN_INBOUND, now);
+		}
 	}
-	if (n) {
-		struct wbuf w;
-		wbuf_init(&w);
-		msg_inv_encode(&w, want, n);
-		send_wbuf(p, "getdata", &w);
-	}
-	free(want);
+	request_txs(p, now);
+	request_blocks(p);
 	/* Blocks are fetched headers first: the headers say where they go. */
 	if (unknown_block)
 		send_getheaders(p);
+}
+
+void netchain_on_notfound(struct peer *p, const struct msg_inv *inv)
+{
+	for (uint64_t i = 0; i < inv->count; i++) {
+		const struct msg_inv_entry *e = &inv->entries[i];
+		if ((e->type & ~MSG_INV_WITNESS_FLAG) == MSG_INV_TX)
+			txreq_notfound(p->id, e->hash);
+	}
+}
+
+void netchain_tick(struct peer *p, int64_t now_us)
+{
+	int64_t timeout_s = connman_config(p->cm)->blockdownloadtimeout;
+
+	if (dl_peer_timed_out(&p->np->dl, now_us, timeout_s * 1000000)) {
+		/* Core disconnects a peer that does not deliver a block it was
+		 * asked for in time; its blocks go to others. */
+		log_printf("net: peer=%lld (%s) did not send a requested block in %llds; disconnecting",
+			   (long long)p->id, p->addr_str, (long long)timeout_s);
+		net_close(p, "block download timeout");
+		return;
+	}
+	request_blocks(p);
+	request_txs(p, now_us);
 }
 
 /* Send the block, or add it to `missing`. */
@@ -284,36 +411,41 @@ void netchain_on_getheaders(struct peer *p, const struct msg_getheaders *g)
 	free(out);
 }
 
-/* Ask for the blocks we lack on the way to `target`, oldest first, except
- * those another peer is already sending. */
-static void request_blocks(struct peer *p, const struct block_index *target)
-{
-	struct msg_inv_entry *want;
-	size_t n = 0, cap = MSG_MAX_HEADERS;
-	const struct block_index *bi;
-	struct wbuf w;
+static void process_block(struct peer *p, const struct block *b, const uint8_t *bytes,
+			  size_t len);
 
-	want = calloc(cap, sizeof(*want));
-	if (!want)
-		return;
-	for (bi = target; bi && !chainstate_contains(nc.cs, bi); bi = bi->prev)
-		;
-	/* bi is the fork; walk up from it. */
-	for (int32_t h = (bi ? bi->height : -1) + 1; h <= target->height && n < cap; h++) {
-		const struct block_index *x = chainstate_ancestor(target, h);
-		if ((x->status & BLOCK_HAVE_DATA) || inflight_elsewhere(x->hash, p))
-			continue;
-		want[n].type = MSG_INV_BLOCK;
-		memcpy(want[n].hash, x->hash, 32);
-		inflight_set(x->hash, p);
-		n++;
+/* Process the kept blocks whose parent is now known (net_download.h). */
+static void process_orphans(struct peer *p)
+{
+	uint8_t *bytes;
+	size_t len;
+	int64_t from;
+
+	while (!p->closed && dl_orphan_take_ready(&bytes, &len, &from)) {
+		struct block b;
+		struct peer *src = connman_find_id(nc.cm, from);
+
+		if (block_decode_bytes(bytes, len, &b) == 0) {
+			log_debug(LOG_NET, "net: processing orphan block from peer=%lld",
+				  (long long)from);
+			process_block(src && !src->closed ? src : p, &b, bytes, len);
+			block_clear(&b);
+		}
+		free(bytes);
 	}
-	if (n) {
-		wbuf_init(&w);
-		msg_inv_encode(&w, want, n);
-		send_wbuf(p, "getdata", &w);
+}
+
+/* Core: every header in a headers message must follow the one before. */
+static bool headers_continuous(const struct msg_headers *h)
+{
+	for (uint64_t i = 1; i < h->count; i++) {
+		uint8_t prev[32];
+
+		block_header_hash(&h->headers[i - 1], prev);
+		if (memcmp(h->headers[i].prev_block, prev, 32) != 0)
+			return false;
 	}
-	free(want);
+	return true;
 }
 
 void netchain_on_headers(struct peer *p, const struct msg_headers *h)
@@ -323,12 +455,16 @@ void netchain_on_headers(struct peer *p, const struct msg_headers *h)
 
 	if (!nc.cs || h->count == 0)
 		return;
+	if (!headers_continuous(h)) {
+		net_misbehaving(p, "non-continuous headers sequence");
+		return;
+	}
 	for (uint64_t i = 0; i < h->count; i++) {
 		if (chainstate_accept_header(nc.cs, &h->headers[i], &last, reason) < 0) {
 			if (strcmp(reason, "prev-blk-not-found") == 0) {
 				/* An announcement that does not connect: catch up. */
 				send_getheaders(p);
-			} else if (punishable(reason) || strcmp(reason, "time-too-old") == 0) {
+			} else if (block_punishable(p, reason)) {
 				char why[MSG_REASON_MAX];
 				snprintf(why, sizeof(why), "invalid header: %.90s", reason);
 				net_misbehaving(p, why);
@@ -336,40 +472,75 @@ void netchain_on_headers(struct peer *p, const struct msg_headers *h)
 			return;
 		}
 	}
-	request_blocks(p, last);
+	dl_peer_has(&p->np->dl, last);
+	request_blocks(p);
 	if (h->count == MSG_MAX_HEADERS)
 		send_getheaders(p);
+	process_orphans(p);
 }
 
-void netchain_on_block(struct peer *p, const uint8_t *payload, size_t len)
+/* A block whose parent we do not know: keep it, and ask the peer for the
+ * headers that lead to it (doc/p2p.md: Core would drop it). */
+static void keep_orphan(struct peer *p, const struct block *b, const uint8_t *bytes,
+			size_t len)
+{
+	int rc = dl_orphan_add(b->hash, b->header.prev_block, bytes, len, p->id);
+
+	if (rc < 0)
+		log_printf("net: peer=%lld orphan block not kept: out of memory",
+			   (long long)p->id);
+	else if (rc == 0)
+		log_debug(LOG_NET, "net: peer=%lld block with unknown parent kept (%zu kept)",
+			  (long long)p->id, dl_orphan_count());
+	send_getheaders(p);
+}
+
+static void process_block(struct peer *p, const struct block *b, const uint8_t *bytes,
+			  size_t len)
 {
 	char reason[CHAIN_REASON_MAX];
-	struct block b;
 	bool is_new;
+	int rc = chainstate_process_block(nc.cs, b, &is_new, reason);
 
-	if (block_decode_bytes(payload, len, &b) < 0) {
-		net_misbehaving(p, "malformed block message");
-		return;
-	}
-	if (!nc.cs) {
-		block_clear(&b);
-		return;
-	}
-	inflight_done(b.hash);
-	if (chainstate_process_block(nc.cs, &b, &is_new, reason) < 0) {
+	/* Received and processed: no longer in flight, from anyone. */
+	dl_block_done(&p->np->dl, b->hash);
+	if (rc < 0) {
 		if (strcmp(reason, "prev-blk-not-found") == 0) {
-			send_getheaders(p);
-		} else if (punishable(reason)) {
+			keep_orphan(p, b, bytes, len);
+		} else if (block_punishable(p, reason)) {
 			char why[MSG_REASON_MAX];
 			snprintf(why, sizeof(why), "invalid block: %.90s", reason);
 			net_misbehaving(p, why);
 		} else {
 			log_printf("net: peer=%lld block not accepted: %s", (long long)p->id, reason);
 		}
-	} else if (is_new) {
-		p->np->last_useful_us = util_mono_us();
+		return;
 	}
+	dl_peer_has(&p->np->dl, chainstate_lookup(nc.cs, b->hash));
+	if (is_new)
+		p->np->last_useful_us = util_mono_us();
+}
+
+void netchain_on_block(struct peer *p, const uint8_t *payload, size_t len)
+{
+	struct block b;
+
+	if (block_decode_bytes(payload, len, &b) < 0) {
+		/* Core: a message that does not deserialize is dropped. */
+		log_debug(LOG_NET, "net: peer=%lld malformed block message dropped",
+			  (long long)p->id);
+		return;
+	}
+	if (!nc.cs) {
+		block_clear(&b);
+		return;
+	}
+	process_block(p, &b, payload, len);
 	block_clear(&b);
+	if (p->closed)
+		return;
+	process_orphans(p);
+	request_blocks(p);
 }
 
 void netchain_on_tx(struct peer *p, const uint8_t *payload, size_t len)
@@ -378,14 +549,29 @@ void netchain_on_tx(struct peer *p, const uint8_t *payload, size_t len)
 	struct tx t;
 
 	if (tx_decode_bytes(payload, len, &t) < 0) {
-		net_misbehaving(p, "malformed tx message");
+		log_debug(LOG_NET, "net: peer=%lld malformed tx message dropped", (long long)p->id);
 		return;
 	}
+	if (p->type == CONN_BLOCK_RELAY) {
+		log_debug(LOG_NET, "net: peer=%lld (%s) sent a tx on a block-relay-only connection; disconnecting",
+			  (long long)p->id, p->addr_str);
+		net_close(p, "tx on a block-relay-only connection");
+		tx_clear(&t);
+		return;
+	}
+	/* The answer, from whoever: nobody else needs to be asked. */
+	txreq_forget(t.txid);
 	if (nc.mp && mempool_accept(nc.mp, &t, false, NULL, NULL, reason) == 0) {
 		p->np->last_useful_us = util_mono_us();
 		netchain_relay_tx(t.txid, p);
 	} else if (nc.mp) {
 		log_debug(LOG_NET, "net: peer=%lld tx rejected: %s", (long long)p->id, reason);
+		reject_add(t.txid);
+		if (tx_punishable(reason)) {
+			char why[MSG_REASON_MAX];
+			snprintf(why, sizeof(why), "invalid transaction: %.90s", reason);
+			net_misbehaving(p, why);
+		}
 	}
 	tx_clear(&t);
 }

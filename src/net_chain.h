@@ -1,15 +1,17 @@
 /*
  * net_chain.h — blocks and transactions over P2P: headers-first sync,
  * block download, block announcements (headers to peers that asked with
- * sendheaders, inv to the rest), and transaction relay through the
- * mempool.
+ * sendheaders, inv to the rest), transaction requests and relay, and
+ * serving getdata and getheaders.
  *
  * Sync: after the handshake we send getheaders with our locator; every
- * header that connects is accepted and the blocks we lack on that branch
- * are requested with getdata; a full headers message (2,000) is followed
- * by another getheaders. A block whose parent is unknown triggers
- * getheaders rather than a penalty. A block or header that breaks a
- * consensus rule makes its sender misbehaving with the rule's reason.
+ * header that connects is accepted, and the peer is known to have the last
+ * one; a full headers message (2,000) is followed by another getheaders.
+ * Blocks are then asked for as net_download.h says: one peer per block,
+ * at most 16 in flight per peer, each block once. A block whose parent is
+ * unknown is kept and triggers getheaders rather than a penalty.
+ * Transactions are asked for as net_txrequest.h says: one peer at a time.
+ * What makes a peer misbehaving follows Bitcoin Core (doc/p2p.md).
  */
 #ifndef MR_NET_CHAIN_H
 #define MR_NET_CHAIN_H
@@ -26,11 +28,26 @@
  * announces new blocks). Call once before peers connect. */
 void netchain_init(struct chainstate *cs, struct mempool *mp, struct connman *cm);
 
+/* Free the orphan blocks and the request trackers (at shutdown). */
+void netchain_shutdown(void);
+
+/* Height of our active tip (0 without a chain): version's start_height. */
+int32_t netchain_height(void);
+
 /* The handshake completed: start syncing from this peer. */
 void netchain_on_handshake(struct peer *p);
 
+/* The peer is closing: the blocks and transactions asked of it go to
+ * other peers. */
+void netchain_on_closed(struct peer *p);
+
+/* Periodic work for a handshaken peer: give up on a peer that does not
+ * deliver a block in time (disconnect), then ask it for what is due. */
+void netchain_tick(struct peer *p, int64_t now_us);
+
 void netchain_on_inv(struct peer *p, const struct msg_inv *inv);
 void netchain_on_getdata(struct peer *p, const struct msg_inv *inv);
+void netchain_on_notfound(struct peer *p, const struct msg_inv *inv);
 void netchain_on_getheaders(struct peer *p, const struct msg_getheaders *g);
 void netchain_on_headers(struct peer *p, const struct msg_headers *h);
 void netchain_on_block(struct peer *p, const uint8_t *payload, size_t len);

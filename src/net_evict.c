@@ -145,6 +145,23 @@ static long pick_victim(struct work *w, size_t n)
 	return best_size ? (long)w[best].idx : -1;
 }
 
+/*
+ * Core: if any peer left is preferred for eviction (connected from a
+ * discouraged address), only those are considered. This comes after the
+ * protections, so a peer that is the best by another measure stays.
+ */
+static void protect_unless_preferred(struct work *w, size_t n)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++)
+		any |= !w[i].protected && w[i].c->prefer_evict;
+	for (size_t i = 0; any && i < n; i++) {
+		if (!w[i].c->prefer_evict)
+			w[i].protected = true;
+	}
+}
+
 long evict_select(const struct evict_candidate *c, size_t n)
 {
 	struct work *w;
@@ -161,6 +178,7 @@ long evict_select(const struct evict_candidate *c, size_t n)
 	protect_first(w, n, EVICT_PROTECT_PING, by_ping, has_ping);
 	protect_first(w, n, EVICT_PROTECT_USEFUL, by_useful, was_useful);
 	protect_first(w, n, count_unprotected(w, n) / 2, by_age, NULL);
+	protect_unless_preferred(w, n);
 	victim = pick_victim(w, n);
 	free(w);
 	return victim;

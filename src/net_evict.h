@@ -7,13 +7,15 @@
  * (per group its longest-connected peer, groups in order of that peer's
  * age), the 8 with the lowest minimum ping (measured pings only), the 4
  * that most recently sent something novel (inv/headers/addr), then the
- * longest-connected half of the rest. Of the peers left, take the network
- * group with the most peers (tie: the group holding the youngest
- * connection) and evict its youngest peer.
+ * longest-connected half of the rest. If any peer left connected from a
+ * discouraged address (prefer_evict), only those stay candidates. Of the
+ * peers left, take the network group with the most peers (tie: the group
+ * holding the youngest connection) and evict its youngest peer.
  */
 #ifndef MR_NET_EVICT_H
 #define MR_NET_EVICT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +29,7 @@ struct evict_candidate {
 	int64_t min_ping_us;    /* lowest ping seen; < 0 if never measured */
 	int64_t last_useful_us; /* last novel inv/headers/addr; 0 if none */
 	uint64_t netgroup;      /* netaddr_group() */
+	bool prefer_evict;      /* connected from a discouraged address */
 };
 
 /*

@@ -97,7 +97,7 @@ static void send_version(struct peer *p)
 	to_msg_netaddr(&none, NP_SERVICES, &v.addr_from);
 	v.nonce = p->np->local_nonce;
 	util_strlcpy(v.user_agent, MSG_USER_AGENT, sizeof(v.user_agent));
-	v.start_height = 0;
+	v.start_height = netchain_height(); /* Core: our tip's height */
 	v.relay = p->type != CONN_BLOCK_RELAY;
 	wbuf_init(&w);
 	msg_version_encode(&w, &v);
@@ -126,6 +126,28 @@ void np_on_established(struct peer *p)
 void np_request_ping(struct peer *p)
 {
 	p->np->next_ping_us = 0;
+}
+
+/* ---- Bad payloads ------------------------------------------------------ */
+
+/*
+ * A payload the wire layer would not decode, with its reason. Bitcoin
+ * Core's answer (doc/p2p.md, "Misbehaviour"): a payload that does not
+ * deserialize is dropped and the peer kept; inv, getdata, addr and headers
+ * over their size limits make the peer misbehaving; a getheaders locator
+ * over 101 entries disconnects it; an oversized notfound is ignored.
+ */
+static void bad_payload(struct peer *p, const char *command, const char *reason)
+{
+	if (strncmp(reason, "malformed ", 10) == 0 || strcmp(command, "notfound") == 0) {
+		log_debug(LOG_NET, "net: peer=%lld %s: dropped", (long long)p->id, reason);
+	} else if (strcmp(command, "getheaders") == 0) {
+		log_debug(LOG_NET, "net: peer=%lld (%s) %s; disconnecting", (long long)p->id,
+			  p->addr_str, reason);
+		net_close(p, reason);
+	} else {
+		net_misbehaving(p, reason);
+	}
 }
 
 /* ---- Handshake --------------------------------------------------------- */
@@ -164,11 +186,13 @@ static void on_version(struct peer *p, const uint8_t *payload, size_t len)
 	struct msg_version v;
 
 	if (s->got_version) {
-		net_misbehaving(p, "duplicate version message");
+		/* Core: "redundant version message", ignored. */
+		log_debug(LOG_NET, "net: peer=%lld duplicate version message, ignored",
+			  (long long)p->id);
 		return;
 	}
 	if (msg_version_decode(payload, len, &v, reason) < 0) {
-		net_misbehaving(p, reason);
+		bad_payload(p, "version", reason);
 		return;
 	}
 	if (!version_acceptable(p, &v))
@@ -219,7 +243,7 @@ static void on_verack(struct peer *p, const uint8_t *payload, size_t len)
 
 	(void)payload;
 	if (msg_empty_decode("verack", len, reason) < 0) {
-		net_misbehaving(p, reason);
+		bad_payload(p, "verack", reason);
 		return;
 	}
 	if (p->np->got_verack) {
@@ -239,7 +263,7 @@ static void on_ping(struct peer *p, const uint8_t *payload, size_t len)
 	struct wbuf w;
 
 	if (msg_nonce_decode("ping", payload, len, &nonce, reason) < 0) {
-		net_misbehaving(p, reason);
+		bad_payload(p, "ping", reason);
 		return;
 	}
 	wbuf_init(&w);
@@ -255,7 +279,7 @@ static void on_pong(struct peer *p, const uint8_t *payload, size_t len)
 	int64_t rtt;
 
 	if (msg_nonce_decode("pong", payload, len, &nonce, reason) < 0) {
-		net_misbehaving(p, reason);
+		bad_payload(p, "pong", reason);
 		return;
 	}
 	if (!s->ping_nonce || nonce != s->ping_nonce) {
@@ -285,7 +309,7 @@ static void on_addr(struct peer *p, const uint8_t *payload, size_t len)
 		return;
 	}
 	if (rc < 0) {
-		net_misbehaving(p, reason);
+		bad_payload(p, "addr", reason);
 		return;
 	}
 	for (uint64_t i = 0; i < a.count && p->type != CONN_BLOCK_RELAY; i++) {
@@ -314,7 +338,7 @@ static void on_getaddr(struct peer *p, const uint8_t *payload, size_t len)
 
 	(void)payload;
 	if (msg_empty_decode("getaddr", len, reason) < 0) {
-		net_misbehaving(p, reason);
+		bad_payload(p, "getaddr", reason);
 		return;
 	}
 	/* Like Bitcoin: answer inbound peers only, and once per connection,
@@ -342,7 +366,7 @@ static void on_sendheaders(struct peer *p, const uint8_t *payload, size_t len)
 
 	(void)payload;
 	if (msg_empty_decode("sendheaders", len, reason) < 0)
-		net_misbehaving(p, reason);
+		bad_payload(p, "sendheaders", reason);
 	else
 		p->np->sendheaders = true;
 }
@@ -353,7 +377,7 @@ static void on_feefilter(struct peer *p, const uint8_t *payload, size_t len)
 	int64_t rate;
 
 	if (msg_feefilter_decode(payload, len, &rate, reason) < 0)
-		net_misbehaving(p, reason);
+		bad_payload(p, "feefilter", reason);
 	else
 		p->np->feefilter = rate;
 }
@@ -371,7 +395,7 @@ static int decode_inv(struct peer *p, const char *command, const uint8_t *payloa
 	if (rc == MSG_ERR_NOMEM)
 		log_printf("net: peer=%lld %s: out of memory, ignored", (long long)p->id, command);
 	else if (rc < 0)
-		net_misbehaving(p, reason);
+		bad_payload(p, command, reason);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -407,8 +431,10 @@ static void on_notfound(struct peer *p, const uint8_t *payload, size_t len)
 {
 	struct msg_inv inv;
 
-	if (decode_inv(p, "notfound", payload, len, &inv) == 0)
-		msg_inv_free(&inv);
+	if (decode_inv(p, "notfound", payload, len, &inv) < 0)
+		return;
+	netchain_on_notfound(p, &inv);
+	msg_inv_free(&inv);
 }
 
 /* ---- Headers ----------------------------------------------------------- */
@@ -421,7 +447,7 @@ static void on_getheaders(struct peer *p, const uint8_t *payload, size_t len)
 	if (!g)
 		return;
 	if (msg_getheaders_decode(payload, len, g, reason) < 0)
-		net_misbehaving(p, reason);
+		bad_payload(p, "getheaders", reason);
 	else
 		netchain_on_getheaders(p, g);
 	free(g);
@@ -439,7 +465,7 @@ static void on_headers(struct peer *p, const uint8_t *payload, size_t len)
 		return;
 	}
 	if (rc < 0) {
-		net_misbehaving(p, reason);
+		bad_payload(p, "headers", reason);
 		return;
 	}
 	for (uint64_t i = 0; i < h.count; i++) {
@@ -488,8 +514,9 @@ void np_process(struct peer *p, const char *command, const uint8_t *payload,
 	handler_fn fn;
 
 	if (!p->np->got_version && strcmp(command, "version") != 0) {
+		/* Core: ignored ("non-version message before version handshake"). */
 		snprintf(reason, sizeof(reason), "message before version handshake: %s", command);
-		net_misbehaving(p, reason);
+		log_debug(LOG_NET, "net: peer=%lld %s, ignored", (long long)p->id, reason);
 		return;
 	}
 	fn = find_handler(command);
@@ -523,4 +550,17 @@ void np_tick(struct peer *p, int64_t now_us)
 	}
 	if (!s->ping_nonce && now_us >= s->next_ping_us)
 		send_ping(p, now_us);
+	if (!p->closed)
+		netchain_tick(p, now_us);
+}
+
+void np_on_closed(struct peer *p)
+{
+	if (p->np)
+		netchain_on_closed(p);
+}
+
+void np_shutdown(void)
+{
+	netchain_shutdown();
 }

@@ -1,13 +1,16 @@
 /*
- * net_processing.h — what the node does with each P2P message: the
- * version/verack handshake, ping/pong, addr/getaddr, sendheaders,
- * feefilter, inv/getdata/notfound, getheaders/headers. There is no chain
- * yet: getdata is answered with notfound and getheaders with an empty
- * headers message. Unknown message types are ignored.
+ * net_processing.h — what the node does with each P2P message. This file
+ * handles the connection itself: the version/verack handshake, ping/pong,
+ * addr/getaddr, sendheaders, feefilter, and decoding inv/getdata/notfound/
+ * getheaders/headers. Blocks and transactions (inv, getdata, notfound,
+ * getheaders, headers, block, tx) are acted on by net_chain.h. Unknown
+ * message types are ignored.
  *
  * Every payload is decoded by the wire layer (msg.h) before it is acted
- * on; a payload that does not decode or exceeds its limit makes the peer
- * misbehaving (net_misbehaving) with the wire layer's reason string.
+ * on. What a payload that does not decode, or exceeds its limit, gets is
+ * Bitcoin Core's answer (doc/p2p.md, "Misbehaviour"): most are dropped;
+ * oversized inv/getdata/addr/headers make the peer misbehaving
+ * (net_misbehaving) with the wire layer's reason string.
  */
 #ifndef MR_NET_PROCESSING_H
 #define MR_NET_PROCESSING_H
@@ -17,6 +20,7 @@
 #include <stdint.h>
 
 #include "net.h"
+#include "net_download.h"
 
 #define NP_PING_INTERVAL_US (120LL * 1000000)
 #define NP_PING_TIMEOUT_US (20LL * 60 * 1000000)
@@ -42,6 +46,7 @@ struct np_peer_state {
 	int64_t minping_us;       /* lowest round trip; -1 unmeasured */
 	int64_t last_useful_us;   /* last novel inv/headers/addr (monotonic); 0 */
 	bool getaddr_answered;    /* getaddr is answered once per connection */
+	struct dl_peer dl;        /* block download (net_chain.c) */
 };
 
 /* Fresh state for a new connection. NULL on allocation failure. */
@@ -63,7 +68,14 @@ void np_on_established(struct peer *p);
 void np_process(struct peer *p, const char *command, const uint8_t *payload,
 		size_t len);
 
-/* Periodic work for one peer (pings, ping timeout, addr-fetch lifetime). */
+/* The connection is closing (net_close): release what was asked of it. */
+void np_on_closed(struct peer *p);
+
+/* Free what message handling keeps across peers (at shutdown). */
+void np_shutdown(void);
+
+/* Periodic work for one peer (pings, ping timeout, addr-fetch lifetime,
+ * block and transaction requests). */
 void np_tick(struct peer *p, int64_t now_us);
 
 /* Ask for a ping to be sent at the next tick (the `ping` RPC). */

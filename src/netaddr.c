@@ -187,3 +187,78 @@ bool netaddr_same_ip(const struct netaddr *a, const struct netaddr *b)
 {
 	return memcmp(a->ip, b->ip, sizeof(a->ip)) == 0;
 }
+
+/* Core's permission names; "all" and the default include noban. */
+static int parse_perms(const char *s, size_t n, bool *noban)
+{
+	static const char *const names[] = { "bloomfilter", "noban", "forcerelay", "relay",
+					     "mempool", "download", "addr", "all" };
+	const char *end = s + n;
+
+	*noban = false;
+	while (s < end) {
+		const char *comma = memchr(s, ',', (size_t)(end - s));
+		size_t len = comma ? (size_t)(comma - s) : (size_t)(end - s);
+		size_t i;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			if (strlen(names[i]) == len && strncmp(names[i], s, len) == 0)
+				break;
+		}
+		if (i == sizeof(names) / sizeof(names[0]))
+			return -1;
+		*noban |= strcmp(names[i], "noban") == 0 || strcmp(names[i], "all") == 0;
+		s += len + (comma != NULL);
+	}
+	return 0;
+}
+
+int netaddr_parse_whitelist(const char *s, struct netaddr *net, int *bits, bool *noban)
+{
+	char ip[INET6_ADDRSTRLEN + 1];
+	const char *at = strchr(s, '@'), *slash;
+	size_t n;
+	int max;
+
+	*noban = true; /* the implicit permissions */
+	if (at && parse_perms(s, (size_t)(at - s), noban) < 0)
+		return -1;
+	s = at ? at + 1 : s;
+	slash = strchr(s, '/');
+	n = slash ? (size_t)(slash - s) : strlen(s);
+	if (n == 0 || n >= sizeof(ip))
+		return -1;
+	memcpy(ip, s, n);
+	ip[n] = '\0';
+	memset(net, 0, sizeof(*net));
+	if (inet_pton(AF_INET6, ip, net->ip) == 1) {
+		max = 128;
+	} else {
+		memcpy(net->ip, v4_mapped_prefix, sizeof(v4_mapped_prefix));
+		if (inet_pton(AF_INET, ip, net->ip + 12) != 1)
+			return -1;
+		max = 32;
+	}
+	*bits = max;
+	if (slash) {
+		char *end;
+		long b = strtol(slash + 1, &end, 10);
+
+		if (!slash[1] || *end || b < 0 || b > max)
+			return -1;
+		*bits = (int)b;
+	}
+	*bits += 128 - max;
+	return 0;
+}
+
+bool netaddr_in_subnet(const struct netaddr *a, const struct netaddr *net, int bits)
+{
+	for (int i = 0; i < 16 && bits > 0; i++, bits -= 8) {
+		uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+
+		if ((a->ip[i] & mask) != (net->ip[i] & mask))
+			return false;
+	}
+	return true;
+}

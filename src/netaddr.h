@@ -70,4 +70,17 @@ void netaddr_format_ip(const struct netaddr *a, char *out, size_t cap);
 /* True if a and b have the same IP (ports ignored). */
 bool netaddr_same_ip(const struct netaddr *a, const struct netaddr *b);
 
+/*
+ * A -whitelist value, Bitcoin Core's syntax: "[PERMS@]IP[/BITS]", where
+ * PERMS is a comma-separated list of bloomfilter, noban, forcerelay, relay,
+ * mempool, download, addr, all (none given: noban, mempool, download) and
+ * BITS a prefix length (IPv4 0..32, IPv6 0..128; none: the single address).
+ * Sets *net (port 0), *bits (IPv6 bits: an IPv4 /n is 96+n) and *noban.
+ * Returns 0, or -1 if the value is not of that form.
+ */
+int netaddr_parse_whitelist(const char *s, struct netaddr *net, int *bits, bool *noban);
+
+/* True if a's IP is in net/bits (bits counted over the 16-byte form). */
+bool netaddr_in_subnet(const struct netaddr *a, const struct netaddr *net, int bits);
+
 #endif

@@ -10,6 +10,7 @@ from framework.fixtures import node_set  # noqa: F401  (fixture)
 from framework.node import JSONRPCError, wait_until
 from framework.tmux import Tmux
 from framework.tracers import TracerProcess, bpftrace_errors
+from framework.unprivileged import run_as_nobody
 
 TRACING = ROOT / "contrib" / "tracing"
 PYTHON = "/usr/bin/python3"
@@ -83,11 +84,11 @@ def test_log_utxocache_flush(node):
 
 
 def test_scripts_refuse_without_root(node):
-    import subprocess
-    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                        PYTHON, str(TRACING / "log_utxocache_flush.py"), str(node.pid)],
-                       capture_output=True, text=True)
-    assert r.returncode == 1 and "must be run as root" in r.stderr
+    require_root()   # to switch to an unprivileged user
+    script = TRACING / "log_utxocache_flush.py"
+    # From a readable copy: the checkout may be in a 0700 directory.
+    r = run_as_nobody([PYTHON, script, node.pid], script)
+    assert r.returncode == 1 and "must be run as root" in r.stderr, r.stderr
 
 
 # ---- mempool_monitor.py (BCC + curses, run under tmux) -----------------------

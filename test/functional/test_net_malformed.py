@@ -1,10 +1,14 @@
 """Malformed and hostile P2P input: the node survives and reports each one.
 
-Every case opens a fresh connection from its own loopback address (a
-misbehaving peer's IP is discouraged), optionally completes the handshake,
-then sends something bad. Expected outcomes:
+Every case opens a fresh connection from its own loopback address,
+optionally completes the handshake, then sends something bad. Expected
+outcomes, Bitcoin Core's (doc/p2p.md, "Misbehaviour"):
   misbehave  net:misbehaving_connection with the exact reason (BCC), the reason
-             in debug.log, then net:closed_connection and the socket closed
+             in debug.log, then net:closed_connection and the socket closed;
+             the address is local, so it is not discouraged (it may return)
+  disconnect closed with the reason in debug.log, no misbehaving_connection
+  dropped    the message is dropped (reason in debug.log), the peer stays and
+             can still complete its handshake and get a pong
   timeout    the handshake never completes: closed after -handshaketimeout,
              net:closed_connection fires, net:misbehaving_connection does not
   accepted   the connection stays up and the node still answers a ping
@@ -66,61 +70,78 @@ def trickle(peer, data, interval=0.1, deadline_s=30):
         time.sleep(interval)  # pacing of the attack itself, not a wait
 
 
-# (name, handshake first?, action(peer), outcome, reason)
+def tx_no_outputs():
+    """A transaction with one input and no outputs: bad-txns-vout-empty, a
+    consensus failure whatever the inputs are (Core's TX_CONSENSUS)."""
+    return (struct.pack("<i", 1) + compact_size(1) + b"\x11" * 32 + struct.pack("<I", 0)
+            + compact_size(0) + struct.pack("<I", 0xffffffff) + compact_size(0)
+            + struct.pack("<I", 0))
+
+
+# (name, handshake first?, action(peer), outcome, reason): Bitcoin Core's
+# answer to each (doc/p2p.md, "Misbehaviour"). Test peers connect from
+# 127.x.x.x, a local address: a misbehaving one is disconnected but not
+# discouraged (test_net_misbehaviour.py covers the other addresses).
 CASES = [
-    # --- framing, before the handshake ---
+    # --- framing, before the handshake: Core's transport ---
     ("wrong_magic", False,
      lambda p: p.send_raw(frame("version", version_of(p), magic=b"\xf9\xbe\xb4\xd9")),
-     "misbehave", "wrong network magic"),
+     "disconnect", "wrong network magic"),
     ("garbage_bytes", False, lambda p: p.send_raw(garbage()),
-     "misbehave", "wrong network magic"),
+     "disconnect", "wrong network magic"),
     ("command_not_nul_padded", False,
      lambda p: p.send_raw(frame("version", version_of(p), command=b"ver\0sion\0\0\0\0")),
-     "misbehave", "malformed message header"),
+     "dropped", "malformed message header"),
     ("command_unprintable", False,
      lambda p: p.send_raw(frame("version", version_of(p), command=b"vers\x01on\0\0\0\0\0")),
-     "misbehave", "malformed message header"),
+     "dropped", "malformed message header"),
     ("oversized_length", False,
      lambda p: p.send_raw(frame("version", b"", length=4_000_001)),
-     "misbehave", "oversized message: 4000001 bytes"),
+     "disconnect", "oversized message: 4000001 bytes"),
     ("length_max_uint32", False,
      lambda p: p.send_raw(frame("ping", b"", length=0xffffffff)),
-     "misbehave", "oversized message: 4294967295 bytes"),
+     "disconnect", "oversized message: 4294967295 bytes"),
     ("version_bad_checksum", False,
      lambda p: p.send_raw(frame("version", version_of(p), checksum=b"\xde\xad\xbe\xef")),
-     "misbehave", "checksum mismatch for version message"),
+     "dropped", "checksum mismatch for version message"),
     # --- order of the handshake ---
     ("ping_before_version", False, lambda p: p.send_msg("ping", ping_payload(7)),
-     "misbehave", "message before version handshake: ping"),
+     "dropped", "message before version handshake: ping"),
     ("verack_before_version", False, lambda p: p.send_msg("verack"),
-     "misbehave", "message before version handshake: verack"),
+     "dropped", "message before version handshake: verack"),
     ("addr_before_version", False,
      lambda p: p.send_msg("addr", netpeer.addr_payload([(int(time.time()), "127.9.9.9", 1)])),
-     "misbehave", "message before version handshake: addr"),
+     "dropped", "message before version handshake: addr"),
     ("version_truncated", False, lambda p: p.send_msg("version", version_of(p)[:30]),
-     "misbehave", "malformed version message"),
+     "dropped", "malformed version message"),
     ("duplicate_version", True, lambda p: p.send_msg("version", version_of(p)),
-     "misbehave", "duplicate version message"),
-    # --- payloads that do not decode ---
-    ("ping_too_short", True, lambda p: p.send_msg("ping", b"\x01\x02\x03\x04"),
-     "misbehave", "malformed ping message"),
+     "dropped", "duplicate version message"),
+    # --- payloads that do not decode: dropped, the peer kept ---
+    ("ping_too_short", True, lambda p: p.send_msg("ping", b"\x01\x02\x03"),
+     "dropped", "malformed ping message"),
     ("ping_trailing_garbage", True, lambda p: p.send_msg("ping", ping_payload(1) + b"\x00"),
-     "misbehave", "malformed ping message"),
+     "dropped", "malformed ping message"),
     ("length_says_less_than_sent", True,
      lambda p: p.send_raw(frame("ping", b"\x01\x02\x03\x04") + b"\x05\x06\x07\x08"),
-     "misbehave", "malformed ping message"),
+     "disconnect", "wrong network magic"),  # the ping is dropped; the rest is no header
     ("ping_bad_checksum", True,
      lambda p: p.send_raw(frame("ping", ping_payload(1), checksum=b"\0\0\0\0")),
-     "misbehave", "checksum mismatch for ping message"),
+     "dropped", "checksum mismatch for ping message"),
     ("addr_bad_compactsize", True, lambda p: p.send_msg("addr", b"\xff"),
-     "misbehave", "malformed addr message"),
+     "dropped", "malformed addr message"),
     ("inv_count_lies", True, lambda p: p.send_msg("inv", compact_size(2) + inv_entries(1)[1:]),
-     "misbehave", "malformed inv message"),
+     "dropped", "malformed inv message"),
     ("getheaders_truncated", True, lambda p: p.send_msg("getheaders", struct.pack("<I", 70016)),
-     "misbehave", "malformed getheaders message"),
+     "dropped", "malformed getheaders message"),
     ("headers_truncated", True, lambda p: p.send_msg("headers", compact_size(1) + b"\0" * 40),
-     "misbehave", "malformed headers message"),
-    # --- sizes over the limits ---
+     "dropped", "malformed headers message"),
+    ("block_truncated", True, lambda p: p.send_msg("block", b"\x01\x00"),
+     "dropped", "malformed block message"),
+    ("tx_truncated", True, lambda p: p.send_msg("tx", b"\x01\x00\x00"),
+     "dropped", "malformed tx message"),
+    ("notfound_50001", True, lambda p: p.send_msg("notfound", inv_entries(50001)),
+     "dropped", "notfound message size = 50001"),
+    # --- sizes over the limits: misbehaving ---
     ("addr_1001", True,
      lambda p: p.send_msg("addr", netpeer.addr_payload(
          [(int(time.time()), f"10.0.{i // 250}.{i % 250 + 1}", 28444) for i in range(1001)])),
@@ -129,12 +150,15 @@ CASES = [
      "misbehave", "inv message size = 50001"),
     ("getdata_50001", True, lambda p: p.send_msg("getdata", inv_entries(50001)),
      "misbehave", "getdata message size = 50001"),
-    ("notfound_50001", True, lambda p: p.send_msg("notfound", inv_entries(50001)),
-     "misbehave", "notfound message size = 50001"),
     ("headers_2001", True, lambda p: p.send_msg("headers", headers_entries(2001)),
      "misbehave", "headers message size = 2001"),
     ("getheaders_locator_102", True, lambda p: p.send_msg("getheaders", getheaders(102)),
-     "misbehave", "getheaders locator size = 102"),
+     "disconnect", "getheaders locator size = 102"),
+    # --- content that breaks a rule ---
+    ("headers_not_continuous", True, lambda p: p.send_msg("headers", headers_entries(2)),
+     "misbehave", "non-continuous headers sequence"),
+    ("tx_consensus_invalid", True, lambda p: p.send_msg("tx", tx_no_outputs()),
+     "misbehave", "invalid transaction: bad-txns-vout-empty"),
     # --- peers that never finish ---
     ("silent_peer", False, lambda p: None, "timeout", None),
     ("length_says_more_than_sent", False,
@@ -208,6 +232,18 @@ def test_malformed(target, name, handshake, action, outcome, reason):
         tracer.wait_for("closed_connection", peer_id=peer_id)
         peer.wait_closed()
         node.wait_for_log(reason, since=log_start)
+        node.wait_for_log("not discouraging a local peer", since=log_start)
+        # Local: disconnected, not discouraged; the same IP may come back.
+        again = netpeer.connect(node, source_ip=peer.local_addr.rsplit(":", 1)[0])
+        again.handshake()
+        again.close()
+    elif outcome == "disconnect":
+        closed = tracer.wait_for("closed_connection", peer_id=peer_id)[0]
+        assert closed["addr"] == peer.local_addr
+        peer.wait_closed()
+        node.wait_for_log(reason, since=log_start)
+        tracer.drain()
+        assert not tracer.select("misbehaving_connection", peer_id=peer_id)
     elif outcome == "timeout":
         closed = tracer.wait_for("closed_connection", peer_id=peer_id,
                                  timeout_s=HANDSHAKE_TIMEOUT + 30)[0]
@@ -215,8 +251,12 @@ def test_malformed(target, name, handshake, action, outcome, reason):
         peer.wait_closed()
         tracer.drain()
         assert not tracer.select("misbehaving_connection", peer_id=peer_id)
-    else:  # accepted
-        if not handshake:
+    else:  # dropped (the message only) or accepted: the peer stays
+        if outcome == "dropped":
+            node.wait_for_log(reason, since=log_start)
+        if not handshake and outcome == "dropped":
+            peer.handshake()   # a dropped message did not count
+        elif not handshake:
             peer.wait_for_msg("version")
             peer.wait_for_msg("verack")
             peer.send_msg("verack")

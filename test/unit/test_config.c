@@ -98,6 +98,8 @@ UNIT_TEST(config_defaults)
 	CHECK_EQ_INT(cfg.maxconnections, 125);
 	CHECK_EQ_INT(cfg.discouragetime, 86400);
 	CHECK_EQ_INT(cfg.handshaketimeout, 60);
+	CHECK_EQ_INT(cfg.blockdownloadtimeout, 60);
+	CHECK_EQ_INT(cfg.whitelist.n, 0);
 	CHECK_EQ_INT(cfg.feelerinterval, 120);
 	CHECK_EQ_INT(cfg.dbcache, 450);
 	CHECK_EQ_INT(cfg.flushinterval, 3600);
@@ -337,6 +339,12 @@ UNIT_TEST(config_bad_options_and_values_name_the_option)
 		{ "-debug=disk", "invalid value for -debug: 'disk' (expected net, rpc, all or 0)" },
 		{ "-datadir", "option -datadir needs a value (-datadir=...)" },
 		{ "-datadir=", "invalid value for -datadir: '' (expected a path)" },
+		{ "-whitelist=10.0.0.0/33",
+		  "invalid value for -whitelist: '10.0.0.0/33' (expected [PERMS@]IP[/BITS])" },
+		{ "-whitelist=root@10.0.0.1",
+		  "invalid value for -whitelist: 'root@10.0.0.1' (expected [PERMS@]IP[/BITS])" },
+		{ "-blockdownloadtimeout=0",
+		  "invalid value for -blockdownloadtimeout: '0' (expected an integer from 1 to 86400)" },
 	};
 	char err[256];
 
@@ -640,5 +648,23 @@ UNIT_TEST(config_set_directly)
 	CHECK(cfg.logmessages);
 	CHECK_EQ_INT(config_set(&cfg, "rpcport", NULL, false, err, sizeof(err)), -1);
 	CHECK_EQ_STR(err, "option -rpcport needs a value (-rpcport=...)");
+	config_free(&cfg);
+}
+
+UNIT_TEST(config_whitelist_is_repeatable)
+{
+	struct config cfg;
+	char err[256];
+	char *argv[] = { "moneyrocketd", "-whitelist=192.0.2.2", "-whitelist=noban,relay@10.0.0.0/8",
+			 "-blockdownloadtimeout=5" };
+
+	config_init(&cfg);
+	CHECK_EQ_INT(config_parse_args(&cfg, 4, argv, NULL, err, sizeof(err)), 0);
+	CHECK_EQ_INT(cfg.whitelist.n, 2);
+	if (cfg.whitelist.n == 2) {
+		CHECK_EQ_STR(cfg.whitelist.items[0], "192.0.2.2");
+		CHECK_EQ_STR(cfg.whitelist.items[1], "noban,relay@10.0.0.0/8");
+	}
+	CHECK_EQ_INT(cfg.blockdownloadtimeout, 5);
 	config_free(&cfg);
 }

@@ -252,3 +252,26 @@ UNIT_TEST(evict_equal_times_fall_back_to_id)
 	c[1].id = 9;           /* ids 9, 2, 3, 4, 0 at 777: 9 youngest */
 	CHECK_EQ_INT(victim(c, 6), 9);
 }
+
+UNIT_TEST(evict_prefers_peers_from_discouraged_addresses)
+{
+	struct evict_candidate c[MAXPEERS];
+
+	/*
+	 * 10 peers in one group: 0 protected by group, 1..4 by uptime (9 / 2),
+	 * 5..9 left; without preferences the youngest, 9, goes. Peer 6 came
+	 * from a discouraged address: it is the only candidate (Core's
+	 * m_prefer_evict).
+	 */
+	peers_init(c, 10);
+	CHECK_EQ_INT(victim(c, 10), 9);
+	c[6].prefer_evict = true;
+	CHECK_EQ_INT(victim(c, 10), 6);
+	/* Two of them: the usual choice among those two (the younger). */
+	c[7].prefer_evict = true;
+	CHECK_EQ_INT(victim(c, 10), 7);
+	/* A protected peer stays protected, preferred or not. */
+	peers_init(c, 10);
+	c[0].prefer_evict = true;
+	CHECK_EQ_INT(victim(c, 10), 9);
+}

@@ -187,3 +187,43 @@ UNIT_TEST(netaddr_from_other_families_fails)
 	ss.ss_family = AF_UNIX;
 	CHECK_EQ_INT(netaddr_from_sockaddr((struct sockaddr *)&ss, &a), -1);
 }
+
+UNIT_TEST(netaddr_whitelist_entries)
+{
+	struct netaddr net, a;
+	int bits;
+	bool noban;
+
+	/* Core's syntax: [PERMS@]IP[/BITS]; no PERMS means noban among others. */
+	CHECK_EQ_INT(netaddr_parse_whitelist("192.0.2.2", &net, &bits, &noban), 0);
+	CHECK(noban);
+	CHECK_EQ_INT(bits, 128);
+	CHECK_EQ_INT(netaddr_parse("192.0.2.2:1", 0, &a), 0);
+	CHECK(netaddr_in_subnet(&a, &net, bits));
+	CHECK_EQ_INT(netaddr_parse("192.0.2.3:1", 0, &a), 0);
+	CHECK(!netaddr_in_subnet(&a, &net, bits));
+
+	CHECK_EQ_INT(netaddr_parse_whitelist("noban,relay@10.1.0.0/16", &net, &bits, &noban), 0);
+	CHECK(noban);
+	CHECK_EQ_INT(bits, 96 + 16);
+	CHECK_EQ_INT(netaddr_parse("10.1.255.7:1", 0, &a), 0);
+	CHECK(netaddr_in_subnet(&a, &net, bits));
+	CHECK_EQ_INT(netaddr_parse("10.2.0.1:1", 0, &a), 0);
+	CHECK(!netaddr_in_subnet(&a, &net, bits));
+
+	CHECK_EQ_INT(netaddr_parse_whitelist("relay,mempool@10.0.0.1", &net, &bits, &noban), 0);
+	CHECK(!noban);
+	CHECK_EQ_INT(netaddr_parse_whitelist("all@::1/128", &net, &bits, &noban), 0);
+	CHECK(noban);
+	CHECK_EQ_INT(bits, 128);
+	CHECK_EQ_INT(netaddr_parse_whitelist("fd00::/8", &net, &bits, &noban), 0);
+	CHECK_EQ_INT(netaddr_parse("[fdab::1]:1", 0, &a), 0);
+	CHECK(netaddr_in_subnet(&a, &net, bits));
+
+	CHECK_EQ_INT(netaddr_parse_whitelist("", &net, &bits, &noban), -1);
+	CHECK_EQ_INT(netaddr_parse_whitelist("bogus@10.0.0.1", &net, &bits, &noban), -1);
+	CHECK_EQ_INT(netaddr_parse_whitelist("10.0.0.1/33", &net, &bits, &noban), -1);
+	CHECK_EQ_INT(netaddr_parse_whitelist("10.0.0.1/", &net, &bits, &noban), -1);
+	CHECK_EQ_INT(netaddr_parse_whitelist("10.0.0.1:5", &net, &bits, &noban), -1);
+	CHECK_EQ_INT(netaddr_parse_whitelist("host.example", &net, &bits, &noban), -1);
+}

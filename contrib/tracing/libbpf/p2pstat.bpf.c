@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * p2pstat.bpf.c — counts moneyrocketd's P2P messages in the kernel: one hash
  * map row per (peer, direction, message type) with messages and payload
@@ -10,7 +10,7 @@
 #include <bpf/usdt.bpf.h>
 #include "p2pstat.h"
 
-char LICENSE[] SEC("license") = "Dual BSD/GPL";
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Set before load: count only this message type when filter_msg_type. */
 const volatile bool filter_msg_type = false;

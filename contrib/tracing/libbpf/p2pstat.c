@@ -324,6 +324,8 @@ static void wait_interval(unsigned int seconds)
 
 static int attach(struct p2pstat_bpf *skel)
 {
+	int err;
+
 	skel->links.inbound_message = bpf_program__attach_usdt(
 		skel->progs.inbound_message, env.pid, env.binary, "net", "inbound_message", NULL);
 	if (!skel->links.inbound_message)
@@ -334,9 +336,10 @@ static int attach(struct p2pstat_bpf *skel)
 		goto fail;
 	return 0;
 fail:
+	err = -errno; /* before fprintf, which may change errno */
 	fprintf(stderr, "p2pstat: attaching to the net tracepoints of %s: %s\n", env.binary,
-		strerror(errno));
-	return -errno;
+		strerror(-err));
+	return err;
 }
 
 int main(int argc, char **argv)

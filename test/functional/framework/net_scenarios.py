@@ -249,12 +249,16 @@ def check_eviction(node, tracer, inbound_slots):
 # ---- net:misbehaving_connection ------------------------------------------
 
 def check_misbehaving(node, tracer):
-    """A duplicate version and a bad checksum, each with its exact reason."""
-    cases = [("duplicate version message",
-              lambda peer: peer.send_msg("version", peer.version_payload())),
-             ("checksum mismatch for ping message",
-              lambda peer: peer.send_raw(netpeer.frame("ping", netpeer.ping_payload(1),
-                                                       checksum=b"\0\0\0\0")))]
+    """Two messages Bitcoin Core calls misbehaviour, each with its exact
+    reason: an inv over 50,000 entries and headers that do not chain. The
+    test peers are local (127.x), so each is disconnected, not discouraged:
+    the same IP connects again. A bad checksum, which Core only drops, does
+    not fire the tracepoint."""
+    inv = netpeer.compact_size(50001) + (b"\x01\0\0\0" + b"\x33" * 32) * 50001
+    headers = netpeer.compact_size(2) + (b"\x01" + b"\0" * 79 + b"\0") * 2
+    cases = [("inv message size = 50001", lambda peer: peer.send_msg("inv", inv)),
+             ("non-continuous headers sequence",
+              lambda peer: peer.send_msg("headers", headers))]
     for reason, misbehave in cases:
         peer = netpeer.connect(node)
         peer.handshake()
@@ -267,6 +271,18 @@ def check_misbehaving(node, tracer):
         peer.wait_closed()
         assert node.peer(lambda p: p["id"] == info["id"]) is None
         node.wait_for_log(reason)
+        again = netpeer.connect(node, source_ip=peer.local_addr.rsplit(":", 1)[0])
+        again.handshake()
+        again.close()
+    peer = netpeer.connect(node)
+    peer.handshake()
+    info = handshaken_info(node, peer)
+    peer.send_raw(netpeer.frame("ping", netpeer.ping_payload(1), checksum=b"\0\0\0\0"))
+    peer.send_msg("ping", netpeer.ping_payload(2))
+    peer.wait_for_msg("pong", lambda p: p == netpeer.ping_payload(2))
+    tracer.drain()
+    assert not tracer.select("misbehaving_connection", peer_id=info["id"])
+    peer.close()
 
 
 # ---- net:closed_connection ------------------------------------------------

@@ -98,8 +98,9 @@ _ip_lock = threading.Lock()
 def fresh_ip():
     """A loopback address no other test peer of this process used.
 
-    A misbehaving peer gets its IP discouraged (new connections from it
-    refused), so every peer gets its own source address by default.
+    Peers from distinct addresses are told apart in getpeerinfo, the logs
+    and eviction's network groups, so every peer gets its own source
+    address by default.
     """
     with _ip_lock:
         n = _next_ip[0]

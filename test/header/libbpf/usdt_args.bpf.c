@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * usdt_args.bpf.c — reads every argument of the header test program's
  * probes with BPF_USDT and sends them to user space through a ring buffer.
@@ -12,7 +12,7 @@
 #include <bpf/usdt.bpf.h>
 #include "usdt_args.h"
 
-char LICENSE[] SEC("license") = "Dual BSD/GPL";
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Set by user space before load; 0 traces every process. */
 const volatile int target_pid = 0;

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+// SPDX-License-Identifier: MIT
 /*
  * usdt_args — print every argument of the header test program's probes, as
  * read in the kernel by a CO-RE BPF program (BPF_USDT, ring buffer).

@@ -1,0 +1,97 @@
+/*
+ * net_download.h — which blocks to ask which peer for (Bitcoin Core's
+ * mapBlocksInFlight and FindNextBlocksToDownload), and the blocks that
+ * arrived before their parent (the orphan block pool).
+ *
+ * Rules (doc/p2p.md, "Block download"):
+ * - A block is asked of one peer at a time, once: it stays in flight from
+ *   the getdata until it has been received and processed, until its peer
+ *   has gone, or until a timeout (-blockdownloadtimeout, DL_TIMEOUT_US by
+ *   default) has passed (then the peer is
+ *   disconnected, as Core does). A block that is stored is never asked for.
+ * - A peer has at most DL_MAX_PER_PEER blocks in flight, taken oldest first
+ *   from the blocks we lack on the way to the best block it is known to
+ *   have, no further than DL_WINDOW blocks past our tip.
+ * - A block whose parent we do not know is kept (at most DL_ORPHAN_MAX
+ *   blocks, DL_ORPHAN_MAX_BYTES bytes, the oldest dropped first) and
+ *   processed once its parent's header is known.
+ *
+ * Single-threaded, like the rest of the network code. Peers are named by
+ * their id; the caller owns each peer's struct dl_peer.
+ */
+#ifndef MR_NET_DOWNLOAD_H
+#define MR_NET_DOWNLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "validation.h"
+
+#define DL_MAX_PER_PEER 16              /* Core's MAX_BLOCKS_IN_TRANSIT_PER_PEER */
+#define DL_WINDOW 1024                  /* Core's BLOCK_DOWNLOAD_WINDOW */
+#define DL_TIMEOUT_US (60LL * 1000000)  /* default (-blockdownloadtimeout) */
+#define DL_ORPHAN_MAX 100
+#define DL_ORPHAN_MAX_BYTES (32u * 1024 * 1024)
+
+/* One peer's download state. */
+struct dl_peer {
+	int64_t id;
+	const struct block_index *best_known; /* most-work block it has; NULL */
+	uint8_t in_flight[DL_MAX_PER_PEER][32];
+	int64_t requested_us[DL_MAX_PER_PEER];
+	int n_in_flight;
+};
+
+/* Use this chain (call once, before any other dl_ function). */
+void dl_init(struct chainstate *cs);
+
+/* Free the orphan pool and forget every request. */
+void dl_shutdown(void);
+
+/* Fresh state for peer `id`. */
+void dl_peer_init(struct dl_peer *d, int64_t id);
+
+/* The peer has (or announced) block bi: remember it if it has more work
+ * than what we knew the peer to have. */
+void dl_peer_has(struct dl_peer *d, const struct block_index *bi);
+
+/*
+ * Choose the next blocks to ask peer d for, at most `max`, and mark them
+ * in flight from it. Writes their hashes to out; returns the count.
+ */
+size_t dl_next_blocks(struct dl_peer *d, int64_t now_us, uint8_t (*out)[32], size_t max);
+
+/* True if any peer has been asked for this block and not answered. */
+bool dl_in_flight(const uint8_t hash[32]);
+
+/*
+ * The block arrived from peer d and has been processed: it is no longer
+ * in flight (from whichever peer it was asked of). Returns true if d was
+ * the peer asked for it.
+ */
+bool dl_block_done(struct dl_peer *d, const uint8_t hash[32]);
+
+/* The peer has gone: its blocks are free to be asked of others. */
+void dl_peer_gone(struct dl_peer *d);
+
+/* True if one of d's requests is older than timeout_us at now_us. */
+bool dl_peer_timed_out(const struct dl_peer *d, int64_t now_us, int64_t timeout_us);
+
+/*
+ * Keep a block whose parent is unknown (its serialized bytes, copied).
+ * Returns 0, 1 if it was already kept, or -1 if memory ran out.
+ */
+int dl_orphan_add(const uint8_t hash[32], const uint8_t prev[32], const uint8_t *bytes,
+		  size_t len, int64_t from_peer);
+
+/* Blocks kept now. */
+size_t dl_orphan_count(void);
+
+/*
+ * Take out one kept block whose parent's header is now known. Returns
+ * false if there is none; else the caller processes *bytes and frees it.
+ */
+bool dl_orphan_take_ready(uint8_t **bytes, size_t *len, int64_t *from_peer);
+
+#endif
