@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dbwrapper.h"
 #include "log.h"
 #include "msg.h"
 #include "msglog.h"
@@ -39,9 +40,14 @@
 #define MAINTENANCE_INTERVAL_S 10
 
 #define NODE_VERSION_STRING "v0.1.0"
-/* Descriptors besides peers: stdio, debug.log, the lock, epoll, libevent's
- * signal pipe, listeners, the RPC listener and a few RPC clients. */
+/* Descriptors besides peers, RPC clients, databases and wallets: stdio,
+ * debug.log, the lock, epoll, libevent's signal pipe, listeners, the RPC
+ * listener, the cookie file being written. */
 #define RESERVED_FDS 32
+/* The block store and the chainstate are LevelDB databases. */
+#define NODE_DATABASES 2
+/* A wallet's SQLite file and its rollback journal. */
+#define WALLET_FDS 2
 
 struct node {
 	struct config cfg;
@@ -103,8 +109,10 @@ static void load_config(struct config *cfg, int argc, char **argv)
  */
 static void check_fd_budget(const struct config *cfg)
 {
+	unsigned long long fixed = RESERVED_FDS + RPC_MAX_CLIENTS + 1 +
+				   NODE_DATABASES * DB_FDS + WALLET_MAX_LOADED * WALLET_FDS;
 	unsigned long long need = (unsigned long long)cfg->maxconnections + NET_MAX_MANUAL +
-				  RESERVED_FDS + cfg->seednode.n +
+				  fixed + cfg->seednode.n +
 				  (cfg->logmessages ? MSGLOG_DEFAULT_MAX_OPEN : 0);
 	struct rlimit rl;
 
@@ -117,9 +125,9 @@ static void check_fd_budget(const struct config *cfg)
 		getrlimit(RLIMIT_NOFILE, &rl);
 	}
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
-		die("-maxconnections=%lld needs %llu file descriptors (%lld connections + %d manual + %d reserved%s) but RLIMIT_NOFILE allows %llu; lower -maxconnections or raise the limit (ulimit -n)",
+		die("-maxconnections=%lld needs %llu file descriptors (%lld connections + %d manual + %llu for RPC clients, databases, wallets and the daemon%s) but RLIMIT_NOFILE allows %llu; lower -maxconnections or raise the limit (ulimit -n)",
 		    (long long)cfg->maxconnections, need, (long long)cfg->maxconnections,
-		    NET_MAX_MANUAL, RESERVED_FDS,
+		    NET_MAX_MANUAL, fixed,
 		    cfg->logmessages ? " + 64 message-log files" : "",
 		    (unsigned long long)rl.rlim_cur);
 }

@@ -48,6 +48,7 @@ TRACEPOINT_SEMAPHORE(net, misbehaving_connection);
 #define SEND_BUFFER_MAX (4 * 1024 * 1024)   /* stop reading above this */
 #define MAX_LISTENERS 16
 #define LISTEN_BACKLOG 128
+#define ACCEPT_BACKOFF_US 500000LL          /* after a failed accept() */
 
 /* A peer to keep a manual connection to (-connect, -addnode, addnode add). */
 struct manual_target {
@@ -75,6 +76,8 @@ struct connman {
 	int64_t next_feeler_us;
 	int max_inbound, max_full, max_block, max_feeler;
 	bool stopping;
+	int64_t accept_resume_us;    /* listeners rest until then; 0: listening */
+	struct log_limit accept_log; /* "accept failed" lines */
 };
 
 /* ---- Names ------------------------------------------------------------- */
@@ -596,13 +599,32 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	peer_established(cm, p);
 }
 
+/*
+ * EMFILE and friends: the pending connection stays in the backlog, so
+ * retrying at once spins. Rest every listener until the tick after
+ * ACCEPT_BACKOFF_US, and say so in a rate-limited line.
+ */
 static void accept_error_cb(struct evconnlistener *l, void *arg)
 {
+	struct connman *cm = arg;
+
 	(void)l;
-	(void)arg;
-	/* EMFILE and friends: the listener retries on the next readiness. */
-	log_printf("net: accept failed: %s",
-		   evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	log_limited(&cm->accept_log, "net: accept failed: %s; pausing accepts for %lld ms",
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()),
+		    ACCEPT_BACKOFF_US / 1000);
+	for (size_t i = 0; i < cm->n_listeners; i++)
+		evconnlistener_disable(cm->listeners[i]);
+	cm->accept_resume_us = util_mono_us() + ACCEPT_BACKOFF_US;
+}
+
+/* From the tick: listeners resting after an accept error listen again. */
+static void accept_resume(struct connman *cm, int64_t now)
+{
+	if (!cm->accept_resume_us || now < cm->accept_resume_us || cm->stopping)
+		return;
+	cm->accept_resume_us = 0;
+	for (size_t i = 0; i < cm->n_listeners; i++)
+		evconnlistener_enable(cm->listeners[i]);
 }
 
 /* ---- Outbound ---------------------------------------------------------- */
@@ -775,6 +797,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	handshake_timeouts(cm, now);
+	accept_resume(cm, now);
 	peers_tick(cm, now);
 	open_manual(cm, now);
 	open_automatic(cm, now);
