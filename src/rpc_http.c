@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -292,10 +293,21 @@ static void request_cb(struct evhttp_request *req, void *arg)
 
 /* ---- Client descriptors ------------------------------------------------ */
 
+/* Is fd an established TCP connection (not one closing: a client that
+ * left, or one we shut down, which evhttp is about to free)? */
+static bool fd_established(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+	       ti.tcpi_state == TCP_ESTABLISHED;
+}
+
 /*
  * evhttp keeps its connections to itself, so the budget counts them where
- * the kernel does: our descriptors that are TCP sockets on the RPC port and
- * not the listener. Fills fds (up to cap) and returns how many there are.
+ * the kernel does: our descriptors that are established TCP connections on
+ * the RPC port. Fills fds (up to cap) and returns how many there are.
  */
 static size_t client_fds(const struct rpc_server *s, int *fds, size_t cap)
 {
@@ -314,7 +326,7 @@ static size_t client_fds(const struct rpc_server *s, int *fds, size_t cap)
 		if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd == dirfd(dir) ||
 		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ll) < 0 || listening ||
 		    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 || ss.ss_family != AF_INET ||
-		    ntohs(((struct sockaddr_in *)&ss)->sin_port) != s->port)
+		    ntohs(((struct sockaddr_in *)&ss)->sin_port) != s->port || !fd_established(fd))
 			continue;
 		if (n < cap)
 			fds[n] = fd;
@@ -324,13 +336,16 @@ static size_t client_fds(const struct rpc_server *s, int *fds, size_t cap)
 	return n;
 }
 
-/* Milliseconds since the client on fd last sent us anything. */
+/* Milliseconds since the client on fd last sent us anything; 0 if what it
+ * sent is still unread (a request we have not got to is not idleness). */
 static long idle_ms(int fd)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
+	int unread = 0;
 
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+	if (ioctl(fd, FIONREAD, &unread) < 0 || unread > 0 ||
+	    getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
 		return 0;
 	return (long)ti.tcpi_last_data_recv;
 }
