@@ -80,6 +80,8 @@ static const struct opt opts[] = {
 	  "=SAT  long-term fee rate the coin selection's waste compares with, sat/kvB (default 10000)" },
 	{ "maxapsfee", OPT_INT, OFF(maxapsfee), -1, 100000000,
 	  "=SAT  extra fee a wallet accepts to avoid partial spends (default 0; -1: never try)" },
+	{ "walletbroadcastinterval", OPT_INT, OFF(walletbroadcastinterval), 1, 86400,
+	  "=SECONDS  announce unconfirmed wallet transactions again this often (default 600)" },
 	{ "avoidpartialspends", OPT_BOOL, OFF(avoidpartialspends), 0, 0,
 	  "=0|1  always spend all coins of an address together (default 0)" },
 	{ "rpcwallet", OPT_NAME, OFF(rpcwallet), 0, 0,
@@ -112,6 +114,7 @@ void config_init(struct config *cfg)
 	cfg->fallbackfee = CONFIG_DEFAULT_FALLBACK_FEE;
 	cfg->consolidatefeerate = CONFIG_DEFAULT_CONSOLIDATE_FEERATE;
 	cfg->maxapsfee = CONFIG_DEFAULT_MAX_APS_FEE;
+	cfg->walletbroadcastinterval = CONFIG_DEFAULT_WALLET_BROADCAST_INTERVAL;
 }
 
 static void list_free(struct config_list *l)

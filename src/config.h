@@ -33,6 +33,7 @@
 #define CONFIG_DEFAULT_FALLBACK_FEE 10000      /* sat/kvB */
 #define CONFIG_DEFAULT_CONSOLIDATE_FEERATE 10000 /* sat/kvB */
 #define CONFIG_DEFAULT_MAX_APS_FEE 0           /* sat; -1: never try */
+#define CONFIG_DEFAULT_WALLET_BROADCAST_INTERVAL 600 /* seconds */
 #define CONFIG_NAME_MAX 65                     /* a wallet name, NUL included */
 
 /* A list option's values, in the order given (strings owned). */
@@ -68,6 +69,7 @@ struct config {
 	int64_t consolidatefeerate; /* long-term fee rate for waste, sat/kvB */
 	int64_t maxapsfee;        /* extra fee allowed for avoiding partial spends */
 	bool avoidpartialspends;  /* always group coins by address */
+	int64_t walletbroadcastinterval; /* seconds between wallet re-announcements */
 	char rpcwallet[CONFIG_NAME_MAX]; /* moneyrocket-cli: /wallet/NAME */
 	bool help;                /* -help / -h / -? */
 	bool version;             /* -version */

@@ -59,6 +59,7 @@ struct node {
 	struct rpc_dispatch *dispatch;
 	struct rpc_server *rpc;
 	struct wallet_manager *wallets;
+	int64_t next_wallet_broadcast; /* monotonic us: announce wallet txs again */
 	struct event *sigint, *sigterm;
 	int lock_fd;
 };
@@ -177,6 +178,26 @@ static void start_logging(const struct config *cfg)
 	log_enable(cfg->debug_mask);
 }
 
+/*
+ * Unconfirmed wallet transactions missing from the mempool are offered
+ * again every tick (a parent that got back in lets its child in); those in
+ * it are announced to peers again every -walletbroadcastinterval, so a
+ * payment no peer heard of is not stranded.
+ */
+static void wallets_resubmit(struct node *n)
+{
+	int64_t now = util_mono_us();
+	bool relay_all = now >= n->next_wallet_broadcast;
+	size_t relayed;
+
+	if (relay_all)
+		n->next_wallet_broadcast = now + n->cfg.walletbroadcastinterval * 1000000;
+	relayed = wallet_manager_resubmit(n->wallets, relay_all);
+	if (relay_all && relayed)
+		log_printf("wallet: announced %zu unconfirmed transaction%s again", relayed,
+			   relayed == 1 ? "" : "s");
+}
+
 static void maintenance_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct node *n = arg;
@@ -185,6 +206,7 @@ static void maintenance_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	mempool_trim(n->mempool, util_time_s());
 	chainstate_flush(n->chain, COINS_FLUSH_PERIODIC);
+	wallets_resubmit(n);
 }
 
 /* The chain (loading or creating the block store and chainstate) and the

@@ -40,4 +40,8 @@ int wallet_manager_load(struct wallet_manager *m, const char *name, bool create,
  * mempool must not change afterwards (their listeners point here). */
 void wallet_manager_free(struct wallet_manager *m);
 
+/* wallet_resubmit for every loaded wallet (see wallet.h). Returns how many
+ * transactions were relayed. */
+size_t wallet_manager_resubmit(struct wallet_manager *m, bool relay_all);
+
 #endif
