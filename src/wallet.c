@@ -982,10 +982,13 @@ static struct wallet_tx *unplaced_parent(const struct wallet *w, const struct wa
  */
 static int sort_by_dependency(struct wallet *w)
 {
-	struct wallet_tx **out = malloc(w->n_txs * sizeof(*out) + 1);
-	struct wallet_tx **stack = malloc(w->n_txs * sizeof(*stack) + 1);
+	struct wallet_tx **out, **stack;
 	size_t n_out = 0;
 
+	if (w->n_txs == 0)
+		return 0;
+	out = malloc(w->n_txs * sizeof(*out));
+	stack = malloc(w->n_txs * sizeof(*stack));
 	if (!out || !stack) {
 		free(out);
 		free(stack);
