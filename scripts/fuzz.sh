@@ -17,6 +17,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build/fuzz
 mkdir -p "$build/artifacts" "$build/logs"
 status=0
+# UBSan aborts (not exits), so libFuzzer saves the input as a crash.
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:abort_on_error=1}"
 
 printf '%-10s %8s %12s %10s %8s %8s %8s\n' target seconds executions exec/s cov ft corpus
 for t in "$@"; do
