@@ -4,6 +4,7 @@
 #   make check      install what is missing, build, run every test
 #   make demo       install what is missing, build, run the demo network
 #   make bench      build and print the benchmark tables
+#   make fuzz       run each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make install PREFIX=/usr/local   install trace.h and moneyrocket-trace.pc
 #
 # Each part adds its own rules in a *.mk fragment (src/node.mk, bench/build.mk,
@@ -80,9 +81,11 @@ setup:
 	$(Q)scripts/setup-deps.sh
 
 # check: set up first, then build, so a fresh machine needs nothing else.
+# fuzz-short runs each libFuzzer target (test/fuzz/) a few seconds, over
+# its seeds and regression inputs, so the harnesses never rot.
 check: setup
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit contract functional
+	$(Q)$(MAKE) --no-print-directory unit contract functional fuzz-short
 
 # Unit tests run twice: plain, then under AddressSanitizer + UBSan.
 unit: $(UNIT_TEST_BIN) $(UNIT_TEST_SAN)
