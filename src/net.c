@@ -45,7 +45,7 @@ TRACEPOINT_SEMAPHORE(net, misbehaving_connection);
 #define CONNECT_TIMEOUT_S 5
 #define OUTBOUND_RETRY_US (60LL * 1000000)  /* same address, automatic */
 #define MANUAL_RETRY_US (10LL * 1000000)    /* -addnode/-connect retries */
-#define SEND_BUFFER_MAX (4 * 1024 * 1024)   /* stop reading above this */
+#define SEND_BUFFER_MAX NET_SEND_BUFFER_MAX /* stop reading above this */
 #define MAX_LISTENERS 16
 #define LISTEN_BACKLOG 128
 #define ACCEPT_BACKOFF_US 500000LL          /* after a failed accept() */
@@ -412,16 +412,31 @@ static int read_one(struct peer *p)
 	return p->closed ? -1 : 1;
 }
 
-/* Handle every complete message, unless our replies pile up unread: then
- * stop reading until the peer has taken them (write_cb resumes). */
+size_t net_send_queued(const struct peer *p)
+{
+	return p->bev ? evbuffer_get_length(bufferevent_get_output(p->bev)) : 0;
+}
+
+/* Stop reading from the peer until write_cb finds its replies taken and
+ * its requests answered. */
+static void pause_reads(struct peer *p, const char *why)
+{
+	p->paused = true;
+	bufferevent_disable(p->bev, EV_READ);
+	log_debug(LOG_NET, "net: peer=%lld %s, pausing reads", (long long)p->id, why);
+}
+
+/* Handle every complete message, unless our replies pile up unread or a
+ * request is still being answered: then stop reading (write_cb resumes). */
 static void process_input(struct peer *p)
 {
 	while (!p->closed && read_one(p) > 0) {
-		if (evbuffer_get_length(bufferevent_get_output(p->bev)) > SEND_BUFFER_MAX) {
-			p->paused = true;
-			bufferevent_disable(p->bev, EV_READ);
-			log_debug(LOG_NET, "net: peer=%lld send buffer full, pausing reads",
-				  (long long)p->id);
+		if (net_send_queued(p) > SEND_BUFFER_MAX) {
+			pause_reads(p, "send buffer full");
+			return;
+		}
+		if (np_busy(p)) {
+			pause_reads(p, "still answering a getdata");
 			return;
 		}
 	}
@@ -433,12 +448,17 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	process_input(arg);
 }
 
+/* The send buffer drained: answer more of a pending getdata, then read
+ * again once nothing is pending. */
 static void write_cb(struct bufferevent *bev, void *arg)
 {
 	struct peer *p = arg;
 
 	(void)bev;
-	if (!p->paused || p->closed)
+	if (p->closed)
+		return;
+	np_send_more(p);
+	if (!p->paused || p->closed || np_busy(p) || net_send_queued(p) > SEND_BUFFER_MAX)
 		return;
 	p->paused = false;
 	bufferevent_enable(p->bev, EV_READ);

@@ -126,6 +126,12 @@ const struct config *connman_config(const struct connman *cm);
  */
 int net_send(struct peer *p, const char *command, const uint8_t *payload, size_t len);
 
+/* Bytes queued for the peer and not yet taken by its socket. */
+size_t net_send_queued(const struct peer *p);
+
+/* Above this many queued bytes, a peer's requests wait (net_send_queued). */
+#define NET_SEND_BUFFER_MAX (4 * 1024 * 1024)
+
 /*
  * The peer broke a protocol rule: fires net:misbehaving_connection with
  * `reason`, logs it, discourages its IP (-discouragetime) and disconnects.

@@ -226,16 +226,71 @@ static void serve_tx(struct peer *p, const struct msg_inv_entry *e,
 	send_wbuf(p, "tx", &w);
 }
 
-void netchain_on_getdata(struct peer *p, const struct msg_inv *inv)
+/* ---- getdata, served a little at a time -------------------------------- */
+
+/* A slot of the duplicate filter: 0 is empty, else the entry's index + 1. */
+static uint64_t entry_key(const struct msg_inv_entry *e)
 {
-	struct msg_inv_entry *missing = calloc(inv->count ? inv->count : 1, sizeof(*missing));
+	uint64_t k;
+
+	memcpy(&k, e->hash, sizeof(k));      /* hashes are uniform */
+	return k ^ (e->type & ~MSG_INV_WITNESS_FLAG);
+}
+
+static bool same_entry(const struct msg_inv_entry *a, const struct msg_inv_entry *b)
+{
+	return (a->type & ~MSG_INV_WITNESS_FLAG) == (b->type & ~MSG_INV_WITNESS_FLAG) &&
+	       memcmp(a->hash, b->hash, 32) == 0;
+}
+
+/*
+ * Copy inv's entries without repeats, in order, to *out (malloc'd). One
+ * getdata naming a block 5,000 times is one block to send, not 5,000.
+ * Returns how many, or -1 when out of memory.
+ */
+static long getdata_unique(const struct msg_inv *inv, struct msg_inv_entry **out)
+{
+	size_t cap = 16, n = 0;
+	uint32_t *slots;
+
+	while (cap < 2 * inv->count)
+		cap *= 2;
+	slots = calloc(cap, sizeof(*slots));
+	*out = malloc(inv->count * sizeof(**out));
+	if (!slots || !*out) {
+		free(slots);
+		free(*out);
+		return -1;
+	}
+	for (uint64_t i = 0; i < inv->count; i++) {
+		size_t s = entry_key(&inv->entries[i]) & (cap - 1);
+
+		while (slots[s] && !same_entry(&(*out)[slots[s] - 1], &inv->entries[i]))
+			s = (s + 1) & (cap - 1);
+		if (!slots[s]) {
+			(*out)[n] = inv->entries[i];
+			slots[s] = (uint32_t)++n;
+		}
+	}
+	free(slots);
+	return (long)n;
+}
+
+/* Answer queued entries while the peer's send buffer has room; notfound
+ * for those we lack. */
+void netchain_getdata_continue(struct peer *p)
+{
+	struct np_peer_state *s = p->np;
+	struct msg_inv_entry *missing = malloc((s->getdata_n - s->getdata_next) * sizeof(*missing));
 	size_t nmissing = 0;
 
 	if (!missing)
 		return;
-	for (uint64_t i = 0; i < inv->count && !p->closed; i++) {
-		const struct msg_inv_entry *e = &inv->entries[i];
+	while (s->getdata_next < s->getdata_n && !p->closed &&
+	       net_send_queued(p) < NET_SEND_BUFFER_MAX) {
+		const struct msg_inv_entry *e = &s->getdata[s->getdata_next++];
 		uint32_t type = e->type & ~MSG_INV_WITNESS_FLAG;
+
 		if (nc.cs && type == MSG_INV_BLOCK)
 			serve_block(p, e, missing, &nmissing);
 		else if (nc.mp && type == MSG_INV_TX)
@@ -250,6 +305,33 @@ void netchain_on_getdata(struct peer *p, const struct msg_inv *inv)
 		send_wbuf(p, "notfound", &w);
 	}
 	free(missing);
+	if (!p->closed && s->getdata_next == s->getdata_n) {
+		free(s->getdata);
+		s->getdata = NULL;
+		s->getdata_n = s->getdata_next = 0;
+	}
+}
+
+void netchain_on_getdata(struct peer *p, const struct msg_inv *inv)
+{
+	struct np_peer_state *s = p->np;
+	struct msg_inv_entry *unique;
+	long n = getdata_unique(inv, &unique);
+
+	if (n < 0) {
+		log_printf("net: peer=%lld getdata: out of memory, ignored", (long long)p->id);
+		return;
+	}
+	if ((uint64_t)n < inv->count)
+		log_debug(LOG_NET, "net: peer=%lld getdata: %llu duplicate entries ignored",
+			  (long long)p->id, (unsigned long long)(inv->count - (uint64_t)n));
+	/* net.c reads nothing more while a getdata is pending, so there is
+	 * never an older one here. */
+	free(s->getdata);
+	s->getdata = unique;
+	s->getdata_n = (size_t)n;
+	s->getdata_next = 0;
+	netchain_getdata_continue(p);
 }
 
 void netchain_on_getheaders(struct peer *p, const struct msg_getheaders *g)

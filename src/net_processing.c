@@ -55,7 +55,20 @@ struct np_peer_state *np_peer_new(void)
 
 void np_peer_free(struct np_peer_state *s)
 {
+	if (s)
+		free(s->getdata);
 	free(s);
+}
+
+bool np_busy(const struct peer *p)
+{
+	return p->np->getdata_next < p->np->getdata_n;
+}
+
+void np_send_more(struct peer *p)
+{
+	if (np_busy(p))
+		netchain_getdata_continue(p);
 }
 
 bool np_handshake_done(const struct peer *p)

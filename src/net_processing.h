@@ -42,6 +42,10 @@ struct np_peer_state {
 	int64_t minping_us;       /* lowest round trip; -1 unmeasured */
 	int64_t last_useful_us;   /* last novel inv/headers/addr (monotonic); 0 */
 	bool getaddr_answered;    /* getaddr is answered once per connection */
+	/* getdata entries not served yet (owned; net_chain.c serves them as
+	 * the send buffer allows, reading nothing else meanwhile). */
+	struct msg_inv_entry *getdata;
+	size_t getdata_n, getdata_next;
 };
 
 /* Fresh state for a new connection. NULL on allocation failure. */
@@ -62,6 +66,16 @@ void np_on_established(struct peer *p);
  */
 void np_process(struct peer *p, const char *command, const uint8_t *payload,
 		size_t len);
+
+/*
+ * True while the peer has requests we are still answering (a getdata
+ * served a little at a time): net.c reads no further message from it
+ * until np_send_more has finished them, as Bitcoin Core does.
+ */
+bool np_busy(const struct peer *p);
+
+/* The peer's send buffer has room again: answer more of what it asked. */
+void np_send_more(struct peer *p);
 
 /* Periodic work for one peer (pings, ping timeout, addr-fetch lifetime). */
 void np_tick(struct peer *p, int64_t now_us);

@@ -1,0 +1,123 @@
+"""Hostile peers on loopback (issue 14, items 1-4; doc/p2p.md, "Limits").
+
+Each attack runs in a bounded loop against a fresh node, which must stay
+up, answer RPC within a bound, stay under an RSS ceiling and write one
+clear debug.log line; the peer is dropped or penalised as doc/p2p.md says.
+"""
+import json
+import socket
+import struct
+import time
+
+import pytest
+
+from framework import messages as m
+from framework import p2p
+from framework.fixtures import node_factory  # noqa: F401  (fixture)
+from framework.node import timeout, wait_until
+
+RSS_SLACK = 64 << 20       # what an attack may add to the node's RSS
+RPC_BOUND_S = 2.0
+
+
+def assert_healthy(node, rss_before, slack=RSS_SLACK):
+    assert node.running()
+    _, took = node.timed_call("getnetworkinfo")
+    assert took < timeout(RPC_BOUND_S), f"getnetworkinfo took {took:.2f}s"
+    rss = node.rss_bytes()
+    assert rss < rss_before + slack, f"RSS {rss >> 20} MiB (was {rss_before >> 20} MiB)"
+
+
+def big_block(node, txs=10, outputs=1000):
+    """Mine a block of `txs` transactions paying `outputs` addresses each
+    (about 34 KB a transaction); return (hash, size in bytes)."""
+    node.createwallet("big")
+    node.createwallet("dst")   # paid to: its coins must not fund the next payment
+    w = node.wallet_rpc("big")
+    node.generatetoaddress(100 + txs, w.getnewaddress())
+    addrs = []
+    while len(addrs) < outputs:       # batches of at most 1000 (RPC_MAX_BATCH)
+        n = min(1000, outputs - len(addrs))
+        status, data = node.http_post(json.dumps(
+            [{"method": "getnewaddress", "id": i} for i in range(n)]).encode(),
+            path="/wallet/dst")
+        addrs += [r["result"] for r in json.loads(data)]
+    for _ in range(txs):
+        w.sendmany("", {a: 0.001 for a in addrs})
+    h = node.generatetoaddress(1, w.getnewaddress())[0]
+    size = len(node.getblock(h, 0)) // 2
+    assert size > txs * outputs * 30
+    return h, size
+
+
+def getdata_blocks(hashes):
+    return m.serialize("getdata", {"inventory": [{"type": m.MSG_BLOCK, "hash": h}
+                                                 for h in hashes]})
+
+
+# ---- item 1: getdata -----------------------------------------------------------
+
+def test_getdata_duplicates_are_served_once(node_factory):  # noqa: F811
+    node = node_factory.add()
+    node.wait_for_rpc()
+    h, size = big_block(node)
+    rss = node.rss_bytes()
+    peer = p2p.P2PConnection("127.0.0.1", node.p2p_port)
+    peer.handshake()
+    # One getdata naming the block 5,000 times: it would be 5,000 copies.
+    peer.send_payload("getdata", getdata_blocks([h] * 5000))
+    peer.ping_roundtrip(timeout=60)
+    blocks = [msg for msg in peer.received() if msg.msgtype == "block"]
+    assert len(blocks) == 1 and len(blocks[0].payload) == size
+    assert_healthy(node, rss)
+    peer.close()
+
+
+def raw_peer(node, rcvbuf=None):
+    """A socket that completed the handshake by hand and is read by nobody
+    afterwards (P2PConnection's reader would drain what the node sends)."""
+    s = socket.socket()
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(timeout(30))
+    s.connect(("127.0.0.1", node.p2p_port))
+    s.sendall(m.frame_message("version", m.make_version(nonce=12345, timestamp=int(time.time()))))
+    buf, seen = b"", set()
+    while not {"version", "verack"} <= seen:
+        chunk = s.recv(65536)
+        assert chunk, "closed during the handshake"
+        buf += chunk
+        while (one := m.unframe(buf)):
+            seen.add(one[0])
+            buf = buf[one[2]:]
+    s.sendall(m.frame("verack"))
+    return s
+
+
+def test_getdata_waits_while_the_send_buffer_is_full(node_factory):  # noqa: F811
+    """A peer that asks for a big block over and over and reads nothing:
+    the node answers what its send buffer takes, then stops reading from
+    it; memory stays bounded and other peers are served."""
+    node = node_factory.add()
+    node.wait_for_rpc()
+    h, size = big_block(node)
+    rss = node.rss_bytes()
+    s = raw_peer(node, rcvbuf=4096)
+    s.setblocking(False)
+    request = m.frame("getdata", getdata_blocks([h]))
+    sent = 0
+    deadline = time.monotonic() + timeout(10)
+    while sent < 300 and time.monotonic() < deadline:   # 300 x ~350 KB asked for
+        try:
+            s.send(request)
+            sent += 1
+        except BlockingIOError:
+            time.sleep(0.02)
+    assert_healthy(node, rss, slack=48 << 20)
+    other = p2p.P2PConnection("127.0.0.1", node.p2p_port)
+    other.handshake()
+    start = time.monotonic()
+    other.ping_roundtrip()
+    assert time.monotonic() - start < timeout(RPC_BOUND_S)
+    other.close()
+    s.close()
