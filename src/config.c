@@ -60,6 +60,8 @@ static const struct opt opts[] = {
 	  "=SECONDS  how long a misbehaving IP is refused (test; 86400)" },
 	{ "handshaketimeout", OPT_INT, OFF(handshaketimeout), 1, 86400,
 	  "=SECONDS  time allowed for the version handshake (test; 60)" },
+	{ "recvtimeout", OPT_INT, OFF(recvtimeout), 1, 86400,
+	  "=SECONDS  time a P2P message may take to arrive once begun (test; 120)" },
 	{ "feelerinterval", OPT_INT, OFF(feelerinterval), 1, 86400,
 	  "=SECONDS  time between feeler connections (test; 120)" },
 	{ "dbcache", OPT_INT, OFF(dbcache), 1, 16384,
@@ -105,6 +107,7 @@ void config_init(struct config *cfg)
 	cfg->maxconnections = CONFIG_DEFAULT_MAXCONNECTIONS;
 	cfg->discouragetime = CONFIG_DEFAULT_DISCOURAGE_TIME;
 	cfg->handshaketimeout = CONFIG_DEFAULT_HANDSHAKE_TIMEOUT;
+	cfg->recvtimeout = CONFIG_DEFAULT_RECV_TIMEOUT;
 	cfg->feelerinterval = CONFIG_DEFAULT_FEELER_INTERVAL;
 	cfg->dbcache = CONFIG_DEFAULT_DBCACHE;
 	cfg->flushinterval = CONFIG_DEFAULT_FLUSH_INTERVAL;

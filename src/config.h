@@ -24,6 +24,7 @@
 #define CONFIG_DEFAULT_MAXCONNECTIONS 125
 #define CONFIG_DEFAULT_DISCOURAGE_TIME (24 * 60 * 60)
 #define CONFIG_DEFAULT_HANDSHAKE_TIMEOUT 60
+#define CONFIG_DEFAULT_RECV_TIMEOUT 120
 #define CONFIG_DEFAULT_FEELER_INTERVAL 120
 #define CONFIG_DEFAULT_DBCACHE 450
 #define CONFIG_DEFAULT_FLUSH_INTERVAL 3600
@@ -58,6 +59,7 @@ struct config {
 	unsigned debug_mask;      /* log_category bits */
 	int64_t discouragetime;   /* seconds a misbehaving IP is refused */
 	int64_t handshaketimeout; /* seconds to complete version/verack */
+	int64_t recvtimeout;      /* seconds a begun message may take to arrive */
 	int64_t feelerinterval;   /* seconds between feeler connections */
 	int64_t dbcache;          /* coins cache limit, MiB */
 	int64_t flushinterval;    /* seconds between PERIODIC chainstate writes */

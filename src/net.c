@@ -78,6 +78,9 @@ struct connman {
 	bool stopping;
 	int64_t accept_resume_us;    /* listeners rest until then; 0: listening */
 	struct log_limit accept_log; /* "accept failed" lines */
+	size_t inbuf_total;          /* every peer's p->inbuf */
+	struct log_limit recv_log;   /* drops over NET_RECV_BUDGET */
+	struct log_limit stall_log;  /* drops for -recvtimeout */
 };
 
 /* ---- Names ------------------------------------------------------------- */
@@ -256,6 +259,8 @@ void net_close(struct peer *p, const char *why)
 	if (p->closed)
 		return;
 	p->closed = true;
+	p->cm->inbuf_total -= p->inbuf;
+	p->inbuf = 0;
 	if (p->established) {
 		trace_closed(p);
 		log_debug(LOG_NET, "net: peer=%lld (%s, %s) disconnected: %s",
@@ -404,6 +409,7 @@ static int read_one(struct peer *p)
 		return -1;
 	}
 	evbuffer_remove(in, msg, total);
+	p->partial_since_us = 0;
 	if (msg_checksum_verify(&hdr, msg + MSG_HEADER_SIZE, reason) < 0)
 		net_misbehaving(p, reason);
 	else
@@ -416,6 +422,8 @@ size_t net_send_queued(const struct peer *p)
 {
 	return p->bev ? evbuffer_get_length(bufferevent_get_output(p->bev)) : 0;
 }
+
+static void recv_account(struct peer *p);
 
 /* Stop reading from the peer until write_cb finds its replies taken and
  * its requests answered. */
@@ -442,10 +450,74 @@ static void process_input(struct peer *p)
 	}
 }
 
+/*
+ * Partial receives: whatever a peer sent that is not yet a whole message
+ * counts against NET_RECV_BUDGET for all peers together. Over it, the
+ * peers holding the most are dropped (not discouraged: a slow link is not
+ * an offence), so 40 peers starting 4 MB messages cannot hold 160 MB.
+ */
+static void recv_over_budget(struct connman *cm)
+{
+	while (cm->inbuf_total > NET_RECV_BUDGET) {
+		struct peer *victim = NULL;
+
+		for (struct peer *q = cm->peers; q; q = q->next) {
+			if (!q->closed && (!victim || q->inbuf > victim->inbuf))
+				victim = q;
+		}
+		if (!victim || !victim->inbuf)
+			return;
+		log_limited(&cm->recv_log, "net: peer=%lld (%s) dropped: partial messages of all peers hold %zu bytes (at most %d); it held %zu",
+			    (long long)victim->id, victim->addr_str, cm->inbuf_total,
+			    NET_RECV_BUDGET, victim->inbuf);
+		net_close(victim, "partial messages over budget");
+	}
+}
+
+/* After a read: count what stays buffered, and start its clock. */
+static void recv_account(struct peer *p)
+{
+	struct connman *cm = p->cm;
+	size_t len;
+
+	if (p->closed || !p->bev)
+		return;
+	len = evbuffer_get_length(bufferevent_get_input(p->bev));
+	cm->inbuf_total = cm->inbuf_total - p->inbuf + len;
+	p->inbuf = len;
+	if (!len)
+		p->partial_since_us = 0;
+	else if (!p->partial_since_us)
+		p->partial_since_us = util_mono_us();
+	recv_over_budget(cm);
+}
+
 static void read_cb(struct bufferevent *bev, void *arg)
 {
+	struct peer *p = arg;
+
 	(void)bev;
-	process_input(arg);
+	process_input(p);
+	recv_account(p);
+}
+
+/* From the tick: a message begun more than -recvtimeout ago and still
+ * not whole (its sender stopped, or trickles) is dropped with its peer. */
+static void recv_timeouts(struct connman *cm, int64_t now)
+{
+	int64_t limit = cm->cfg->recvtimeout * 1000000;
+	struct peer *p = cm->peers, *next;
+
+	for (; p; p = next) {
+		next = p->next; /* closing p unlinks it */
+		if (p->closed || p->paused || !p->partial_since_us ||
+		    now - p->partial_since_us < limit)
+			continue;
+		log_limited(&cm->stall_log, "net: peer=%lld (%s) dropped: a message begun %llds ago is still incomplete (%zu bytes received)",
+			    (long long)p->id, p->addr_str, (long long)cm->cfg->recvtimeout,
+			    p->inbuf);
+		net_close(p, "message receive timeout");
+	}
 }
 
 /* The send buffer drained: answer more of a pending getdata, then read
@@ -463,6 +535,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
 	p->paused = false;
 	bufferevent_enable(p->bev, EV_READ);
 	process_input(p);
+	recv_account(p);
 }
 
 /* ---- Establishing ------------------------------------------------------ */
@@ -817,6 +890,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	handshake_timeouts(cm, now);
+	recv_timeouts(cm, now);
 	accept_resume(cm, now);
 	peers_tick(cm, now);
 	open_manual(cm, now);

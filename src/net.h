@@ -80,6 +80,8 @@ struct peer {
 	struct msglog_peer *msglog; /* NULL unless -logmessages */
 	struct np_peer_state *np;   /* net_processing's state */
 	bool manual_persistent;     /* from -connect/-addnode/addnode add */
+	size_t inbuf;               /* bytes received, not yet a whole message */
+	int64_t partial_since_us;   /* monotonic: when they began arriving; 0 */
 	struct peer *next;
 };
 
@@ -128,6 +130,9 @@ int net_send(struct peer *p, const char *command, const uint8_t *payload, size_t
 
 /* Bytes queued for the peer and not yet taken by its socket. */
 size_t net_send_queued(const struct peer *p);
+
+/* All peers' partial messages together may hold this much (doc/p2p.md). */
+#define NET_RECV_BUDGET (32 * 1024 * 1024)
 
 /* Above this many queued bytes, a peer's requests wait (net_send_queued). */
 #define NET_SEND_BUFFER_MAX (4 * 1024 * 1024)

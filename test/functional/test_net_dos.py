@@ -5,6 +5,7 @@ up, answer RPC within a bound, stay under an RSS ceiling and write one
 clear debug.log line; the peer is dropped or penalised as doc/p2p.md says.
 """
 import json
+import re
 import socket
 import struct
 import time
@@ -121,3 +122,39 @@ def test_getdata_waits_while_the_send_buffer_is_full(node_factory):  # noqa: F81
     assert time.monotonic() - start < timeout(RPC_BOUND_S)
     other.close()
     s.close()
+
+
+# ---- item 3: partial messages ------------------------------------------------
+
+NET_RECV_BUDGET = 32 << 20
+
+
+def test_partial_messages_are_bounded_and_time_out(node_factory):  # noqa: F811
+    node = node_factory.add(["-recvtimeout=3"])
+    node.wait_for_rpc()
+    rss = node.rss_bytes()
+    since = node.debug_log_size()
+    peers = []
+    for _ in range(12):                     # 12 x 3.5 MB begun: 42 MB > 32 MiB
+        peer = p2p.P2PConnection("127.0.0.1", node.p2p_port)
+        peer.handshake()
+        peers.append(peer)
+    head = m.frame("block", b"")[:16] + struct.pack("<I", 4_000_000) + b"\0\0\0\0"
+    for peer in peers:
+        try:
+            peer.send_raw(head + b"\x5a" * 3_500_000)
+        except OSError:
+            pass                            # dropped while sending: fine
+    node.wait_for_log("dropped: partial messages of all peers hold", since)
+    assert_healthy(node, rss, slack=NET_RECV_BUDGET + (24 << 20))
+    # The rest stop sending: dropped once -recvtimeout passes.
+    node.wait_for_log(re.compile(r"dropped: a message begun 3s ago is still incomplete "
+                                 r"\(\d+ bytes received\)"), since, timeout_s=30)
+    wait_until(lambda: all(p.disconnected.is_set() for p in peers), 30,
+               what="every peer with a partial message dropped")
+    assert not node.getpeerinfo()
+    assert_healthy(node, rss, slack=NET_RECV_BUDGET + (24 << 20))
+    # Not discouraged: a slow link is no offence; the same IP connects again.
+    again = p2p.P2PConnection("127.0.0.1", node.p2p_port)
+    again.handshake()
+    again.close()
