@@ -23,6 +23,15 @@
 #define NP_ADDR_FETCH_LIFETIME_US (120LL * 1000000)
 #define NP_SERVICES 0x409ULL
 #define NP_MIN_PEER_VERSION 31800
+/* addr rate limit (Bitcoin Core's): a token per entry, 0.1 tokens a second,
+ * at most 1000 held; a peer starts with 1000 (doc/p2p.md says why) and
+ * gets 1000 more when we send it getaddr. */
+#define NP_ADDR_RATE_PER_S 0.1
+#define NP_ADDR_TOKENS_MAX 1000.0
+/* addr times (Bitcoin Core's): one before 1973 or more than 10 minutes
+ * ahead is taken as 5 days ago. */
+#define NP_ADDR_FUTURE_S 600
+#define NP_ADDR_PENALTY_S (5 * 24 * 3600)
 
 /* Per-peer protocol state (getpeerinfo and eviction read it). */
 struct np_peer_state {
@@ -46,6 +55,9 @@ struct np_peer_state {
 	 * the send buffer allows, reading nothing else meanwhile). */
 	struct msg_inv_entry *getdata;
 	size_t getdata_n, getdata_next;
+	double addr_tokens;       /* addr entries we will still process */
+	int64_t addr_tokens_us;   /* monotonic: when they were last topped up */
+	uint64_t addr_rate_limited; /* entries ignored for want of tokens */
 };
 
 /* Fresh state for a new connection. NULL on allocation failure. */

@@ -158,3 +158,50 @@ def test_partial_messages_are_bounded_and_time_out(node_factory):  # noqa: F811
     again = p2p.P2PConnection("127.0.0.1", node.p2p_port)
     again.handshake()
     again.close()
+
+
+# ---- item 2: addr ------------------------------------------------------------
+
+def addr_msg(entries):
+    return m.serialize("addr", m.make_addr(entries))
+
+
+def test_addr_flood_cannot_take_the_table(node_factory):  # noqa: F811
+    """Ten peers of one /16 send 60 addr messages of 1,000 entries each,
+    stamped 0xffffffff: their times are clamped, each peer's token bucket
+    lets ~1,000 through, and all of them together reach only their source
+    group's 4 buckets of 64. An address an honest peer of another group
+    told us stays."""
+    node = node_factory.add()
+    node.wait_for_rpc()
+    rss = node.rss_bytes()
+    since = node.debug_log_size()
+    honest = p2p.P2PConnection("127.0.0.1", node.p2p_port, bind="127.1.0.1")
+    honest.handshake()
+    now = int(time.time())
+    honest.send_payload("addr", addr_msg([(now, "10.0.0.1", 28444)]))
+    honest.ping_roundtrip()
+    assert [a["address"] for a in node.getnodeaddresses(0)] == ["10.0.0.1"]
+
+    flooders = [p2p.P2PConnection("127.0.0.1", node.p2p_port, bind=f"127.2.0.{i + 1}")
+                for i in range(10)]
+    for i, f in enumerate(flooders):
+        f.handshake()
+        for k in range(6):
+            f.send_payload("addr", addr_msg(
+                [(0xffffffff, f"{20 + i}.{k}.{j >> 8}.{j & 255}", 28444)
+                 for j in range(1000)]))
+        f.ping_roundtrip(timeout=60)
+    table = node.getnodeaddresses(0)
+    flood = [a for a in table if a["address"] != "10.0.0.1"]
+    assert any(a["address"] == "10.0.0.1" for a in table), "the honest address was evicted"
+    assert 0 < len(flood) <= 4 * 64, len(flood)
+    later = int(time.time())
+    assert all(a["time"] <= later - 5 * 24 * 3600 + 5 for a in flood), \
+        "a future time was not clamped to 5 days ago"
+    node.wait_for_log(re.compile(r"addr: \d+ entries over the rate limit ignored"), since)
+    # Rate limiting is no offence: the flooders stay connected.
+    assert all(not f.disconnected.is_set() for f in flooders)
+    assert_healthy(node, rss)
+    for f in flooders + [honest]:
+        f.close()
