@@ -398,12 +398,73 @@ static void request_blocks(struct peer *p, const struct block_index *target)
 	free(want);
 }
 
+/* ---- Low-work headers ---------------------------------------------------- */
+
+/*
+ * Bitcoin Core's anti-DoS work threshold, without a minimum chain work
+ * (regtest has none): a headers chain is "low-work" when it ends more
+ * than HEADERS_ANTIDOS_BLOCKS blocks' work (at the tip's difficulty)
+ * below our tip. Core does not store such headers at all (its presync);
+ * here a peer may add HEADERS_LOWWORK_PER_PEER of them (room for a reorg
+ * that deep) and is disconnected at the next (doc/p2p.md).
+ */
+#define HEADERS_ANTIDOS_BLOCKS 144
+#define HEADERS_LOWWORK_PER_PEER 2000
+
+/* Is `work` at least the tip's work less HEADERS_ANTIDOS_BLOCKS blocks'? */
+static bool work_enough(const u256 *work)
+{
+	const struct block_index *tip = chainstate_tip(nc.cs);
+	u256 have = *work, per_block;
+
+	work_from_bits(tip->header.bits, &per_block);
+	for (int i = 0; i < HEADERS_ANTIDOS_BLOCKS; i++)
+		u256_add(&have, &per_block);
+	return u256_cmp(&have, &tip->chainwork) >= 0;
+}
+
+/*
+ * Count the message's new headers against the peer's low-work allowance
+ * when the chain they end has too little work. Returns false (the peer is
+ * disconnected, the headers unstored) once the allowance is spent; true
+ * otherwise, also when the first header does not connect (handled later).
+ */
+static bool headers_work_ok(struct peer *p, const struct msg_headers *h)
+{
+	static struct log_limit lowwork_log;
+	const struct block_index *prev = chainstate_lookup(nc.cs, h->headers[0].prev_block);
+	uint64_t fresh = 0;
+	u256 work, w;
+
+	if (!prev)
+		return true;
+	work = prev->chainwork;
+	for (uint64_t i = 0; i < h->count; i++) {
+		uint8_t hash[32];
+
+		work_from_bits(h->headers[i].bits, &w);
+		u256_add(&work, &w);
+		msg_block_header_hash(&h->headers[i], hash);
+		fresh += chainstate_lookup(nc.cs, hash) == NULL;
+	}
+	if (!fresh || work_enough(&work))
+		return true;
+	p->np->lowwork_headers += fresh;
+	if (p->np->lowwork_headers <= HEADERS_LOWWORK_PER_PEER)
+		return true;
+	log_limited(&lowwork_log, "net: peer=%lld sent %llu headers of chains with too little work (more than %d below our tip; at most %d); disconnecting",
+		    (long long)p->id, (unsigned long long)p->np->lowwork_headers,
+		    HEADERS_ANTIDOS_BLOCKS, HEADERS_LOWWORK_PER_PEER);
+	net_close(p, "low-work headers");
+	return false;
+}
+
 void netchain_on_headers(struct peer *p, const struct msg_headers *h)
 {
 	const struct block_index *last = NULL;
 	char reason[CHAIN_REASON_MAX];
 
-	if (!nc.cs || h->count == 0)
+	if (!nc.cs || h->count == 0 || !headers_work_ok(p, h))
 		return;
 	for (uint64_t i = 0; i < h->count; i++) {
 		if (chainstate_accept_header(nc.cs, &h->headers[i], &last, reason) < 0) {

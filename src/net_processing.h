@@ -58,6 +58,7 @@ struct np_peer_state {
 	double addr_tokens;       /* addr entries we will still process */
 	int64_t addr_tokens_us;   /* monotonic: when they were last topped up */
 	uint64_t addr_rate_limited; /* entries ignored for want of tokens */
+	uint64_t lowwork_headers; /* new headers it sent below the anti-DoS work */
 };
 
 /* Fresh state for a new connection. NULL on allocation failure. */

@@ -205,3 +205,57 @@ def test_addr_flood_cannot_take_the_table(node_factory):  # noqa: F811
     assert_healthy(node, rss)
     for f in flooders + [honest]:
         f.close()
+
+
+# ---- item 4: low-work headers -------------------------------------------------
+
+def mine_branch(prev_hash, start_time, n, tag):
+    """n valid regtest headers (bits 0x207fffff) on prev_hash; `tag` in the
+    merkle root makes each branch distinct."""
+    target = 0x7fffff << (8 * (0x20 - 3))
+    headers = []
+    for i in range(n):
+        h = {"version": 4, "prev_block": prev_hash, "merkle_root": f"{tag:064x}",
+             "time": start_time + i, "bits": 0x207fffff, "nonce": 0}
+        while int(m.block_hash(h), 16) > target:
+            h["nonce"] += 1
+        h["hash"] = prev_hash = m.block_hash(h)
+        headers.append(h)
+    return headers
+
+
+def test_low_work_headers_are_refused(node_factory):  # noqa: F811
+    """Branches of 100 headers forked from genesis, far below a 400-block
+    tip: a peer may add 2,000 such headers (a reorg that deep), then it is
+    disconnected and nothing more is stored."""
+    node = node_factory.add()
+    node.wait_for_rpc()
+    node.createwallet("w")
+    node.generatetoaddress(400, node.wallet_rpc("w").getnewaddress())
+    rss = node.rss_bytes()
+    since = node.debug_log_size()
+    genesis = node.getblockhash(0)
+    t0 = node.getblockheader(genesis)["time"] + 1
+    peer = p2p.P2PConnection("127.0.0.1", node.p2p_port)
+    peer.handshake()
+    sent = 0
+    for k in range(30):                       # 3,000 headers in all
+        if peer.disconnected.is_set():
+            break
+        branch = mine_branch(genesis, t0 + k, 100, k + 1)
+        try:
+            peer.send_message("headers", {"headers": branch})
+            sent += 1
+        except OSError:
+            break
+    peer.wait_for_disconnect(timeout=30)
+    node.wait_for_log(re.compile(r"sent \d+ headers of chains with too little work"), since)
+    tips = [t for t in node.getchaintips() if t["status"] != "active"]
+    assert 20 <= len(tips) <= 21, len(tips)      # 2,000 allowed, then refused
+    assert all(t["branchlen"] == 100 for t in tips)
+    assert node.getblockcount() == 400
+    assert_healthy(node, rss)
+    # Disconnected, not discouraged: the IP may connect again.
+    again = p2p.P2PConnection("127.0.0.1", node.p2p_port)
+    again.handshake()
+    again.close()
