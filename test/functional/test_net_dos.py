@@ -26,7 +26,9 @@ def assert_healthy(node, rss_before, slack=RSS_SLACK):
     _, took = node.timed_call("getnetworkinfo")
     assert took < timeout(RPC_BOUND_S), f"getnetworkinfo took {took:.2f}s"
     rss = node.rss_bytes()
-    assert rss < rss_before + slack, f"RSS {rss >> 20} MiB (was {rss_before >> 20} MiB)"
+    ceiling = rss_before + slack + node.rss_overhead()
+    assert rss < ceiling, f"RSS {rss >> 20} MiB (was {rss_before >> 20} MiB)"
+    assert not node.sanitizer_reports(), "\n".join(node.sanitizer_reports())
 
 
 def big_block(node, txs=10, outputs=1000):

@@ -41,7 +41,9 @@ def assert_healthy(node, rss_before):
     _, took = node.timed_call("getnetworkinfo")
     assert took < timeout(RPC_BOUND_S), f"getnetworkinfo took {took:.2f}s"
     rss = node.rss_bytes()
-    assert rss < rss_before + RSS_SLACK, f"RSS {rss >> 20} MiB (was {rss_before >> 20} MiB)"
+    ceiling = rss_before + RSS_SLACK + node.rss_overhead()
+    assert rss < ceiling, f"RSS {rss >> 20} MiB (was {rss_before >> 20} MiB)"
+    assert not node.sanitizer_reports(), "\n".join(node.sanitizer_reports())
 
 
 def raw_http(node, head, body=b""):

@@ -368,6 +368,18 @@ class TestNode:
                     return int(line.split()[1]) * 1024
         raise AssertionError(f"node{self.index}: no VmRSS in /proc/{self.pid}/status")
 
+    @property
+    def sanitized(self):
+        """True when this node runs the ASan/UBSan build."""
+        san = sanitizer_binary()
+        return san is not None and Path(self.binary).resolve() == Path(san).resolve()
+
+    def rss_overhead(self):
+        """What the build adds to RSS by itself: ASan keeps up to 256 MiB of
+        freed memory in quarantine, plus shadow memory. An RSS ceiling is
+        the attack's allowance plus this."""
+        return 384 << 20 if self.sanitized else 0
+
     def cpu_seconds(self):
         """User + system CPU time the daemon has used so far."""
         with open(f"/proc/{self.pid}/stat") as f:
