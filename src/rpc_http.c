@@ -336,18 +336,21 @@ static size_t client_fds(const struct rpc_server *s, int *fds, size_t cap)
 	return n;
 }
 
-/* Milliseconds since the client on fd last sent us anything; 0 if what it
- * sent is still unread (a request we have not got to is not idleness). */
+/* Milliseconds the connection on fd has been quiet both ways; 0 while
+ * something is in flight: a request we have not read yet, or a reply the
+ * kernel has not sent (a slow reader of a big reply is not idle). */
 static long idle_ms(int fd)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
-	int unread = 0;
+	int unread = 0, unsent = 0;
 
 	if (ioctl(fd, FIONREAD, &unread) < 0 || unread > 0 ||
+	    ioctl(fd, TIOCOUTQ, &unsent) < 0 || unsent > 0 ||
 	    getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
 		return 0;
-	return (long)ti.tcpi_last_data_recv;
+	return (long)(ti.tcpi_last_data_recv < ti.tcpi_last_data_sent ? ti.tcpi_last_data_recv
+								      : ti.tcpi_last_data_sent);
 }
 
 static bool fd_pending(const struct rpc_server *s, int fd)
