@@ -19,7 +19,8 @@
 #include "netaddr.h"
 #include "util.h"
 
-enum opt_kind { OPT_INT, OPT_BOOL, OPT_PATH, OPT_ADDRS, OPT_DEBUG, OPT_FLAG, OPT_NAME, OPT_NAMES };
+enum opt_kind { OPT_INT, OPT_BOOL, OPT_PATH, OPT_ADDRS, OPT_DEBUG, OPT_FLAG, OPT_NAME, OPT_NAMES,
+		OPT_HEX256 };
 
 struct opt {
 	const char *name;
@@ -60,6 +61,8 @@ static const struct opt opts[] = {
 	  "=SECONDS  how long a misbehaving IP is refused (test; 86400)" },
 	{ "handshaketimeout", OPT_INT, OFF(handshaketimeout), 1, 86400,
 	  "=SECONDS  time allowed for the version handshake (test; 60)" },
+	{ "minimumchainwork", OPT_HEX256, OFF(minimumchainwork), 0, 0,
+	  "=HEX  headers chains with less total work are low-work (default 0)" },
 	{ "recvtimeout", OPT_INT, OFF(recvtimeout), 1, 86400,
 	  "=SECONDS  time a P2P message may take to arrive once begun (test; 120)" },
 	{ "feelerinterval", OPT_INT, OFF(feelerinterval), 1, 86400,
@@ -276,6 +279,25 @@ static int set_name(struct config *cfg, const struct opt *o, const char *v,
 	return 0;
 }
 
+/* A 256-bit number in hex (1 to 64 digits, no 0x), kept as written. */
+static int set_hex256(struct config *cfg, const struct opt *o, const char *v,
+		      char *err, size_t errlen)
+{
+	size_t n = v ? strlen(v) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!isxdigit((unsigned char)v[i]))
+			n = 0;
+	}
+	if (n == 0 || n > 64) {
+		snprintf(err, errlen, "invalid value for -%s: '%.80s' (expected 1 to 64 hex digits)",
+			 o->name, v ? v : "");
+		return -1;
+	}
+	util_strlcpy((char *)cfg + o->offset, v, CONFIG_HEX256_MAX);
+	return 0;
+}
+
 static int set_value(struct config *cfg, const struct opt *o, const char *v,
 		     char *err, size_t errlen)
 {
@@ -294,6 +316,8 @@ static int set_value(struct config *cfg, const struct opt *o, const char *v,
 	case OPT_NAME:
 	case OPT_NAMES:
 		return set_name(cfg, o, v, err, errlen);
+	case OPT_HEX256:
+		return set_hex256(cfg, o, v, err, errlen);
 	}
 	return -1;
 }

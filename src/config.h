@@ -36,6 +36,7 @@
 #define CONFIG_DEFAULT_MAX_APS_FEE 0           /* sat; -1: never try */
 #define CONFIG_DEFAULT_WALLET_BROADCAST_INTERVAL 600 /* seconds */
 #define CONFIG_NAME_MAX 65                     /* a wallet name, NUL included */
+#define CONFIG_HEX256_MAX 65                   /* 64 hex digits, NUL included */
 
 /* A list option's values, in the order given (strings owned). */
 struct config_list {
@@ -60,6 +61,7 @@ struct config {
 	int64_t discouragetime;   /* seconds a misbehaving IP is refused */
 	int64_t handshaketimeout; /* seconds to complete version/verack */
 	int64_t recvtimeout;      /* seconds a begun message may take to arrive */
+	char minimumchainwork[CONFIG_HEX256_MAX]; /* hex; "": none */
 	int64_t feelerinterval;   /* seconds between feeler connections */
 	int64_t dbcache;          /* coins cache limit, MiB */
 	int64_t flushinterval;    /* seconds between PERIODIC chainstate writes */

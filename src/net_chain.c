@@ -17,6 +17,7 @@ static struct {
 	struct chainstate *cs;
 	struct mempool *mp;
 	struct connman *cm;
+	u256 min_work;      /* -minimumchainwork */
 } nc;
 
 /*
@@ -135,6 +136,22 @@ static void announce_block_cb(void *ctx, const struct block *b, const struct blo
 	}
 }
 
+/* -minimumchainwork (1 to 64 hex digits, checked by config.c) as a u256. */
+static void min_work_init(void)
+{
+	const char *hex = nc.cm ? connman_config(nc.cm)->minimumchainwork : "";
+	char padded[65];
+	size_t n = strlen(hex);
+
+	memset(&nc.min_work, 0, sizeof(nc.min_work));
+	if (!n || n > 64)
+		return;
+	memset(padded, '0', 64 - n);
+	memcpy(padded + 64 - n, hex, n + 1);
+	if (u256_from_hex(padded, &nc.min_work) < 0)
+		memset(&nc.min_work, 0, sizeof(nc.min_work));
+}
+
 void netchain_init(struct chainstate *cs, struct mempool *mp, struct connman *cm)
 {
 	struct chain_listener l = { announce_block_cb, NULL, NULL };
@@ -142,6 +159,7 @@ void netchain_init(struct chainstate *cs, struct mempool *mp, struct connman *cm
 	nc.cs = cs;
 	nc.mp = mp;
 	nc.cm = cm;
+	min_work_init();
 	chainstate_listen(cs, &l);
 }
 
@@ -401,22 +419,25 @@ static void request_blocks(struct peer *p, const struct block_index *target)
 /* ---- Low-work headers ---------------------------------------------------- */
 
 /*
- * Bitcoin Core's anti-DoS work threshold, without a minimum chain work
- * (regtest has none): a headers chain is "low-work" when it ends more
- * than HEADERS_ANTIDOS_BLOCKS blocks' work (at the tip's difficulty)
- * below our tip. Core does not store such headers at all (its presync);
- * here a peer may add HEADERS_LOWWORK_PER_PEER of them (room for a reorg
- * that deep) and is disconnected at the next (doc/p2p.md).
+ * Bitcoin Core's anti-DoS work threshold: a headers chain is "low-work"
+ * when its total work is below -minimumchainwork (default 0, as regtest)
+ * or more than HEADERS_ANTIDOS_BLOCKS blocks' work (at the tip's
+ * difficulty) below our tip. Core does not store such headers at all (its
+ * presync); here a peer may add HEADERS_LOWWORK_PER_PEER of them (room
+ * for a reorg that deep) and is disconnected at the next (doc/p2p.md).
  */
 #define HEADERS_ANTIDOS_BLOCKS 144
 #define HEADERS_LOWWORK_PER_PEER 2000
 
-/* Is `work` at least the tip's work less HEADERS_ANTIDOS_BLOCKS blocks'? */
+/* Is `work` at least -minimumchainwork and the tip's work less
+ * HEADERS_ANTIDOS_BLOCKS blocks'? */
 static bool work_enough(const u256 *work)
 {
 	const struct block_index *tip = chainstate_tip(nc.cs);
 	u256 have = *work, per_block;
 
+	if (u256_cmp(work, &nc.min_work) < 0)
+		return false;
 	work_from_bits(tip->header.bits, &per_block);
 	for (int i = 0; i < HEADERS_ANTIDOS_BLOCKS; i++)
 		u256_add(&have, &per_block);
@@ -452,7 +473,7 @@ static bool headers_work_ok(struct peer *p, const struct msg_headers *h)
 	p->np->lowwork_headers += fresh;
 	if (p->np->lowwork_headers <= HEADERS_LOWWORK_PER_PEER)
 		return true;
-	log_limited(&lowwork_log, "net: peer=%lld sent %llu headers of chains with too little work (more than %d below our tip; at most %d); disconnecting",
+	log_limited(&lowwork_log, "net: peer=%lld sent %llu headers of chains with too little work (below -minimumchainwork or more than %d blocks below our tip; at most %d); disconnecting",
 		    (long long)p->id, (unsigned long long)p->np->lowwork_headers,
 		    HEADERS_ANTIDOS_BLOCKS, HEADERS_LOWWORK_PER_PEER);
 	net_close(p, "low-work headers");

@@ -266,3 +266,28 @@ def test_low_work_headers_are_refused(node_factory):  # noqa: F811
     again = p2p.P2PConnection("127.0.0.1", node.p2p_port)
     again.handshake()
     again.close()
+
+
+def test_headers_below_minimum_chain_work_are_refused(node_factory):  # noqa: F811
+    """-minimumchainwork (as Core's): a fresh node told the work of 5,000
+    blocks stores one full message of a 4,000-header chain (its allowance)
+    and disconnects the peer at the next."""
+    node = node_factory.add([f"-minimumchainwork={2 * 5000:x}"])  # 2 per regtest block
+    node.wait_for_rpc()
+    since = node.debug_log_size()
+    genesis = node.getblockhash(0)
+    chain = mine_branch(genesis, node.getblockheader(genesis)["time"] + 1, 4000, 7)
+    peer = p2p.P2PConnection("127.0.0.1", node.p2p_port)
+    peer.handshake()
+    peer.send_message("headers", {"headers": chain[:2000]})
+    peer.ping_roundtrip()
+    assert not peer.disconnected.is_set()
+    try:
+        peer.send_message("headers", {"headers": chain[2000:]})
+    except OSError:
+        pass
+    peer.wait_for_disconnect(timeout=30)
+    node.wait_for_log("headers of chains with too little work (below -minimumchainwork", since)
+    tips = [t for t in node.getchaintips() if t["status"] != "active"]
+    assert [t["height"] for t in tips] == [2000]
+    assert node.getblockcount() == 0
