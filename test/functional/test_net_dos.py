@@ -15,7 +15,7 @@ import pytest
 from framework import messages as m
 from framework import p2p
 from framework.fixtures import node_factory  # noqa: F401  (fixture)
-from framework.node import timeout, wait_until
+from framework.node import JSONRPCError, timeout, wait_until
 
 RSS_SLACK = 64 << 20       # what an attack may add to the node's RSS
 RPC_BOUND_S = 2.0
@@ -189,6 +189,12 @@ def test_addr_flood_cannot_take_the_table(node_factory):  # noqa: F811
     honest.send_payload("addr", addr_msg([(now, "10.0.0.1", 28444)]))
     honest.ping_roundtrip()
     assert [a["address"] for a in node.getnodeaddresses(0)] == ["10.0.0.1"]
+    entry, = node.getnodeaddresses()
+    assert entry == {"time": now, "services": m.SERVICES, "address": "10.0.0.1",
+                     "port": 28444, "network": "not_publicly_routable"}
+    with pytest.raises(JSONRPCError) as exc:
+        node.getnodeaddresses(-1)
+    assert exc.value.code == -8
 
     flooders = [p2p.P2PConnection("127.0.0.1", node.p2p_port, bind=f"127.2.0.{i + 1}")
                 for i in range(10)]
