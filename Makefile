@@ -8,6 +8,7 @@
 #   make install PREFIX=/usr/local   install trace.h, its .pc and CMake package
 #   make uninstall PREFIX=/usr/local remove exactly those files
 #   (both honour DESTDIR, for staging: packaging/install.mk)
+#   make fuzz       run each libFuzzer target for FUZZ_SECONDS (default 60)
 #
 # Which sources each program links is listed once, below ("What links
 # what"). The rules live in *.mk fragments, included by name after it; each
@@ -187,6 +188,7 @@ endef
 # The rules, by part. A new fragment is added to this list by name.
 include src/node.mk
 include test/unit/build.mk
+include test/fuzz/build.mk
 include test/header/build.mk
 include test/header/libbpf/build.mk
 include contrib/tracing/libbpf/build.mk
@@ -203,9 +205,11 @@ setup:
 	$(Q)scripts/setup-deps.sh
 
 # check: set up first, then build, so a fresh machine needs nothing else.
+# fuzz-short runs each libFuzzer target (test/fuzz/) a few seconds, over
+# its seeds and regression inputs, so the harnesses never rot.
 check: setup
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory layers unit contract functional
+	$(Q)$(MAKE) --no-print-directory layers unit contract functional fuzz-short
 
 # Includes in src/ point down the layers of doc/architecture.md.
 layers:

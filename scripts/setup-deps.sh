@@ -12,7 +12,7 @@ set -euo pipefail
 PACKAGES=(
 	build-essential pkg-config
 	systemtap-sdt-dev bpftrace bpfcc-tools python3-bpfcc
-	libbpf-dev bpftool clang llvm libelf-dev zlib1g-dev
+	libbpf-dev bpftool clang llvm libelf-dev zlib1g-dev libclang-rt-14-dev
 	python3-pytest linux-headers-amd64 valgrind tmux binutils gdb
 	cmake meson ninja-build linux-perf
 	libevent-dev libjansson-dev libleveldb-dev libsecp256k1-dev libsqlite3-dev libssl-dev

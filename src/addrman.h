@@ -1,7 +1,8 @@
 /*
  * addrman.h — the table of peer addresses the node knows: learned from addr
  * messages and -addnode/-seednode, used to fill outbound slots and to
- * answer getaddr. Deliberately simple: one bounded array, no buckets.
+ * answer getaddr. Deliberately simple: one bounded array with linear
+ * lookup, cut into buckets so that one source cannot fill it (addrman.c).
  */
 #ifndef MR_ADDRMAN_H
 #define MR_ADDRMAN_H
@@ -14,6 +15,11 @@
 #include "netaddr.h"
 
 #define ADDRMAN_DEFAULT_CAPACITY 4096
+/* Entries per bucket; a table of fewer than two buckets' worth is one. */
+#define ADDRMAN_BUCKET_SIZE 64
+/* Buckets the addresses told by one network group can land in (of 64 in
+ * the default table: one source fills at most 1/16 of it). */
+#define ADDRMAN_BUCKETS_PER_SOURCE 4
 
 struct addrman;
 
@@ -23,11 +29,16 @@ struct addrman *addrman_new(size_t capacity);
 void addrman_free(struct addrman *am);
 
 /*
- * Add an address (or refresh the last-seen time of a known one). A full
- * table replaces its stalest entry. Returns 1 if the address was new, 0 if
- * it was known, -1 if it is unusable (port 0, unspecified IP) or memory
- * ran out.
+ * Add an address told by `source` (or refresh the last-seen time of a
+ * known one). It goes to a bucket chosen by source's and its own network
+ * group; a full bucket replaces its stalest entry. Returns 1 if the address
+ * was new, 0 if it was known, -1 if it is unusable (port 0, unspecified
+ * IP) or memory ran out.
  */
+int addrman_add_from(struct addrman *am, const struct netaddr *a, uint64_t services,
+		     int64_t time, const struct netaddr *source);
+
+/* addrman_add_from with the address as its own source (-addnode...). */
 int addrman_add(struct addrman *am, const struct netaddr *a, uint64_t services,
 		int64_t time);
 

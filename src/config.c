@@ -20,7 +20,7 @@
 #include "util.h"
 
 enum opt_kind { OPT_INT, OPT_BOOL, OPT_PATH, OPT_ADDRS, OPT_DEBUG, OPT_FLAG, OPT_NAME, OPT_NAMES,
-		OPT_SOCKET };
+		OPT_SOCKET, OPT_HEX256 };
 
 struct opt {
 	const char *name;
@@ -65,6 +65,10 @@ static const struct opt opts[] = {
 	  "=SECONDS  time allowed for the version handshake (test; 60)" },
 	{ "blockdownloadtimeout", OPT_INT, OFF(blockdownloadtimeout), 1, 86400,
 	  "=SECONDS  time a peer has to send a block it was asked for (test; 60)" },
+	{ "minimumchainwork", OPT_HEX256, OFF(minimumchainwork), 0, 0,
+	  "=HEX  headers chains with less total work are low-work (default 0)" },
+	{ "recvtimeout", OPT_INT, OFF(recvtimeout), 1, 86400,
+	  "=SECONDS  time a P2P message may take to arrive once begun (test; 120)" },
 	{ "feelerinterval", OPT_INT, OFF(feelerinterval), 1, 86400,
 	  "=SECONDS  time between feeler connections (test; 120)" },
 	{ "dbcache", OPT_INT, OFF(dbcache), 1, 16384,
@@ -85,6 +89,8 @@ static const struct opt opts[] = {
 	  "=SAT  long-term fee rate the coin selection's waste compares with, sat/kvB (default 10000)" },
 	{ "maxapsfee", OPT_INT, OFF(maxapsfee), -1, 100000000,
 	  "=SAT  extra fee a wallet accepts to avoid partial spends (default 0; -1: never try)" },
+	{ "walletbroadcastinterval", OPT_INT, OFF(walletbroadcastinterval), 1, 86400,
+	  "=SECONDS  announce unconfirmed wallet transactions again this often (default 600)" },
 	{ "avoidpartialspends", OPT_BOOL, OFF(avoidpartialspends), 0, 0,
 	  "=0|1  always spend all coins of an address together (default 0)" },
 	{ "rpcwallet", OPT_NAME, OFF(rpcwallet), 0, 0,
@@ -111,6 +117,7 @@ void config_init(struct config *cfg)
 	cfg->discouragetime = CONFIG_DEFAULT_DISCOURAGE_TIME;
 	cfg->handshaketimeout = CONFIG_DEFAULT_HANDSHAKE_TIMEOUT;
 	cfg->blockdownloadtimeout = CONFIG_DEFAULT_BLOCK_DOWNLOAD_TIMEOUT;
+	cfg->recvtimeout = CONFIG_DEFAULT_RECV_TIMEOUT;
 	cfg->feelerinterval = CONFIG_DEFAULT_FEELER_INTERVAL;
 	cfg->dbcache = CONFIG_DEFAULT_DBCACHE;
 	cfg->flushinterval = CONFIG_DEFAULT_FLUSH_INTERVAL;
@@ -120,6 +127,7 @@ void config_init(struct config *cfg)
 	cfg->fallbackfee = CONFIG_DEFAULT_FALLBACK_FEE;
 	cfg->consolidatefeerate = CONFIG_DEFAULT_CONSOLIDATE_FEERATE;
 	cfg->maxapsfee = CONFIG_DEFAULT_MAX_APS_FEE;
+	cfg->walletbroadcastinterval = CONFIG_DEFAULT_WALLET_BROADCAST_INTERVAL;
 }
 
 static void list_free(struct config_list *l)
@@ -305,6 +313,25 @@ static int set_socket(struct config *cfg, const struct opt *o, const char *v,
 	return 0;
 }
 
+/* A 256-bit number in hex (1 to 64 digits, no 0x), kept as written. */
+static int set_hex256(struct config *cfg, const struct opt *o, const char *v,
+		      char *err, size_t errlen)
+{
+	size_t n = v ? strlen(v) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!isxdigit((unsigned char)v[i]))
+			n = 0;
+	}
+	if (n == 0 || n > 64) {
+		snprintf(err, errlen, "invalid value for -%s: '%.80s' (expected 1 to 64 hex digits)",
+			 o->name, v ? v : "");
+		return -1;
+	}
+	util_strlcpy((char *)cfg + o->offset, v, CONFIG_HEX256_MAX);
+	return 0;
+}
+
 static int set_value(struct config *cfg, const struct opt *o, const char *v,
 		     char *err, size_t errlen)
 {
@@ -325,6 +352,8 @@ static int set_value(struct config *cfg, const struct opt *o, const char *v,
 		return set_name(cfg, o, v, err, errlen);
 	case OPT_SOCKET:
 		return set_socket(cfg, o, v, err, errlen);
+	case OPT_HEX256:
+		return set_hex256(cfg, o, v, err, errlen);
 	}
 	return -1;
 }

@@ -25,6 +25,7 @@
 #define CONFIG_DEFAULT_DISCOURAGE_TIME (24 * 60 * 60)
 #define CONFIG_DEFAULT_HANDSHAKE_TIMEOUT 60
 #define CONFIG_DEFAULT_BLOCK_DOWNLOAD_TIMEOUT 60
+#define CONFIG_DEFAULT_RECV_TIMEOUT 120
 #define CONFIG_DEFAULT_FEELER_INTERVAL 120
 #define CONFIG_DEFAULT_DBCACHE 450
 #define CONFIG_DEFAULT_FLUSH_INTERVAL 3600
@@ -34,7 +35,9 @@
 #define CONFIG_DEFAULT_FALLBACK_FEE 10000      /* sat/kvB */
 #define CONFIG_DEFAULT_CONSOLIDATE_FEERATE 10000 /* sat/kvB */
 #define CONFIG_DEFAULT_MAX_APS_FEE 0           /* sat; -1: never try */
+#define CONFIG_DEFAULT_WALLET_BROADCAST_INTERVAL 600 /* seconds */
 #define CONFIG_NAME_MAX 65                     /* a wallet name, NUL included */
+#define CONFIG_HEX256_MAX 65                   /* 64 hex digits, NUL included */
 
 /* A list option's values, in the order given (strings owned). */
 struct config_list {
@@ -60,6 +63,8 @@ struct config {
 	int64_t discouragetime;   /* seconds a misbehaving IP is refused */
 	int64_t handshaketimeout; /* seconds to complete version/verack */
 	int64_t blockdownloadtimeout; /* seconds a peer has to send a requested block */
+	int64_t recvtimeout;      /* seconds a begun message may take to arrive */
+	char minimumchainwork[CONFIG_HEX256_MAX]; /* hex; "": none */
 	int64_t feelerinterval;   /* seconds between feeler connections */
 	int64_t dbcache;          /* coins cache limit, MiB */
 	int64_t flushinterval;    /* seconds between PERIODIC chainstate writes */
@@ -71,6 +76,7 @@ struct config {
 	int64_t consolidatefeerate; /* long-term fee rate for waste, sat/kvB */
 	int64_t maxapsfee;        /* extra fee allowed for avoiding partial spends */
 	bool avoidpartialspends;  /* always group coins by address */
+	int64_t walletbroadcastinterval; /* seconds between wallet re-announcements */
 	char rpcwallet[CONFIG_NAME_MAX]; /* moneyrocket-cli: /wallet/NAME */
 	char tracesocket[CONFIG_PATH_MAX]; /* "": DATADIR/trace.sock; "0": none */
 	bool help;                /* -help / -h / -? */

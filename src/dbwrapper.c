@@ -43,7 +43,7 @@ struct db *db_open(const char *path, size_t cache_bytes, char *err, size_t errle
 	leveldb_options_set_cache(d->opts, d->cache);
 	leveldb_options_set_create_if_missing(d->opts, 1);
 	leveldb_options_set_paranoid_checks(d->opts, 1);
-	leveldb_options_set_max_open_files(d->opts, 64);
+	leveldb_options_set_max_open_files(d->opts, DB_MAX_OPEN_FILES);
 	d->ropts = leveldb_readoptions_create();
 	leveldb_readoptions_set_verify_checksums(d->ropts, 1);
 	d->wopts_sync = leveldb_writeoptions_create();

@@ -17,6 +17,12 @@
 struct db;
 struct db_batch;
 
+/* Table files LevelDB keeps open per database (its max_open_files)... */
+#define DB_MAX_OPEN_FILES 64
+/* ...and every descriptor one open database may hold: those, its LOCK,
+ * LOG, MANIFEST and write-ahead log, and one for a compaction's output. */
+#define DB_FDS (DB_MAX_OPEN_FILES + 6)
+
 /* Open (creating if missing) the database in directory `path` with a
  * block cache of cache_bytes. NULL with the reason in err. */
 struct db *db_open(const char *path, size_t cache_bytes, char *err, size_t errlen);

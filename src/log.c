@@ -91,17 +91,17 @@ static void log_write(FILE *f, const char *line)
 	}
 }
 
-void log_printf(const char *fmt, ...)
+/* Format one line (timestamp, message, `suffix`, newline) and write it. */
+static void log_vline(const char *suffix, const char *fmt, va_list ap)
 {
 	char line[2048];
 	size_t n;
-	va_list ap;
 
 	log_timestamp(line, sizeof(line));
 	n = strlen(line);
-	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
-	va_end(ap);
+	n = strlen(line);
+	snprintf(line + n, sizeof(line) - n - 1, "%s", suffix);
 	n = strlen(line);
 	line[n] = '\n';
 	line[n + 1] = '\0';
@@ -109,4 +109,38 @@ void log_printf(const char *fmt, ...)
 	log_write(log_file ? log_file : stderr, line);
 	if (log_file && log_console)
 		log_write(stdout, line);
+}
+
+void log_printf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vline("", fmt, ap);
+	va_end(ap);
+}
+
+bool log_limited(struct log_limit *lim, const char *fmt, ...)
+{
+	long long now = util_mono_us() / 1000000 + 1; /* never 0 */
+	char suffix[64] = "";
+	va_list ap;
+
+	if (!lim->window_start_s || now - lim->window_start_s >= LOG_LIMIT_WINDOW_S) {
+		lim->window_start_s = now;
+		lim->printed = 0;
+	}
+	if (lim->printed >= LOG_LIMIT_LINES) {
+		lim->suppressed++;
+		return false;
+	}
+	lim->printed++;
+	if (lim->suppressed)
+		snprintf(suffix, sizeof(suffix), " (%lu similar lines suppressed)",
+			 lim->suppressed);
+	lim->suppressed = 0;
+	va_start(ap, fmt);
+	log_vline(suffix, fmt, ap);
+	va_end(ap);
+	return true;
 }

@@ -51,4 +51,28 @@ void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 			log_printf(__VA_ARGS__);    \
 	} while (0)
 
+/*
+ * Rate limiting for lines an outsider can make us write over and over
+ * (failed accepts, failed authentication). One `struct log_limit` per call
+ * site, usually static and zero-initialised.
+ */
+struct log_limit {
+	long long window_start_s; /* monotonic seconds; 0 before the first line */
+	unsigned printed;         /* lines written in this window */
+	unsigned long suppressed; /* lines dropped since the last one written */
+};
+
+/* Lines each call site may write per window; the rest are counted. */
+#define LOG_LIMIT_LINES 5
+#define LOG_LIMIT_WINDOW_S 60
+
+/*
+ * log_printf unless `lim` already wrote LOG_LIMIT_LINES lines in the
+ * current LOG_LIMIT_WINDOW_S-second window. The first line written after
+ * dropped ones ends with "(N similar lines suppressed)", so nothing is lost
+ * silently. Returns true if the line was written.
+ */
+bool log_limited(struct log_limit *lim, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #endif

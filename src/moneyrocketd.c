@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dbwrapper.h"
 #include "log.h"
 #include "msg.h"
 #include "msglog.h"
@@ -40,9 +41,14 @@
 #define MAINTENANCE_INTERVAL_S 10
 
 #define NODE_VERSION_STRING "v0.1.0"
-/* Descriptors besides peers: stdio, debug.log, the lock, epoll, libevent's
- * signal pipe, listeners, the RPC listener and a few RPC clients. */
+/* Descriptors besides peers, RPC clients, databases and wallets: stdio,
+ * debug.log, the lock, epoll, libevent's signal pipe, listeners, the RPC
+ * listener, the cookie file being written. */
 #define RESERVED_FDS 32
+/* The block store and the chainstate are LevelDB databases. */
+#define NODE_DATABASES 2
+/* A wallet's SQLite file and its rollback journal. */
+#define WALLET_FDS 2
 
 struct node {
 	struct config cfg;
@@ -55,6 +61,7 @@ struct node {
 	struct rpc_server *rpc;
 	struct wallet_manager *wallets;
 	struct tracesock *tracesock;
+	int64_t next_wallet_broadcast; /* monotonic us: announce wallet txs again */
 	struct event *sigint, *sigterm;
 	int lock_fd;
 };
@@ -105,8 +112,10 @@ static void load_config(struct config *cfg, int argc, char **argv)
  */
 static void check_fd_budget(const struct config *cfg)
 {
+	unsigned long long fixed = RESERVED_FDS + RPC_MAX_CLIENTS + 1 +
+				   NODE_DATABASES * DB_FDS + WALLET_MAX_LOADED * WALLET_FDS;
 	unsigned long long need = (unsigned long long)cfg->maxconnections + NET_MAX_MANUAL +
-				  RESERVED_FDS + cfg->seednode.n + TRACESOCK_MAX_CLIENTS + 1 +
+				  fixed + cfg->seednode.n + TRACESOCK_MAX_CLIENTS + 1 +
 				  (cfg->logmessages ? MSGLOG_DEFAULT_MAX_OPEN : 0);
 	struct rlimit rl;
 
@@ -119,9 +128,9 @@ static void check_fd_budget(const struct config *cfg)
 		getrlimit(RLIMIT_NOFILE, &rl);
 	}
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
-		die("-maxconnections=%lld needs %llu file descriptors (%lld connections + %d manual + %d reserved%s) but RLIMIT_NOFILE allows %llu; lower -maxconnections or raise the limit (ulimit -n)",
+		die("-maxconnections=%lld needs %llu file descriptors (%lld connections + %d manual + %llu for RPC clients, databases, wallets and the daemon%s) but RLIMIT_NOFILE allows %llu; lower -maxconnections or raise the limit (ulimit -n)",
 		    (long long)cfg->maxconnections, need, (long long)cfg->maxconnections,
-		    NET_MAX_MANUAL, RESERVED_FDS,
+		    NET_MAX_MANUAL, fixed,
 		    cfg->logmessages ? " + 64 message-log files" : "",
 		    (unsigned long long)rl.rlim_cur);
 }
@@ -171,6 +180,26 @@ static void start_logging(const struct config *cfg)
 	log_enable(cfg->debug_mask);
 }
 
+/*
+ * Unconfirmed wallet transactions missing from the mempool are offered
+ * again every tick (a parent that got back in lets its child in); those in
+ * it are announced to peers again every -walletbroadcastinterval, so a
+ * payment no peer heard of is not stranded.
+ */
+static void wallets_resubmit(struct node *n)
+{
+	int64_t now = util_mono_us();
+	bool relay_all = now >= n->next_wallet_broadcast;
+	size_t relayed;
+
+	if (relay_all)
+		n->next_wallet_broadcast = now + n->cfg.walletbroadcastinterval * 1000000;
+	relayed = wallet_manager_resubmit(n->wallets, relay_all);
+	if (relay_all && relayed)
+		log_printf("wallet: announced %zu unconfirmed transaction%s again", relayed,
+			   relayed == 1 ? "" : "s");
+}
+
 static void maintenance_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct node *n = arg;
@@ -179,6 +208,7 @@ static void maintenance_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	mempool_trim(n->mempool, util_time_s());
 	chainstate_flush(n->chain, COINS_FLUSH_PERIODIC);
+	wallets_resubmit(n);
 }
 
 /* The chain (loading or creating the block store and chainstate) and the

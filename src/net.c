@@ -38,9 +38,10 @@
 #define CONNECT_TIMEOUT_S 5
 #define OUTBOUND_RETRY_US (60LL * 1000000)  /* same address, automatic */
 #define MANUAL_RETRY_US (10LL * 1000000)    /* -addnode/-connect retries */
-#define SEND_BUFFER_MAX (4 * 1024 * 1024)   /* stop reading above this */
+#define SEND_BUFFER_MAX NET_SEND_BUFFER_MAX /* stop reading above this */
 #define MAX_LISTENERS 16
 #define LISTEN_BACKLOG 128
+#define ACCEPT_BACKOFF_US 500000LL          /* after a failed accept() */
 
 /* A peer to keep a manual connection to (-connect, -addnode, addnode add). */
 struct manual_target {
@@ -68,6 +69,11 @@ struct connman {
 	int64_t next_feeler_us;
 	int max_inbound, max_full, max_block, max_feeler;
 	bool stopping;
+	int64_t accept_resume_us;    /* listeners rest until then; 0: listening */
+	struct log_limit accept_log; /* "accept failed" lines */
+	size_t inbuf_total;          /* every peer's p->inbuf */
+	struct log_limit recv_log;   /* drops over NET_RECV_BUDGET */
+	struct log_limit stall_log;  /* drops for -recvtimeout */
 };
 
 /* ---- Names ------------------------------------------------------------- */
@@ -262,6 +268,8 @@ void net_close(struct peer *p, const char *why)
 	if (p->closed)
 		return;
 	p->closed = true;
+	p->cm->inbuf_total -= p->inbuf;
+	p->inbuf = 0;
 	if (p->established) {
 		np_on_closed(p); /* what was asked of it goes to other peers */
 		trace_closed(p);
@@ -468,6 +476,7 @@ static int read_one(struct peer *p)
 		return -1;
 	}
 	evbuffer_remove(in, msg, total);
+	p->partial_since_us = 0;
 	if (bad_command || msg_checksum_verify(&hdr, msg + MSG_HEADER_SIZE, reason) < 0) {
 		count_msg(p, "*other*", hdr.length, false);
 		log_debug(LOG_NET, "net: peer=%lld %s; message dropped", (long long)p->id, reason);
@@ -478,37 +487,124 @@ static int read_one(struct peer *p)
 	return p->closed ? -1 : 1;
 }
 
-/* Handle every complete message, unless our replies pile up unread: then
- * stop reading until the peer has taken them (write_cb resumes). */
+size_t net_send_queued(const struct peer *p)
+{
+	return p->bev ? evbuffer_get_length(bufferevent_get_output(p->bev)) : 0;
+}
+
+static void recv_account(struct peer *p);
+
+/* Stop reading from the peer until write_cb finds its replies taken and
+ * its requests answered. */
+static void pause_reads(struct peer *p, const char *why)
+{
+	p->paused = true;
+	bufferevent_disable(p->bev, EV_READ);
+	log_debug(LOG_NET, "net: peer=%lld %s, pausing reads", (long long)p->id, why);
+}
+
+/* Handle every complete message, unless our replies pile up unread or a
+ * request is still being answered: then stop reading (write_cb resumes). */
 static void process_input(struct peer *p)
 {
 	while (!p->closed && read_one(p) > 0) {
-		if (evbuffer_get_length(bufferevent_get_output(p->bev)) > SEND_BUFFER_MAX) {
-			p->paused = true;
-			bufferevent_disable(p->bev, EV_READ);
-			log_debug(LOG_NET, "net: peer=%lld send buffer full, pausing reads",
-				  (long long)p->id);
+		if (net_send_queued(p) > SEND_BUFFER_MAX) {
+			pause_reads(p, "send buffer full");
+			return;
+		}
+		if (np_busy(p)) {
+			pause_reads(p, "still answering a getdata");
 			return;
 		}
 	}
 }
 
-static void read_cb(struct bufferevent *bev, void *arg)
+/*
+ * Partial receives: whatever a peer sent that is not yet a whole message
+ * counts against NET_RECV_BUDGET for all peers together. Over it, the
+ * peers holding the most are dropped (not discouraged: a slow link is not
+ * an offence), so 40 peers starting 4 MB messages cannot hold 160 MB.
+ */
+static void recv_over_budget(struct connman *cm)
 {
-	(void)bev;
-	process_input(arg);
+	while (cm->inbuf_total > NET_RECV_BUDGET) {
+		struct peer *victim = NULL;
+
+		for (struct peer *q = cm->peers; q; q = q->next) {
+			if (!q->closed && (!victim || q->inbuf > victim->inbuf))
+				victim = q;
+		}
+		if (!victim || !victim->inbuf)
+			return;
+		log_limited(&cm->recv_log, "net: peer=%lld (%s) dropped: partial messages of all peers hold %zu bytes (at most %d); it held %zu",
+			    (long long)victim->id, victim->addr_str, cm->inbuf_total,
+			    NET_RECV_BUDGET, victim->inbuf);
+		net_close(victim, "partial messages over budget");
+	}
 }
 
+/* After a read: count what stays buffered, and start its clock. */
+static void recv_account(struct peer *p)
+{
+	struct connman *cm = p->cm;
+	size_t len;
+
+	if (p->closed || !p->bev)
+		return;
+	len = evbuffer_get_length(bufferevent_get_input(p->bev));
+	cm->inbuf_total = cm->inbuf_total - p->inbuf + len;
+	p->inbuf = len;
+	if (!len)
+		p->partial_since_us = 0;
+	else if (!p->partial_since_us)
+		p->partial_since_us = util_mono_us();
+	recv_over_budget(cm);
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	struct peer *p = arg;
+
+	(void)bev;
+	process_input(p);
+	recv_account(p);
+}
+
+/* From the tick: a message begun more than -recvtimeout ago and still
+ * not whole (its sender stopped, or trickles) is dropped with its peer. */
+static void recv_timeouts(struct connman *cm, int64_t now)
+{
+	int64_t limit = cm->cfg->recvtimeout * 1000000;
+	struct peer *p = cm->peers, *next;
+
+	for (; p; p = next) {
+		next = p->next; /* closing p unlinks it */
+		if (p->closed || p->paused || !p->partial_since_us ||
+		    now - p->partial_since_us < limit)
+			continue;
+		log_limited(&cm->stall_log, "net: peer=%lld (%s) dropped: a message begun %llds ago is still incomplete (%zu bytes received)",
+			    (long long)p->id, p->addr_str, (long long)cm->cfg->recvtimeout,
+			    p->inbuf);
+		net_close(p, "message receive timeout");
+	}
+}
+
+/* The send buffer drained: answer more of a pending getdata, then read
+ * again once nothing is pending. */
 static void write_cb(struct bufferevent *bev, void *arg)
 {
 	struct peer *p = arg;
 
 	(void)bev;
-	if (!p->paused || p->closed)
+	if (p->closed)
+		return;
+	np_send_more(p);
+	if (!p->paused || p->closed || np_busy(p) || net_send_queued(p) > SEND_BUFFER_MAX)
 		return;
 	p->paused = false;
 	bufferevent_enable(p->bev, EV_READ);
 	process_input(p);
+	recv_account(p);
 }
 
 /* ---- Establishing ------------------------------------------------------ */
@@ -684,13 +780,32 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	peer_established(cm, p);
 }
 
+/*
+ * EMFILE and friends: the pending connection stays in the backlog, so
+ * retrying at once spins. Rest every listener until the tick after
+ * ACCEPT_BACKOFF_US, and say so in a rate-limited line.
+ */
 static void accept_error_cb(struct evconnlistener *l, void *arg)
 {
+	struct connman *cm = arg;
+
 	(void)l;
-	(void)arg;
-	/* EMFILE and friends: the listener retries on the next readiness. */
-	log_printf("net: accept failed: %s",
-		   evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	log_limited(&cm->accept_log, "net: accept failed: %s; pausing accepts for %lld ms",
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()),
+		    ACCEPT_BACKOFF_US / 1000);
+	for (size_t i = 0; i < cm->n_listeners; i++)
+		evconnlistener_disable(cm->listeners[i]);
+	cm->accept_resume_us = util_mono_us() + ACCEPT_BACKOFF_US;
+}
+
+/* From the tick: listeners resting after an accept error listen again. */
+static void accept_resume(struct connman *cm, int64_t now)
+{
+	if (!cm->accept_resume_us || now < cm->accept_resume_us || cm->stopping)
+		return;
+	cm->accept_resume_us = 0;
+	for (size_t i = 0; i < cm->n_listeners; i++)
+		evconnlistener_enable(cm->listeners[i]);
 }
 
 /* ---- Outbound ---------------------------------------------------------- */
@@ -863,6 +978,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	handshake_timeouts(cm, now);
+	recv_timeouts(cm, now);
+	accept_resume(cm, now);
 	peers_tick(cm, now);
 	open_manual(cm, now);
 	open_automatic(cm, now);

@@ -82,6 +82,8 @@ struct peer {
 	bool manual_persistent;     /* from -connect/-addnode/addnode add */
 	bool noban;                 /* -whitelist: never discouraged or evicted */
 	bool prefer_evict;          /* connected from a discouraged address */
+	size_t inbuf;               /* bytes received, not yet a whole message */
+	int64_t partial_since_us;   /* monotonic: when they began arriving; 0 */
 	struct peer *next;
 };
 
@@ -127,6 +129,15 @@ const struct config *connman_config(const struct connman *cm);
  * (then the peer is disconnected).
  */
 int net_send(struct peer *p, const char *command, const uint8_t *payload, size_t len);
+
+/* Bytes queued for the peer and not yet taken by its socket. */
+size_t net_send_queued(const struct peer *p);
+
+/* All peers' partial messages together may hold this much (doc/p2p.md). */
+#define NET_RECV_BUDGET (32 * 1024 * 1024)
+
+/* Above this many queued bytes, a peer's requests wait (net_send_queued). */
+#define NET_SEND_BUFFER_MAX (4 * 1024 * 1024)
 
 /*
  * The peer broke a protocol rule: fires net:misbehaving_connection with

@@ -19,6 +19,7 @@ static struct {
 	struct chainstate *cs;
 	struct mempool *mp;
 	struct connman *cm;
+	u256 min_work;      /* -minimumchainwork */
 } nc;
 
 /*
@@ -152,6 +153,22 @@ static void announce_block_cb(void *ctx, const struct block *b, const struct blo
 	}
 }
 
+/* -minimumchainwork (1 to 64 hex digits, checked by config.c) as a u256. */
+static void min_work_init(void)
+{
+	const char *hex = nc.cm ? connman_config(nc.cm)->minimumchainwork : "";
+	char padded[65];
+	size_t n = strlen(hex);
+
+	memset(&nc.min_work, 0, sizeof(nc.min_work));
+	if (!n || n > 64)
+		return;
+	memset(padded, '0', 64 - n);
+	memcpy(padded + 64 - n, hex, n + 1);
+	if (u256_from_hex(padded, &nc.min_work) < 0)
+		memset(&nc.min_work, 0, sizeof(nc.min_work));
+}
+
 void netchain_init(struct chainstate *cs, struct mempool *mp, struct connman *cm)
 {
 	struct chain_listener l = { announce_block_cb, NULL, NULL };
@@ -160,6 +177,7 @@ void netchain_init(struct chainstate *cs, struct mempool *mp, struct connman *cm
 	nc.mp = mp;
 	nc.cm = cm;
 	dl_init(cs);
+	min_work_init();
 	chainstate_listen(cs, &l);
 }
 
@@ -353,16 +371,71 @@ static void serve_tx(struct peer *p, const struct msg_inv_entry *e,
 	send_wbuf(p, "tx", &w);
 }
 
-void netchain_on_getdata(struct peer *p, const struct msg_inv *inv)
+/* ---- getdata, served a little at a time -------------------------------- */
+
+/* A slot of the duplicate filter: 0 is empty, else the entry's index + 1. */
+static uint64_t entry_key(const struct msg_inv_entry *e)
 {
-	struct msg_inv_entry *missing = calloc(inv->count ? inv->count : 1, sizeof(*missing));
+	uint64_t k;
+
+	memcpy(&k, e->hash, sizeof(k));      /* hashes are uniform */
+	return k ^ (e->type & ~MSG_INV_WITNESS_FLAG);
+}
+
+static bool same_entry(const struct msg_inv_entry *a, const struct msg_inv_entry *b)
+{
+	return (a->type & ~MSG_INV_WITNESS_FLAG) == (b->type & ~MSG_INV_WITNESS_FLAG) &&
+	       memcmp(a->hash, b->hash, 32) == 0;
+}
+
+/*
+ * Copy inv's entries without repeats, in order, to *out (malloc'd). One
+ * getdata naming a block 5,000 times is one block to send, not 5,000.
+ * Returns how many, or -1 when out of memory.
+ */
+static long getdata_unique(const struct msg_inv *inv, struct msg_inv_entry **out)
+{
+	size_t cap = 16, n = 0;
+	uint32_t *slots;
+
+	while (cap < 2 * inv->count)
+		cap *= 2;
+	slots = calloc(cap, sizeof(*slots));
+	*out = malloc(inv->count * sizeof(**out));
+	if (!slots || !*out) {
+		free(slots);
+		free(*out);
+		return -1;
+	}
+	for (uint64_t i = 0; i < inv->count; i++) {
+		size_t s = entry_key(&inv->entries[i]) & (cap - 1);
+
+		while (slots[s] && !same_entry(&(*out)[slots[s] - 1], &inv->entries[i]))
+			s = (s + 1) & (cap - 1);
+		if (!slots[s]) {
+			(*out)[n] = inv->entries[i];
+			slots[s] = (uint32_t)++n;
+		}
+	}
+	free(slots);
+	return (long)n;
+}
+
+/* Answer queued entries while the peer's send buffer has room; notfound
+ * for those we lack. */
+void netchain_getdata_continue(struct peer *p)
+{
+	struct np_peer_state *s = p->np;
+	struct msg_inv_entry *missing = malloc((s->getdata_n - s->getdata_next) * sizeof(*missing));
 	size_t nmissing = 0;
 
 	if (!missing)
 		return;
-	for (uint64_t i = 0; i < inv->count && !p->closed; i++) {
-		const struct msg_inv_entry *e = &inv->entries[i];
+	while (s->getdata_next < s->getdata_n && !p->closed &&
+	       net_send_queued(p) < NET_SEND_BUFFER_MAX) {
+		const struct msg_inv_entry *e = &s->getdata[s->getdata_next++];
 		uint32_t type = e->type & ~MSG_INV_WITNESS_FLAG;
+
 		if (nc.cs && type == MSG_INV_BLOCK)
 			serve_block(p, e, missing, &nmissing);
 		else if (nc.mp && type == MSG_INV_TX)
@@ -377,6 +450,33 @@ void netchain_on_getdata(struct peer *p, const struct msg_inv *inv)
 		send_wbuf(p, "notfound", &w);
 	}
 	free(missing);
+	if (!p->closed && s->getdata_next == s->getdata_n) {
+		free(s->getdata);
+		s->getdata = NULL;
+		s->getdata_n = s->getdata_next = 0;
+	}
+}
+
+void netchain_on_getdata(struct peer *p, const struct msg_inv *inv)
+{
+	struct np_peer_state *s = p->np;
+	struct msg_inv_entry *unique;
+	long n = getdata_unique(inv, &unique);
+
+	if (n < 0) {
+		log_printf("net: peer=%lld getdata: out of memory, ignored", (long long)p->id);
+		return;
+	}
+	if ((uint64_t)n < inv->count)
+		log_debug(LOG_NET, "net: peer=%lld getdata: %llu duplicate entries ignored",
+			  (long long)p->id, (unsigned long long)(inv->count - (uint64_t)n));
+	/* net.c reads nothing more while a getdata is pending, so there is
+	 * never an older one here. */
+	free(s->getdata);
+	s->getdata = unique;
+	s->getdata_n = (size_t)n;
+	s->getdata_next = 0;
+	netchain_getdata_continue(p);
 }
 
 void netchain_on_getheaders(struct peer *p, const struct msg_getheaders *g)
@@ -448,12 +548,76 @@ static bool headers_continuous(const struct msg_headers *h)
 	return true;
 }
 
+/* ---- Low-work headers ---------------------------------------------------- */
+
+/*
+ * Bitcoin Core's anti-DoS work threshold: a headers chain is "low-work"
+ * when its total work is below -minimumchainwork (default 0, as regtest)
+ * or more than HEADERS_ANTIDOS_BLOCKS blocks' work (at the tip's
+ * difficulty) below our tip. Core does not store such headers at all (its
+ * presync); here a peer may add HEADERS_LOWWORK_PER_PEER of them (room
+ * for a reorg that deep) and is disconnected at the next (doc/p2p.md).
+ */
+#define HEADERS_ANTIDOS_BLOCKS 144
+#define HEADERS_LOWWORK_PER_PEER 2000
+
+/* Is `work` at least -minimumchainwork and the tip's work less
+ * HEADERS_ANTIDOS_BLOCKS blocks'? */
+static bool work_enough(const u256 *work)
+{
+	const struct block_index *tip = chainstate_tip(nc.cs);
+	u256 have = *work, per_block;
+
+	if (u256_cmp(work, &nc.min_work) < 0)
+		return false;
+	work_from_bits(tip->header.bits, &per_block);
+	for (int i = 0; i < HEADERS_ANTIDOS_BLOCKS; i++)
+		u256_add(&have, &per_block);
+	return u256_cmp(&have, &tip->chainwork) >= 0;
+}
+
+/*
+ * Count the message's new headers against the peer's low-work allowance
+ * when the chain they end has too little work. Returns false (the peer is
+ * disconnected, the headers unstored) once the allowance is spent; true
+ * otherwise, also when the first header does not connect (handled later).
+ */
+static bool headers_work_ok(struct peer *p, const struct msg_headers *h)
+{
+	static struct log_limit lowwork_log;
+	const struct block_index *prev = chainstate_lookup(nc.cs, h->headers[0].prev_block);
+	uint64_t fresh = 0;
+	u256 work, w;
+
+	if (!prev)
+		return true;
+	work = prev->chainwork;
+	for (uint64_t i = 0; i < h->count; i++) {
+		uint8_t hash[32];
+
+		work_from_bits(h->headers[i].bits, &w);
+		u256_add(&work, &w);
+		block_header_hash(&h->headers[i], hash);
+		fresh += chainstate_lookup(nc.cs, hash) == NULL;
+	}
+	if (!fresh || work_enough(&work))
+		return true;
+	p->np->lowwork_headers += fresh;
+	if (p->np->lowwork_headers <= HEADERS_LOWWORK_PER_PEER)
+		return true;
+	log_limited(&lowwork_log, "net: peer=%lld sent %llu headers of chains with too little work (below -minimumchainwork or more than %d blocks below our tip; at most %d); disconnecting",
+		    (long long)p->id, (unsigned long long)p->np->lowwork_headers,
+		    HEADERS_ANTIDOS_BLOCKS, HEADERS_LOWWORK_PER_PEER);
+	net_close(p, "low-work headers");
+	return false;
+}
+
 void netchain_on_headers(struct peer *p, const struct msg_headers *h)
 {
 	const struct block_index *last = NULL;
 	char reason[CHAIN_REASON_MAX];
 
-	if (!nc.cs || h->count == 0)
+	if (!nc.cs || h->count == 0 || !headers_work_ok(p, h))
 		return;
 	if (!headers_continuous(h)) {
 		net_misbehaving(p, "non-continuous headers sequence");

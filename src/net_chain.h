@@ -48,6 +48,15 @@ void netchain_tick(struct peer *p, int64_t now_us);
 void netchain_on_inv(struct peer *p, const struct msg_inv *inv);
 void netchain_on_getdata(struct peer *p, const struct msg_inv *inv);
 void netchain_on_notfound(struct peer *p, const struct msg_inv *inv);
+
+/*
+ * getdata is answered a little at a time: netchain_on_getdata keeps its
+ * entries (repeats dropped) in the peer's state and sends while the send
+ * buffer holds less than NET_SEND_BUFFER_MAX; netchain_getdata_continue
+ * (from np_send_more, when the buffer drained) sends more. Notfound covers
+ * the entries of each round we lack.
+ */
+void netchain_getdata_continue(struct peer *p);
 void netchain_on_getheaders(struct peer *p, const struct msg_getheaders *g);
 void netchain_on_headers(struct peer *p, const struct msg_headers *h);
 void netchain_on_block(struct peer *p, const uint8_t *payload, size_t len);

@@ -50,12 +50,27 @@ struct np_peer_state *np_peer_new(void)
 	s->pingtime_us = -1;
 	s->minping_us = -1;
 	s->relaytxes = true;
+	s->addr_tokens = NP_ADDR_TOKENS_MAX;
+	s->addr_tokens_us = util_mono_us();
 	return s;
 }
 
 void np_peer_free(struct np_peer_state *s)
 {
+	if (s)
+		free(s->getdata);
 	free(s);
+}
+
+bool np_busy(const struct peer *p)
+{
+	return p->np->getdata_next < p->np->getdata_n;
+}
+
+void np_send_more(struct peer *p)
+{
+	if (np_busy(p))
+		netchain_getdata_continue(p);
 }
 
 bool np_handshake_done(const struct peer *p)
@@ -231,8 +246,10 @@ static void on_handshake_done(struct peer *p)
 	}
 	send_ping(p, util_mono_us());
 	if (p->type == CONN_OUTBOUND_FULL_RELAY || p->type == CONN_MANUAL ||
-	    p->type == CONN_ADDR_FETCH)
+	    p->type == CONN_ADDR_FETCH) {
 		net_send(p, "getaddr", NULL, 0);
+		p->np->addr_tokens += NP_ADDR_TOKENS_MAX; /* room for the answer */
+	}
 	if (!p->closed)
 		netchain_on_handshake(p);
 }
@@ -296,12 +313,35 @@ static void on_pong(struct peer *p, const uint8_t *payload, size_t len)
 
 /* ---- Addresses --------------------------------------------------------- */
 
+/* Bitcoin Core's clamp: a time from before 1973 or from the future never
+ * ages out of the table, so it becomes "5 days ago". */
+static int64_t addr_time_clamp(int64_t t, int64_t now)
+{
+	return t <= 100000000 || t > now + NP_ADDR_FUTURE_S ? now - NP_ADDR_PENALTY_S : t;
+}
+
+/* Top up the peer's addr tokens for the time passed; take one if there is
+ * one. */
+static bool addr_token_take(struct np_peer_state *s, int64_t now_us)
+{
+	s->addr_tokens += (double)(now_us - s->addr_tokens_us) / 1e6 * NP_ADDR_RATE_PER_S;
+	s->addr_tokens_us = now_us;
+	if (s->addr_tokens > NP_ADDR_TOKENS_MAX)
+		s->addr_tokens = NP_ADDR_TOKENS_MAX;
+	if (s->addr_tokens < 1.0)
+		return false;
+	s->addr_tokens -= 1.0;
+	return true;
+}
+
 static void on_addr(struct peer *p, const uint8_t *payload, size_t len)
 {
+	static struct log_limit limited_log;
 	struct addrman *am = connman_addrman(p->cm);
 	char reason[MSG_REASON_MAX];
 	struct msg_addr a;
-	size_t added = 0;
+	size_t added = 0, limited = 0;
+	int64_t now = util_time_s(), now_us = util_mono_us();
 	int rc = msg_addr_decode(payload, len, &a, reason);
 
 	if (rc == MSG_ERR_NOMEM) {
@@ -315,12 +355,21 @@ static void on_addr(struct peer *p, const uint8_t *payload, size_t len)
 	for (uint64_t i = 0; i < a.count && p->type != CONN_BLOCK_RELAY; i++) {
 		struct netaddr na;
 
+		if (!addr_token_take(p->np, now_us)) {
+			limited++;
+			continue;
+		}
 		memcpy(na.ip, a.entries[i].addr.ip, 16);
 		na.port = a.entries[i].addr.port;
-		if (addrman_add(am, &na, a.entries[i].addr.services, a.entries[i].time) == 1)
+		if (addrman_add_from(am, &na, a.entries[i].addr.services,
+				     addr_time_clamp(a.entries[i].time, now), &p->addr) == 1)
 			added++;
 	}
 	msg_addr_free(&a);
+	p->np->addr_rate_limited += limited;
+	if (limited)
+		log_limited(&limited_log, "net: peer=%lld addr: %zu entries over the rate limit ignored (%llu so far)",
+			    (long long)p->id, limited, (unsigned long long)p->np->addr_rate_limited);
 	if (added)
 		p->np->last_useful_us = util_mono_us();
 	log_debug(LOG_NET, "net: peer=%lld addr: %zu new addresses, %zu known",

@@ -27,6 +27,15 @@
 #define NP_ADDR_FETCH_LIFETIME_US (120LL * 1000000)
 #define NP_SERVICES 0x409ULL
 #define NP_MIN_PEER_VERSION 31800
+/* addr rate limit (Bitcoin Core's): a token per entry, 0.1 tokens a second,
+ * at most 1000 held; a peer starts with 1000 (doc/p2p.md says why) and
+ * gets 1000 more when we send it getaddr. */
+#define NP_ADDR_RATE_PER_S 0.1
+#define NP_ADDR_TOKENS_MAX 1000.0
+/* addr times (Bitcoin Core's): one before 1973 or more than 10 minutes
+ * ahead is taken as 5 days ago. */
+#define NP_ADDR_FUTURE_S 600
+#define NP_ADDR_PENALTY_S (5 * 24 * 3600)
 
 /* Per-peer protocol state (getpeerinfo and eviction read it). */
 struct np_peer_state {
@@ -47,6 +56,14 @@ struct np_peer_state {
 	int64_t last_useful_us;   /* last novel inv/headers/addr (monotonic); 0 */
 	bool getaddr_answered;    /* getaddr is answered once per connection */
 	struct dl_peer dl;        /* block download (net_chain.c) */
+	/* getdata entries not served yet (owned; net_chain.c serves them as
+	 * the send buffer allows, reading nothing else meanwhile). */
+	struct msg_inv_entry *getdata;
+	size_t getdata_n, getdata_next;
+	double addr_tokens;       /* addr entries we will still process */
+	int64_t addr_tokens_us;   /* monotonic: when they were last topped up */
+	uint64_t addr_rate_limited; /* entries ignored for want of tokens */
+	uint64_t lowwork_headers; /* new headers it sent below the anti-DoS work */
 };
 
 /* Fresh state for a new connection. NULL on allocation failure. */
@@ -73,6 +90,16 @@ void np_on_closed(struct peer *p);
 
 /* Free what message handling keeps across peers (at shutdown). */
 void np_shutdown(void);
+
+/*
+ * True while the peer has requests we are still answering (a getdata
+ * served a little at a time): net.c reads no further message from it
+ * until np_send_more has finished them, as Bitcoin Core does.
+ */
+bool np_busy(const struct peer *p);
+
+/* The peer's send buffer has room again: answer more of what it asked. */
+void np_send_more(struct peer *p);
 
 /* Periodic work for one peer (pings, ping timeout, addr-fetch lifetime,
  * block and transaction requests). */

@@ -24,6 +24,7 @@ struct rpc_dispatch {
 	int64_t start_time;  /* for uptime */
 	bool stop_requested;
 	const char *uri_wallet; /* /wallet/NAME of the request being run */
+	struct log_limit batch_log; /* "batch too large" lines */
 };
 
 /* What one request turned into, before it becomes a reply object. */
@@ -35,6 +36,59 @@ struct rpc_call {
 	struct rpc_error err;
 };
 
+/* Length of the UTF-8 sequence starting with byte c, or 0 if c cannot
+ * start one. */
+static size_t utf8_seq_len(unsigned char c)
+{
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return 2;
+	if (c >= 0xe0 && c <= 0xef)
+		return 3;
+	if (c >= 0xf0 && c <= 0xf4)
+		return 4;
+	return 0;
+}
+
+/* Is s[0..n) one well-formed UTF-8 character (no overlong form, no
+ * surrogate, nothing above U+10FFFF)? */
+static bool utf8_char_ok(const unsigned char *s, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return false;
+	}
+	if (n == 3)
+		return !(s[0] == 0xe0 && s[1] < 0xa0) && !(s[0] == 0xed && s[1] >= 0xa0);
+	if (n == 4)
+		return !(s[0] == 0xf0 && s[1] < 0x90) && !(s[0] == 0xf4 && s[1] >= 0x90);
+	return true;
+}
+
+void rpc_utf8_sanitize(char *s)
+{
+	unsigned char *in = (unsigned char *)s, *out = (unsigned char *)s;
+
+	while (*in) {
+		size_t n = utf8_seq_len(*in), avail = strnlen((char *)in, n ? n : 1);
+
+		if (n && avail == n && utf8_char_ok(in, n)) {
+			memmove(out, in, n);
+			out += n;
+			in += n;
+		} else {
+			*out++ = '?';   /* a cut or invalid character */
+			in++;
+			while ((*in & 0xc0) == 0x80)
+				in++;
+		}
+	}
+	*out = '\0';
+}
+
+/* The message is cut to fit and may come from a client's bytes: made
+ * valid UTF-8 here, or jansson could not put it in the reply. */
 int rpc_fail(struct rpc_error *err, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -43,6 +97,7 @@ int rpc_fail(struct rpc_error *err, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
+	rpc_utf8_sanitize(err->message);
 	return -1;
 }
 
@@ -311,6 +366,11 @@ static json_t *call_reply(struct rpc_call *call)
 		json_t *e = json_pack("{s:i,s:s}", "code", call->err.code,
 				      "message", call->err.message);
 
+		/* Never a reply without an error object: if the message cannot
+		 * be encoded, say so instead. */
+		if (!e)
+			e = json_pack("{s:i,s:s}", "code", RPC_INTERNAL_ERROR,
+				      "message", "error message could not be encoded");
 		json_decref(call->result);
 		if (!call->v2)
 			json_object_set_new(reply, "result", json_null());
@@ -342,25 +402,6 @@ static char *dump(json_t *v)
 	return s;
 }
 
-static char *batch(struct rpc_dispatch *d, json_t *arr, int *status)
-{
-	json_t *out = json_array();
-	size_t i;
-	json_t *req;
-
-	json_array_foreach(arr, i, req) {
-		struct rpc_call call;
-
-		call_request(d, req, &call);
-		if (!call.notification)
-			json_array_append_new(out, call_reply(&call));
-		else
-			json_decref(call.result);
-	}
-	*status = 200;
-	return dump(out);
-}
-
 static char *error_body(int code, const char *message, int *status, int http)
 {
 	struct rpc_call call;
@@ -376,42 +417,219 @@ const char *rpc_request_wallet(const struct rpc_dispatch *d)
 	return d->uri_wallet;
 }
 
-char *rpc_dispatch_body_wallet(struct rpc_dispatch *d, const char *wallet, const char *body,
-			       size_t len, int *status)
-{
-	char *out;
+/* ---- Jobs: one HTTP request, run in slices ------------------------------ */
 
-	d->uri_wallet = wallet;
-	out = rpc_dispatch_body(d, body, len, status);
-	d->uri_wallet = NULL;
+/* The largest reply one failed call can add to a batch: the envelope plus a
+ * 256-byte message escaped at worst as \uXXXX (6 bytes per byte). */
+#define RPC_ERROR_REPLY_MAX 2048
+/* Results stop being added once a batch reply reaches this, which leaves
+ * room for an error reply per remaining call within RPC_MAX_REPLY. */
+#define RPC_RESULT_BUDGET (RPC_MAX_REPLY - RPC_MAX_BATCH * RPC_ERROR_REPLY_MAX)
+
+struct rpc_job {
+	struct rpc_dispatch *d;
+	char *wallet;        /* /wallet/NAME, or NULL */
+	json_t *req;         /* the parsed body */
+	size_t next;         /* batch: the next entry to run */
+	bool over_budget;    /* batch: replies reached RPC_RESULT_BUDGET */
+	bool done;
+	char *out;           /* the reply being built (batch), then the reply */
+	size_t out_len;
+	int status;
+};
+
+/* Append n bytes to the batch reply. Returns 0 or -1 (out of memory). */
+static int job_append(struct rpc_job *j, const char *s, size_t n)
+{
+	char *p = realloc(j->out, j->out_len + n + 1);
+
+	if (!p)
+		return -1;
+	memcpy(p + j->out_len, s, n);
+	j->out_len += n;
+	p[j->out_len] = '\0';
+	j->out = p;
+	return 0;
+}
+
+/* Finish with a single error object as the whole reply. */
+static void job_fail(struct rpc_job *j, int code, const char *message, int http)
+{
+	free(j->out);
+	j->out = error_body(code, message, &j->status, http);
+	j->done = true;
+}
+
+/* A failed call's reply, for a batch past its reply budget. */
+static char *budget_reply(struct rpc_call *call, bool ran)
+{
+	json_decref(call->result);
+	call->result = NULL;
+	rpc_fail(&call->err, RPC_INVALID_REQUEST,
+		 ran ? "reply too large: this batch's replies exceed %d bytes"
+		     : "not run: this batch's replies exceed %d bytes", RPC_RESULT_BUDGET);
+	return dump(call_reply(call));
+}
+
+/* Run batch entry j->next and append its reply. */
+static void job_batch_step(struct rpc_job *j)
+{
+	json_t *req = json_array_get(j->req, j->next);
+	struct rpc_call call;
+	char *one;
+	size_t n;
+
+	if (j->over_budget) {
+		json_t *ver = json_object_get(req, "jsonrpc");
+
+		memset(&call, 0, sizeof(call));
+		call.id = json_object_get(req, "id"); /* NULL if not an object */
+		call.v2 = json_is_string(ver) && strcmp(json_string_value(ver), "2.0") == 0;
+		if (call.v2 && !call.id) {  /* a notification: no reply */
+			j->next++;
+			return;
+		}
+		one = budget_reply(&call, false);
+	} else {
+		call_request(j->d, req, &call);
+		if (call.notification) {
+			json_decref(call.result);
+			j->next++;
+			return;
+		}
+		one = dump(call_reply(&call));
+		if (one && j->out_len + strlen(one) > RPC_RESULT_BUDGET) {
+			free(one);
+			j->over_budget = true;
+			one = budget_reply(&call, true);
+		}
+	}
+	n = one ? strlen(one) : 0;
+	if (!one || (j->out_len > 1 && job_append(j, ",", 1) < 0) || job_append(j, one, n) < 0)
+		job_fail(j, RPC_INTERNAL_ERROR, "out of memory", 500);
+	free(one);
+	j->next++;
+}
+
+/* A single (non-batch) request: run it and keep its reply. */
+static void job_single(struct rpc_job *j)
+{
+	struct rpc_call call;
+
+	call_request(j->d, j->req, &call);
+	j->status = call_status(&call);
+	j->done = true;
+	if (call.notification) {
+		json_decref(call.result);
+		j->status = 204;
+		return;
+	}
+	j->out = dump(call_reply(&call));
+	if (j->out && strlen(j->out) > RPC_MAX_REPLY) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "reply too large: more than %d bytes", RPC_MAX_REPLY);
+		job_fail(j, RPC_INVALID_REQUEST, why, 400);
+	} else if (!j->out) {
+		job_fail(j, RPC_INTERNAL_ERROR, "out of memory", 500);
+	}
+}
+
+struct rpc_job *rpc_job_new(struct rpc_dispatch *d, const char *wallet, const char *body,
+			    size_t len)
+{
+	struct rpc_job *j = calloc(1, sizeof(*j));
+	json_error_t jerr;
+	size_t n;
+
+	if (!j || (wallet && !(j->wallet = strdup(wallet)))) {
+		free(j);
+		return NULL;
+	}
+	j->d = d;
+	j->req = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
+	if (!j->req) {
+		job_fail(j, RPC_PARSE_ERROR, "Parse error", 500);
+		return j;
+	}
+	if (!json_is_array(j->req))
+		return j;
+	n = json_array_size(j->req);
+	j->status = 200;
+	if (n == 0) {
+		job_fail(j, RPC_INVALID_REQUEST, "empty batch", 400);
+	} else if (n > RPC_MAX_BATCH) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "batch too large: %zu requests (at most %d)", n,
+			 RPC_MAX_BATCH);
+		log_limited(&d->batch_log, "rpc: %s", why);
+		job_fail(j, RPC_INVALID_REQUEST, why, 400);
+	} else if (job_append(j, "[", 1) < 0) {
+		job_fail(j, RPC_INTERNAL_ERROR, "out of memory", 500);
+	}
+	return j;
+}
+
+bool rpc_job_run(struct rpc_job *j, int64_t budget_us)
+{
+	int64_t start = util_mono_us();
+
+	j->d->uri_wallet = j->wallet;
+	if (!j->done && !json_is_array(j->req))
+		job_single(j);
+	while (!j->done && j->next < json_array_size(j->req)) {
+		job_batch_step(j);
+		if (util_mono_us() - start >= budget_us)
+			break;
+	}
+	if (!j->done && j->next == json_array_size(j->req)) {
+		j->done = true;
+		if (job_append(j, "]", 1) < 0)
+			job_fail(j, RPC_INTERNAL_ERROR, "out of memory", 500);
+	}
+	j->d->uri_wallet = NULL;
+	return j->done;
+}
+
+char *rpc_job_reply(struct rpc_job *j, int *status)
+{
+	char *out = j->out;
+
+	j->out = NULL;
+	*status = j->status;
 	return out;
+}
+
+void rpc_job_free(struct rpc_job *j)
+{
+	if (!j)
+		return;
+	json_decref(j->req);
+	free(j->out);
+	free(j->wallet);
+	free(j);
 }
 
 char *rpc_dispatch_body(struct rpc_dispatch *d, const char *body, size_t len,
 			int *status)
 {
-	json_error_t jerr;
-	json_t *req = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
-	struct rpc_call call;
+	return rpc_dispatch_body_wallet(d, NULL, body, len, status);
+}
+
+char *rpc_dispatch_body_wallet(struct rpc_dispatch *d, const char *wallet, const char *body,
+			       size_t len, int *status)
+{
+	struct rpc_job *j = rpc_job_new(d, wallet, body, len);
 	char *out;
 
-	if (!req)
-		return error_body(RPC_PARSE_ERROR, "Parse error", status, 500);
-	if (json_is_array(req) && json_array_size(req) > 0) {
-		out = batch(d, req, status);
-	} else if (json_is_array(req)) {
-		out = error_body(RPC_INVALID_REQUEST, "empty batch", status, 400);
-	} else {
-		call_request(d, req, &call);
-		*status = call_status(&call);
-		if (call.notification) {
-			json_decref(call.result);
-			*status = 204;
-			out = NULL;
-		} else {
-			out = dump(call_reply(&call));
-		}
+	if (!j) {
+		*status = 500;
+		return NULL;
 	}
-	json_decref(req);
+	while (!rpc_job_run(j, INT64_MAX))
+		;
+	out = rpc_job_reply(j, status);
+	rpc_job_free(j);
 	return out;
 }

@@ -107,6 +107,36 @@ char *rpc_dispatch_body(struct rpc_dispatch *d, const char *body, size_t len,
 			int *status);
 
 /*
+ * Limits on one HTTP request (doc/rpc.md): a batch of more than
+ * RPC_MAX_BATCH requests is refused whole (-32600, HTTP 400); a reply never
+ * exceeds RPC_MAX_REPLY bytes: a single request's oversized result becomes
+ * a -32600 error, and in a batch, once the replies so far are near the
+ * limit, each further call gets a -32600 error instead of its result (calls
+ * after that are not run).
+ */
+#define RPC_MAX_BATCH 1000
+#define RPC_MAX_REPLY (16 * 1024 * 1024)
+
+/*
+ * One request body being answered in slices, so a long batch does not hold
+ * the event loop: rpc_job_new parses it (a parse error or an oversized
+ * batch finishes it at once), rpc_job_run runs calls until `budget_us`
+ * microseconds have passed (at least one call) and returns true once the
+ * reply is complete, rpc_job_reply takes the reply (malloc'd; NULL for a
+ * notification, status 204) and rpc_job_free frees the job (NULL is fine).
+ * `wallet` is copied. rpc_job_new returns NULL only when out of memory.
+ */
+struct rpc_job;
+struct rpc_job *rpc_job_new(struct rpc_dispatch *d, const char *wallet, const char *body,
+			    size_t len);
+bool rpc_job_run(struct rpc_job *j, int64_t budget_us);
+char *rpc_job_reply(struct rpc_job *j, int *status);
+void rpc_job_free(struct rpc_job *j);
+
+/* Make s valid UTF-8 in place: each cut or invalid sequence becomes '?'. */
+void rpc_utf8_sanitize(char *s);
+
+/*
  * As rpc_dispatch_body, for a request sent to /wallet/NAME (wallet NULL
  * for "/"): handlers read the name with rpc_request_wallet while it runs.
  */
@@ -120,6 +150,10 @@ const char *rpc_request_wallet(const struct rpc_dispatch *d);
 bool rpc_stop_requested(const struct rpc_dispatch *d);
 
 struct rpc_server;
+
+/* RPC clients (open connections) at once; a new one beyond this closes the
+ * client idle longest, or waits in the listen backlog. */
+#define RPC_MAX_CLIENTS 32
 
 /*
  * Start the HTTP server on 127.0.0.1:port in `base` and write the cookie

@@ -6,8 +6,10 @@
 #include "rpc_net.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "addrman.h"
 #include "msg.h"
 #include "net.h"
 #include "net_processing.h"
@@ -125,6 +127,43 @@ static int rpc_getconnectioncount(void *ctx, json_t *params, json_t **result,
 	return 0;
 }
 
+/* getnodeaddresses ( count ): up to count (default 1; 0: all) addresses
+ * from the address table, at random, as Bitcoin Core's. */
+static int rpc_getnodeaddresses(void *ctx, json_t *params, json_t **result,
+				struct rpc_error *err)
+{
+	struct addrman *am = connman_addrman(ctx);
+	json_t *c = json_array_get(params, 0);
+	json_int_t count = c && !json_is_null(c) ? json_integer_value(c) : 1;
+	struct msg_addr_entry *e;
+	size_t n;
+
+	if (c && !json_is_null(c) && !json_is_integer(c))
+		return rpc_fail(err, RPC_TYPE_ERROR, "count must be a number");
+	if (count < 0)
+		return rpc_fail(err, RPC_INVALID_PARAMETER, "Address count out of range");
+	n = count == 0 || (size_t)count > addrman_size(am) ? addrman_size(am) : (size_t)count;
+	e = calloc(n ? n : 1, sizeof(*e));
+	if (!e)
+		return rpc_fail(err, RPC_INTERNAL_ERROR, "out of memory");
+	n = addrman_sample(am, e, n);
+	*result = json_array();
+	for (size_t i = 0; i < n; i++) {
+		struct netaddr a;
+		char ip[NETADDR_STRLEN];
+
+		memcpy(a.ip, e[i].addr.ip, 16);
+		a.port = e[i].addr.port;
+		netaddr_format_ip(&a, ip, sizeof(ip));
+		json_array_append_new(*result, json_pack("{s:I,s:I,s:s,s:i,s:s}",
+			"time", (json_int_t)e[i].time, "services", (json_int_t)e[i].addr.services,
+			"address", ip, "port", (int)a.port,
+			"network", net_network_name(netaddr_network(&a))));
+	}
+	free(e);
+	return 0;
+}
+
 static int rpc_addnode(void *ctx, json_t *params, json_t **result, struct rpc_error *err)
 {
 	const char *node = rpc_param_str(params, 0), *command = rpc_param_str(params, 1);
@@ -187,6 +226,10 @@ static const struct rpc_command net_commands[] = {
 	  "The node's version, services and connection counts." },
 	{ "getconnectioncount", "network", rpc_getconnectioncount, 0, { NULL },
 	  "getconnectioncount", "The number of connections to other nodes." },
+	{ "getnodeaddresses", "network", rpc_getnodeaddresses, 0, { "count", NULL },
+	  "getnodeaddresses ( count )",
+	  "Up to count (default 1; 0: all) known addresses, at random: time, services, "
+	  "address, port, network." },
 	{ "addnode", "network", rpc_addnode, 2, { "node", "command" },
 	  "addnode \"node\" \"add|remove|onetry\"",
 	  "Add a peer to the manual list (kept connected), remove it, or try one "

@@ -901,23 +901,119 @@ static void mempool_scan_cb(void *ctx, const struct mempool_entry *e)
 		wtx->in_mempool = true;
 }
 
-/* Offer our unconfirmed transactions that are not conflicted to the
- * mempool again (after a restart the mempool is empty), oldest first so
- * parents go before children. */
-static void reaccept(struct wallet *w)
+/* ---- Dependency order ---------------------------------------------------- */
+
+/* sort_mark values during sort_by_dependency. */
+enum { MARK_NONE, MARK_OPEN, MARK_PLACED };
+
+/* The first wallet transaction `wtx` spends that is not placed yet (and
+ * not being placed: a damaged file could hold a cycle), or NULL. */
+static struct wallet_tx *unplaced_parent(const struct wallet *w, const struct wallet_tx *wtx)
 {
+	if (tx_is_coinbase(&wtx->tx))
+		return NULL;
+	for (size_t i = 0; i < wtx->tx.n_in; i++) {
+		struct wallet_tx *p = links_get(w->tx_by_id, wtx->tx.vin[i].prevout.txid);
+
+		if (p && p->sort_mark == MARK_NONE)
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * Reorder w->txs so each transaction comes after the wallet transactions
+ * it spends, otherwise keeping the order first seen. The file orders rows
+ * by a one-second time and then txid, so a child made in the same second
+ * as its parent can load first; offered to the mempool in that order it
+ * was refused for a missing input. Iterative (a depth-first walk with its
+ * own stack), so a long chain cannot overflow the C stack. Returns 0, or
+ * -1 when out of memory (the order is then left as it was).
+ */
+static int sort_by_dependency(struct wallet *w)
+{
+	struct wallet_tx **out, **stack;
+	size_t n_out = 0;
+
+	if (w->n_txs == 0)
+		return 0;
+	out = malloc(w->n_txs * sizeof(*out));
+	stack = malloc(w->n_txs * sizeof(*stack));
+	if (!out || !stack) {
+		free(out);
+		free(stack);
+		return -1;
+	}
+	for (size_t i = 0; i < w->n_txs; i++)
+		w->txs[i]->sort_mark = MARK_NONE;
+	for (size_t i = 0; i < w->n_txs; i++) {
+		size_t depth = 0;
+
+		if (w->txs[i]->sort_mark != MARK_NONE)
+			continue;
+		w->txs[i]->sort_mark = MARK_OPEN;
+		stack[depth++] = w->txs[i];
+		while (depth) {
+			struct wallet_tx *p = unplaced_parent(w, stack[depth - 1]);
+
+			if (p) {
+				p->sort_mark = MARK_OPEN;
+				stack[depth++] = p;
+			} else {
+				out[n_out] = stack[--depth];
+				out[n_out++]->sort_mark = MARK_PLACED;
+			}
+		}
+	}
+	memcpy(w->txs, out, w->n_txs * sizeof(*out));
+	free(out);
+	free(stack);
+	return 0;
+}
+
+/* Offer our unconfirmed transactions that are not conflicted and not in
+ * the mempool to it again (after a restart the mempool is empty; later, a
+ * parent that got back in lets a child in too), parents before children.
+ * Relays each one accepted. Returns how many were accepted. */
+static size_t reaccept(struct wallet *w)
+{
+	size_t accepted = 0;
+
+	if (sort_by_dependency(w) < 0)
+		log_printf("wallet %s: out of memory ordering transactions; offering them "
+			   "as stored", w->name);
 	for (size_t i = 0; i < w->n_txs; i++) {
 		struct wallet_tx *wtx = w->txs[i];
 		char reason[CHAIN_REASON_MAX];
 
 		if (wtx->in_mempool || wallet_tx_depth(w, wtx) != 0)
 			continue;
+		/* Refused (a conflict, a missing parent): tried again later. */
 		if (mempool_accept(w->mp, &wtx->tx, false, NULL, NULL, reason) == 0) {
 			wtx->in_mempool = true;
+			accepted++;
 			if (w->relay)
 				w->relay(wtx->tx.txid);
 		}
 	}
+	return accepted;
+}
+
+size_t wallet_resubmit(struct wallet *w, bool relay_all)
+{
+	size_t n = 0;
+
+	/* Announce what is already in the mempool first; reaccept announces
+	 * what it gets back in. */
+	for (size_t i = 0; relay_all && w->relay && i < w->n_txs; i++) {
+		const struct wallet_tx *wtx = w->txs[i];
+
+		if (wtx->in_mempool && wallet_tx_depth(w, wtx) == 0) {
+			w->relay(wtx->tx.txid);
+			n++;
+		}
+	}
+	return n + reaccept(w);
 }
 
 struct wallet *wallet_open(const char *name, const char *dir, bool create_new,

@@ -68,6 +68,7 @@ struct wallet_tx {
 	uint8_t block_hash[32];
 	int64_t block_time;
 	bool in_mempool;
+	unsigned sort_mark;       /* private: wallet.c's dependency sort */
 };
 
 /* One of the wallet's spendable-or-not outputs, as listunspent shows it. */
@@ -158,6 +159,15 @@ void wallet_block_disconnected(struct wallet *w, const struct block *b,
 			       const struct block_index *bi);
 void wallet_tx_added(struct wallet *w, const struct mempool_entry *e);
 void wallet_tx_removed(struct wallet *w, const struct mempool_entry *e, const char *reason);
+
+/*
+ * Offer every unconfirmed, unconflicted wallet transaction missing from
+ * the mempool to it again, parents before children, relaying each one it
+ * takes; with `relay_all`, first announce again to peers those already in
+ * the mempool. The daemon calls it periodically (doc/wallet.md). Returns
+ * how many transactions were relayed.
+ */
+size_t wallet_resubmit(struct wallet *w, bool relay_all);
 
 /* ---- Sending (wallet_spend.c) ---------------------------------------- */
 

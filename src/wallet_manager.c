@@ -81,6 +81,15 @@ struct wallet_manager *wallet_manager_new(struct chainstate *cs, struct mempool 
 	return m;
 }
 
+size_t wallet_manager_resubmit(struct wallet_manager *m, bool relay_all)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; m && i < m->n; i++)
+		n += wallet_resubmit(m->w[i], relay_all);
+	return n;
+}
+
 void wallet_manager_free(struct wallet_manager *m)
 {
 	if (!m)

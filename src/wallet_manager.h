@@ -31,6 +31,10 @@ struct wallet_manager *wallet_manager_new(struct chainstate *cs, struct mempool 
 /* Unload every wallet and free the manager. Accepts NULL. */
 void wallet_manager_free(struct wallet_manager *m);
 
+/* wallet_resubmit for every loaded wallet (see wallet.h). Returns how many
+ * transactions were relayed. */
+size_t wallet_manager_resubmit(struct wallet_manager *m, bool relay_all);
+
 /*
  * Load (or, with create, create) the wallet NAME. Returns WALLET_OK, or
  * the kind of failure with a message in err: WALLET_ERR_INVALID_PARAMETER

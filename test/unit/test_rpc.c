@@ -383,3 +383,170 @@ UNIT_TEST(rpc_param_str_and_fail_helpers)
 	CHECK_EQ_INT(err.code, -24);
 	CHECK_EQ_STR(err.message, "node x not added");
 }
+
+/* A body of n copies of `one` as a batch (malloc'd). */
+static char *batch_of(const char *one, size_t n)
+{
+	size_t len = strlen(one);
+	char *b = malloc(n * (len + 1) + 2), *p = b;
+
+	*p++ = '[';
+	for (size_t i = 0; i < n; i++) {
+		memcpy(p, one, len);
+		p += len;
+		*p++ = i + 1 < n ? ',' : ']';
+	}
+	*p = '\0';
+	return b;
+}
+
+UNIT_TEST(rpc_batch_size_is_capped)
+{
+	struct test_ctx t;
+	struct rpc_dispatch *d = setup(&t);
+	char *ok = batch_of("{\"method\":\"nothing\",\"id\":1}", RPC_MAX_BATCH);
+	char *big = batch_of("{\"method\":\"nothing\",\"id\":1}", RPC_MAX_BATCH + 1);
+	int st = 0;
+	char *out = rpc_dispatch_body(d, ok, strlen(ok), &st);
+	json_t *reply = out ? json_loads(out, 0, NULL) : NULL;
+
+	CHECK_EQ_INT(st, 200);
+	CHECK_EQ_INT((int)json_array_size(reply), RPC_MAX_BATCH);
+	CHECK_EQ_INT(t.calls, RPC_MAX_BATCH);
+	json_decref(reply);
+	free(out);
+	/* One more: refused whole, nothing runs. */
+	EXPECT(d, big, 400,
+	       "{\"result\":null,\"error\":{\"code\":-32600,\"message\":"
+	       "\"batch too large: 1001 requests (at most 1000)\"},\"id\":null}");
+	CHECK_EQ_INT(t.calls, RPC_MAX_BATCH);
+	free(ok);
+	free(big);
+	rpc_dispatch_free(d);
+}
+
+UNIT_TEST(rpc_batch_reply_size_is_capped)
+{
+	struct test_ctx t;
+	struct rpc_dispatch *d = setup(&t);
+	size_t big = 64 * 1024, n = 400;  /* 400 x 64 KiB = 25 MiB of echoes */
+	char *one = malloc(big + 64), *body, *out;
+	json_t *reply;
+	int st = 0, results = 0, too_large = 0, not_run = 0;
+
+	snprintf(one, big + 64, "{\"method\":\"echo\",\"params\":[\"%0*d\"],\"id\":1}",
+		 (int)big, 0);
+	body = batch_of(one, n);
+	out = rpc_dispatch_body(d, body, strlen(body), &st);
+	CHECK_EQ_INT(st, 200);
+	CHECK(out && strlen(out) <= RPC_MAX_REPLY);
+	reply = out ? json_loads(out, 0, NULL) : NULL;
+	CHECK_EQ_INT((int)json_array_size(reply), (int)n);
+	for (size_t i = 0; i < json_array_size(reply); i++) {
+		json_t *e = json_object_get(json_array_get(reply, i), "error");
+		const char *m = json_string_value(json_object_get(e, "message"));
+
+		if (json_is_null(e))
+			results++;
+		else if (m && strncmp(m, "reply too large", 15) == 0)
+			too_large++;
+		else if (m && strncmp(m, "not run", 7) == 0)
+			not_run++;
+	}
+	/* Every call answered: results while they fit, one call whose result
+	 * did not, and the rest not run. */
+	CHECK(results > 100);
+	CHECK_EQ_INT(too_large, 1);
+	CHECK_EQ_INT(results + too_large + not_run, (int)n);
+	CHECK_EQ_INT(t.calls, results + too_large);
+	json_decref(reply);
+	free(out);
+	free(body);
+	free(one);
+	rpc_dispatch_free(d);
+}
+
+UNIT_TEST(rpc_job_runs_in_slices)
+{
+	struct test_ctx t;
+	struct rpc_dispatch *d = setup(&t);
+	char *body = batch_of("{\"method\":\"nothing\",\"id\":1}", 10);
+	struct rpc_job *j = rpc_job_new(d, "w1", body, strlen(body));
+	int slices = 0, st = 0;
+	char *out;
+
+	CHECK(j != NULL);
+	/* A zero budget still runs one call per slice. */
+	while (!rpc_job_run(j, 0)) {
+		slices++;
+		CHECK_EQ_INT(t.calls, slices);
+		CHECK(rpc_request_wallet(d) == NULL); /* only while running */
+	}
+	CHECK_EQ_INT(slices, 9);
+	out = rpc_job_reply(j, &st);
+	CHECK_EQ_INT(st, 200);
+	CHECK(out && strncmp(out, "[{\"result\":null,\"error\":null,\"id\":1},", 37) == 0);
+	free(out);
+	rpc_job_free(j);
+	rpc_job_free(NULL);
+	free(body);
+	rpc_dispatch_free(d);
+}
+
+UNIT_TEST(rpc_error_cut_inside_utf8_is_still_an_error)
+{
+	struct test_ctx t;
+	struct rpc_dispatch *d = setup(&t);
+	/* A method name of 200 two-byte characters: "Method not found: "
+	 * (18 bytes) and "unknown named parameter " (24) are even, so the
+	 * message cut at 255 bytes ends inside one. */
+	char name[512], body[700], *out;
+	size_t n = 0;
+	int st = 0;
+	json_t *reply, *err;
+
+	for (int i = 0; i < 200; i++) {
+		name[n++] = (char)0xc3;
+		name[n++] = (char)0xa9;   /* U+00E9 */
+	}
+	name[n] = '\0';
+	snprintf(body, sizeof(body), "{\"method\":\"%s\",\"id\":1}", name);
+	out = rpc_dispatch_body(d, body, strlen(body), &st);
+	CHECK_EQ_INT(st, 404);
+	reply = out ? json_loads(out, 0, NULL) : NULL;
+	err = json_object_get(reply, "error");
+	CHECK_EQ_INT((int)json_integer_value(json_object_get(err, "code")), RPC_METHOD_NOT_FOUND);
+	CHECK(json_is_string(json_object_get(err, "message")));
+	json_decref(reply);
+	free(out);
+	/* The same for a JSON-RPC 2.0 request and a named parameter. */
+	snprintf(body, sizeof(body),
+		 "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":{\"%s\":1},\"id\":2}",
+		 name);
+	out = rpc_dispatch_body(d, body, strlen(body), &st);
+	CHECK_EQ_INT(st, 200);
+	reply = out ? json_loads(out, 0, NULL) : NULL;
+	err = json_object_get(reply, "error");
+	CHECK_EQ_INT((int)json_integer_value(json_object_get(err, "code")), RPC_INVALID_PARAMETER);
+	CHECK(json_object_get(reply, "result") == NULL);
+	json_decref(reply);
+	free(out);
+	rpc_dispatch_free(d);
+}
+
+UNIT_TEST(rpc_utf8_sanitize)
+{
+	char a[] = "ok \xc3\xa9 end";
+	char b[] = "cut \xe2\x82";          /* a 3-byte character cut after 2 */
+	char c[] = "bad \xff\xfe x";
+	char e[] = "surrogate \xed\xa0\x80!";
+
+	rpc_utf8_sanitize(a);
+	CHECK_EQ_STR(a, "ok \xc3\xa9 end");
+	rpc_utf8_sanitize(b);
+	CHECK_EQ_STR(b, "cut ?");
+	rpc_utf8_sanitize(c);
+	CHECK_EQ_STR(c, "bad ?? x");
+	rpc_utf8_sanitize(e);
+	CHECK_EQ_STR(e, "surrogate ?!");
+}

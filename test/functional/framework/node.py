@@ -345,6 +345,43 @@ class TestNode:
         """Wait until a getpeerinfo entry matches `predicate`; return it."""
         return wait_until(lambda: self.peer(predicate), timeout_s, what=f"node{self.index} {what}")
 
+    # ---- resources (the DoS tests' ceilings) ---------------------------
+    def rss_bytes(self):
+        """Resident set size of the daemon now, from /proc/PID/status."""
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        raise AssertionError(f"node{self.index}: no VmRSS in /proc/{self.pid}/status")
+
+    @property
+    def sanitized(self):
+        """True when this node runs the ASan/UBSan build."""
+        san = sanitizer_binary()
+        return san is not None and Path(self.binary).resolve() == Path(san).resolve()
+
+    def rss_overhead(self):
+        """What the build adds to RSS by itself: ASan keeps up to 256 MiB of
+        freed memory in quarantine, plus shadow memory. An RSS ceiling is
+        the attack's allowance plus this."""
+        return 384 << 20 if self.sanitized else 0
+
+    def cpu_seconds(self):
+        """User + system CPU time the daemon has used so far."""
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def open_fds(self):
+        """Number of descriptors the daemon holds open."""
+        return len(os.listdir(f"/proc/{self.pid}/fd"))
+
+    def timed_call(self, method, *params, timeout_s=60):
+        """Call `method`; return (result, seconds it took)."""
+        start = time.monotonic()
+        result = self.call(method, *params, timeout_s=timeout_s)
+        return result, time.monotonic() - start
+
     # ---- logs ----------------------------------------------------------
     def debug_log_size(self):
         """Current size of debug.log, to look only at what comes after."""
