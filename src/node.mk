@@ -19,9 +19,9 @@ NODE_OBJDIR      := $(BUILD)/src
 NODE_SAN_OBJDIR  := $(BUILD)/san/obj
 # trace.h's 5-byte sites, with the -mno-red-zone they need: Linux 6.18 runs
 # an attached probe there as a call instead of an int3 trap (a fraction of
-# the per-hit cost), and -mno-red-zone costs the node's code 0.0003% more
-# instructions (make bench), under the 0.5% rule; doc/tracing.md has the
-# figures. `make NODE_TRACE_FLAGS=` builds the 1-byte form.
+# the per-hit cost), and -mno-red-zone changes the node's instruction count
+# by at most 0.0003% (make bench), under the 0.5% rule; doc/tracing.md has
+# the figures. `make NODE_TRACE_FLAGS=` builds the 1-byte form.
 NODE_TRACE_FLAGS ?= -DTRACE_NOP5 -DTRACE_NO_RED_ZONE -mno-red-zone
 NODE_CFLAGS      := $(if $(SANITIZE),$(SANITIZE_FLAGS)) $(NODE_TRACE_FLAGS)
 NODE_FLAGS_STAMP := $(NODE_OBJDIR)/.flags

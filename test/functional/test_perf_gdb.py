@@ -11,6 +11,7 @@ gdb: `break -probe-stap net:inbound_message` on the running node, and
 """
 import os
 import re
+import select
 import signal
 
 from conftest import require_root, require_tool, run
@@ -41,11 +42,26 @@ def test_perf_probe_and_record(node_factory, tmp_path):  # noqa: F811
     added = run(["perf", "probe", "sdt_net:inbound_message"], env=env)
     try:
         assert "Added new event:" in added.stdout + added.stderr
-        # System-wide (-a): perf 6.1's -p recorded no uprobe hits here.
+        # System-wide (-a): perf 6.1's -p recorded no uprobe hits here. perf
+        # starts with its events off (-D -1) and says "ack" once it has turned
+        # them on (--control), so the test sends only once perf records.
+        ctl, ack = tmp_path / "ctl", tmp_path / "ack"
+        os.mkfifo(ctl)
+        os.mkfifo(ack)
         record = TracerProcess(["perf", "record", "-e", "sdt_net:inbound_message", "-a",
+                                "-D", "-1", "--control", f"fifo:{ctl},{ack}",
                                 "-o", str(data)], env=env)
-        wait_until(lambda: read_semaphores(node.pid, node.binary)["net:inbound_message"],
-                   30, what="perf raising the semaphore")
+        def perf_opened_fifos():
+            fds = os.listdir(f"/proc/{record.proc.pid}/fd")
+            links = {os.readlink(f"/proc/{record.proc.pid}/fd/{fd}") for fd in fds}
+            return {str(ctl), str(ack)} <= links
+        wait_until(perf_opened_fifos, 60, what="perf opening its control fifos")
+        with open(ctl, "w") as c, open(ack) as a:
+            c.write("enable\n")
+            c.flush()
+            assert select.select([a], [], [], 60)[0], "perf did not acknowledge"
+            assert a.readline().strip() == "ack"
+        assert read_semaphores(node.pid, node.binary)["net:inbound_message"] > 0
         peer, peer_id = ping(node)
         # perf record ends on Ctrl-C by re-raising SIGINT once its data is written.
         assert record.stop() in (0, -signal.SIGINT), record.stderr()
