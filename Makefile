@@ -16,6 +16,10 @@
 # `make test-env` prints the build paths the functional tests use.
 # V=1 shows full commands.
 
+# No built-in rules: they would try to remake the included .d files.
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
+
 CC       ?= gcc
 CLANG    ?= clang
 PREFIX   ?= /usr/local
@@ -116,7 +120,7 @@ MONEYROCKET_TRACE_SRCS := src/moneyrocket-trace.c $(TRACESTREAM_CLIENT_SRCS)
 UNIT_TEST_FILES  := test/unit/unit_main.c test/unit/test_addrman.c test/unit/test_banman.c \
 	test/unit/test_coins.c test/unit/test_coinselection.c test/unit/test_config.c \
 	test/unit/test_eviction.c test/unit/test_hash.c test/unit/test_hashmap.c \
-	test/unit/test_keys.c test/unit/test_mempool.c test/unit/test_msg.c \
+	test/unit/test_keys.c test/unit/test_log.c test/unit/test_mempool.c test/unit/test_msg.c \
 	test/unit/test_msglog.c test/unit/test_netaddr.c test/unit/test_netdownload.c \
 	test/unit/test_rpc.c test/unit/test_script.c test/unit/test_ser.c test/unit/test_trace.c \
 	test/unit/test_trace_off.c test/unit/test_tracestream.c test/unit/test_txrequest.c \

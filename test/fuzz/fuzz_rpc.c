@@ -46,11 +46,11 @@ static void setup_wallets(struct chainstate *cs, struct mempool *mp, const char 
 		.discard_feerate = WALLET_DISCARD_FEERATE,
 		.min_relay_feerate = CONFIG_DEFAULT_MIN_RELAY_FEE,
 	};
-	struct wallet_manager *wm = wallet_manager_new(dispatch, cs, mp, dir, &o, relay_none);
+	struct wallet_manager *wm = wallet_manager_new(cs, mp, dir, &o, relay_none);
 	char err[1024];
-	int code;
 
-	FUZZ_ASSERT(wm && wallet_manager_load(wm, "w", true, &code, err, sizeof(err)) == 0);
+	FUZZ_ASSERT(wm && rpc_wallet_register(dispatch, wm) == 0);
+	FUZZ_ASSERT(wallet_manager_load(wm, "w", true, err, sizeof(err)) == WALLET_OK);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
