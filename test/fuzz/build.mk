@@ -10,7 +10,7 @@
 # undefined under build/fuzz/obj/; each target links them with libFuzzer's
 # main. Not part of `make all`: clang's fuzzer runtime is only needed here.
 
-FUZZ_ALL        := msg tx_block config rpc wallet
+FUZZ_ALL        := msg tx_block config rpc wallet tracestream
 FUZZ_TARGETS    ?= $(FUZZ_ALL)
 FUZZ_SECONDS    ?= 60
 FUZZ_SHORT_SECONDS ?= 4
