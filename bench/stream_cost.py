@@ -10,7 +10,9 @@ USAGE: stream_cost.py BUILD_DIR       (BUILD_DIR holds stream_cost)
 (b)-(d) Nanoseconds per hit of net:inbound_message, for an 8-byte message and a
     1 MiB one: (b) USDT with an empty BPF program (bpftrace), (c) USDT with a
     BPF ring-buffer copy of the event, fields and payload (BCC), (d) a stream
-    subscriber reading every event. (b) and (c) need root.
+    subscriber reading every event. (b) and (c) need root. stream_cost has
+    the node's site form (the 5-byte nop, src/node.mk's NODE_TRACE_FLAGS);
+    (b) is also shown for stream_cost-int3, trace.h's default 1-byte nop.
 Then the events per second one stream client sustains with zero loss, 4 MB
 messages intact, and the loss counter's exactness under overload.
 Each timed figure is the median of RUNS runs.
@@ -206,6 +208,8 @@ def part_bcd(binary):
     if root:
         rows["(b) USDT, empty BPF program (bpftrace)"] = \
             [median(hit_bpftrace, binary, s)[0] for s in (SMALL, BIG)]
+        rows["(b) the same at a 1-byte nop site (int3), ref."] = \
+            [median(hit_bpftrace, binary + "-int3", s)[0] for s in (SMALL, BIG)]
         bcc = []
         for s in (SMALL, BIG):
             med, vals = median(hit_bcc_ringbuf, binary, s)
