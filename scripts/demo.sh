@@ -422,7 +422,8 @@ wallets() {
 	echo "bob: $(balance 1 bob); carol: $(balance 2 carol)"
 	echo "bob pays carol 3.5 at 20 sat/vB: two of his coins share an address, so he also tries grouping them"
 	t4=$(wcli 1 bob sendtoaddress "$c" 3.5 "rent" 20)
-	wait_for 60 in_mempool 2 "$t4" || die "bob's payment did not reach node2"
+	wait_for 60 in_mempool 2 "$t4" && wait_for 60 in_mempool 0 "$t4" ||
+		die "bob's payment did not reach node0 and node2"
 	echo "bob tries to pay carol 100 coins: insufficient funds"
 	wcli 1 bob sendtoaddress "$c" 100 2>&1 | sed 's/^/  /' || true
 	mine_all 0

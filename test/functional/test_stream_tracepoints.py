@@ -116,8 +116,8 @@ def chain_node(request, programs):
 def test_chain_mining_mempool_block_flush(chain_node):
     node, tracer, wallet = chain_node
     cs.check_mining(node, tracer, wallet)
-    txid, entry = cs.check_mempool(node, tracer, wallet)
-    cs.check_block_with_tx(node, tracer, wallet, txid, entry)
+    cs.check_mempool(node, tracer, wallet)
+    cs.check_block_with_tx(node, tracer, wallet)
     cs.check_flush_and_uncache(node, tracer, wallet)
 
 

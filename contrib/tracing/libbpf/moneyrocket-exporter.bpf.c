@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * moneyrocket-exporter.bpf.c — aggregates moneyrocketd's tracepoints in the
  * kernel for moneyrocket-exporter: per node (process id), counters and
@@ -11,7 +11,7 @@
 #include <bpf/usdt.bpf.h>
 #include "moneyrocket-exporter.h"
 
-char LICENSE[] SEC("license") = "Dual BSD/GPL";
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Events not counted because the rows map was full. */
 __u64 lost = 0;

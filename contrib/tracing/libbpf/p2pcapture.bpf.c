@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * p2pcapture.bpf.c — every P2P message of moneyrocketd, payload included,
  * into a BPF ring buffer for p2pcapture. The record is reserved in the ring
@@ -13,7 +13,7 @@
 #include <bpf/usdt.bpf.h>
 #include "p2pcapture.h"
 
-char LICENSE[] SEC("license") = "Dual BSD/GPL";
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Set before load: payload bytes kept per message. */
 const volatile __u32 max_bytes = CAP_MAX_PAYLOAD;

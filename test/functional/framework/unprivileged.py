@@ -27,6 +27,10 @@ def run_as_nobody(argv, script, timeout_s=60):
         copy = os.path.join(tmp, script.name)
         shutil.copyfile(script, copy)
         os.chmod(copy, 0o755)
+        # The BCC scripts import their shared helper from beside them.
+        helper = script.parent / "usdt_helper.py"
+        if helper.exists():
+            shutil.copyfile(helper, os.path.join(tmp, helper.name))
         cmd = [copy if str(a) == str(script) else str(a) for a in argv]
         return subprocess.run([setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}",
                                "--clear-groups"] + cmd,
