@@ -19,6 +19,7 @@ from framework import netpeer
 from framework.fixtures import node_factory  # noqa: F401  (fixture)
 from framework.node import JSONRPCError, connect_nodes, wait_until
 from framework.prometheus import EXPORTER, RULES, Exporter, Prometheus
+from framework.unprivileged import run_as_nobody
 
 RULES_TEST = RULES.parent / "moneyrocket.rules.test.yml"
 UNIT = ROOT / "contrib" / "init" / "moneyrocket-exporter.service"
@@ -263,10 +264,8 @@ def test_exporter_port_in_use():
 def test_exporter_refuses_without_privileges():
     require_root()   # to switch to an unprivileged user
     require_built(EXPORTER)
-    setpriv = shutil.which("setpriv")
-    require(setpriv is not None, "setpriv (util-linux) missing")
-    proc = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
-                           str(EXPORTER)], capture_output=True, text=True, timeout=30)
+    require(shutil.which("setpriv") is not None, "setpriv (util-linux) missing")
+    proc = run_as_nobody([EXPORTER], EXPORTER, timeout_s=30)
     assert proc.returncode == 1
     assert "needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)" in proc.stderr, proc.stderr
 

@@ -19,9 +19,9 @@ import pytest
 from conftest import require
 from framework import netpeer
 from framework.node import wait_until
-from framework.stream import (OTHER_USER, UNPRIVILEGED, Programs, StreamTracer, as_user,
-                              client_cmd, parse_event, trace_socket, user_ids)
-from framework.stream import UnprivilegedNodes
+from framework.stream import (OTHER_USER, UNPRIVILEGED, Programs, StreamTracer,
+                              UnprivilegedNodes, client_cmd, parse_event, trace_socket)
+from framework.unprivileged import as_user, user_ids
 from framework.tracers import TracerProcess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

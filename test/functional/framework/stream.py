@@ -14,7 +14,6 @@ wallet_scenarios) expect from the BCC and bpftrace tracers.
 """
 import json
 import os
-import pwd
 import shutil
 import tempfile
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from framework.node import NodeSet, default_binary, wait_until
 from framework.tracers import TracerProcess
+from framework.unprivileged import as_user, readable_copy, user_ids
 
 ROOT = Path(__file__).resolve().parents[3]
 TRACE_CLIENT = ROOT / "src" / "moneyrocket-trace"
@@ -40,34 +40,17 @@ _RENAME = {"peer_addr": "addr", "msg_size": "size", "msg": "data",
 _BYTES = {"msg", "hash", "txid", "replaced_txid", "replacement_txid"}
 
 
-def as_user(user):
-    """The command prefix that runs a program as `user` (root only)."""
-    if os.geteuid() != 0:
-        return []
-    return ["setpriv", f"--reuid={user}", f"--regid={pwd.getpwnam(user).pw_gid}",
-            "--clear-groups", "--"]
-
-
-def user_ids(user):
-    p = pwd.getpwnam(user)
-    return p.pw_uid, p.pw_gid
-
-
 class Programs:
     """Copies of the node and the clients that any user can run."""
 
     def __init__(self, daemon=None):
         self.dir = Path(tempfile.mkdtemp(prefix="mr_stream_bin_"))
-        os.chmod(self.dir, 0o755)
         self.daemon = self._copy(daemon or default_binary())
         self.trace = self._copy(TRACE_CLIENT)
         self.py_client = self._copy(PY_CLIENT)
 
     def _copy(self, src):
-        dst = self.dir / Path(src).name
-        shutil.copy2(src, dst)
-        os.chmod(dst, 0o755)
-        return dst
+        return readable_copy(src, self.dir)
 
     def close(self):
         shutil.rmtree(self.dir, ignore_errors=True)
