@@ -28,11 +28,8 @@ scripts import parse() (the tests check doc/tracing.md with it).
 import re
 import sys
 
-INT_TYPES = {  # name -> (C type, size in bytes, signed)
-    "int32": ("int32_t", 4, True), "uint32": ("uint32_t", 4, False),
-    "int64": ("int64_t", 8, True), "uint64": ("uint64_t", 8, False),
-    "bool": ("bool", 1, False),
-}
+C_TYPES = {"int32": "int32_t", "uint32": "uint32_t", "int64": "int64_t",
+           "uint64": "uint64_t", "bool": "bool"}
 EVENT_LINE = re.compile(r'^([a-z][a-z0-9_]*):([a-z][a-z0-9_]*)((?:\s+guarded)?)\s+"([^"\\]+)"$')
 ARG_LINE = re.compile(r"^\s+(int32|int64|uint32|uint64|bool|string\[(\d+)\]|"
                       r"bytes\[(\d+|[a-z][a-z0-9_]*)\])\s+([a-z][a-z0-9_]*)$")
@@ -52,7 +49,7 @@ class Arg:
             return "const char *"
         if self.kind == "bytes":
             return "const uint8_t *"
-        return INT_TYPES[self.kind][0] + " "
+        return C_TYPES[self.kind] + " "
 
     @property
     def contract_type(self):

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import require
+from conftest import ROOT, require
 from framework import netpeer
 from framework.node import wait_until
 from framework.stream import (OTHER_USER, UNPRIVILEGED, Programs, StreamTracer,
@@ -24,8 +24,7 @@ from framework.stream import (OTHER_USER, UNPRIVILEGED, Programs, StreamTracer,
 from framework.unprivileged import as_user, user_ids
 from framework.tracers import TracerProcess
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TRACE_EVENTS = os.path.join(ROOT, "src", "trace-events")
+TRACE_EVENTS = ROOT / "src" / "trace-events"
 
 
 @pytest.fixture(scope="module")
