@@ -27,6 +27,7 @@
 #include "mempool.h"
 #include "net.h"
 #include "net_chain.h"
+#include "net_processing.h"
 #include "rpc.h"
 #include "rpc_chain.h"
 #include "rpc_net.h"
@@ -57,6 +58,8 @@ struct node {
 	struct mempool *mempool;
 	struct event *maintenance;
 	struct connman *connman;
+	struct net_processing *net_processing;
+	struct net_chain *net_chain;
 	struct rpc_dispatch *dispatch;
 	struct rpc_server *rpc;
 	struct wallet_manager *wallets;
@@ -237,9 +240,32 @@ static void chain_start(struct node *n)
 		   chainstate_height(n->chain), (long long)n->cfg.dbcache);
 }
 
-static void relay_wallet_tx(const uint8_t txid[32])
+static void relay_wallet_tx(void *ctx, const uint8_t txid[32])
 {
-	netchain_relay_tx(txid, NULL);
+	net_chain_relay_tx(ctx, txid, NULL);
+}
+
+/*
+ * The network layers, bottom up: the connection manager, message handling,
+ * block and transaction sync (each layer handed to the one below as
+ * callbacks), and their RPCs. Peers connect later, in connman_start.
+ */
+static void net_start(struct node *n)
+{
+	struct net_processing_sync sync;
+	char err[512] = "out of memory";
+
+	n->connman = connman_new(n->base, &n->cfg, err, sizeof(err));
+	n->net_chain = n->connman ? net_chain_new(n->chain, n->mempool, n->connman) : NULL;
+	if (n->net_chain) {
+		sync = net_chain_sync(n->net_chain);
+		n->net_processing = net_processing_new(n->connman, &sync);
+	}
+	n->dispatch = rpc_dispatch_new();
+	if (!n->net_processing || !n->dispatch ||
+	    rpc_net_register(n->dispatch, n->connman, n->net_processing) < 0 ||
+	    rpc_chain_register(n->dispatch, n->chain, n->mempool, n->net_chain) < 0)
+		die("start-up: %s", err);
 }
 
 /* The wallet manager and its RPCs, and the -wallet wallets. */
@@ -253,9 +279,10 @@ static void wallets_start(struct node *n)
 		.avoid_partial_spends = n->cfg.avoidpartialspends,
 		.min_relay_feerate = n->cfg.minrelaytxfee,
 	};
+	struct wallet_relay relay = { relay_wallet_tx, n->net_chain };
 	char err[1024];
 
-	n->wallets = wallet_manager_new(n->chain, n->mempool, n->cfg.datadir, &o, relay_wallet_tx);
+	n->wallets = wallet_manager_new(n->chain, n->mempool, n->cfg.datadir, &o, &relay);
 	if (!n->wallets || rpc_wallet_register(n->dispatch, n->wallets) < 0)
 		die("cannot start the wallet manager: out of memory");
 	for (size_t i = 0; i < n->cfg.wallet.n; i++)
@@ -271,6 +298,7 @@ static void node_start(struct node *n)
 {
 	char err[512];
 	struct timeval tv = { MAINTENANCE_INTERVAL_S, 0 };
+	struct net_events events;
 
 	n->base = event_base_new();
 	if (!n->base)
@@ -282,17 +310,13 @@ static void node_start(struct node *n)
 		die("-tracesocket: %s (-notracesocket turns the stream off)", err);
 	}
 	chain_start(n);
-	n->connman = connman_new(n->base, &n->cfg, err, sizeof(err));
-	n->dispatch = rpc_dispatch_new();
-	if (!n->connman || !n->dispatch || rpc_net_register(n->dispatch, n->connman) < 0 ||
-	    rpc_chain_register(n->dispatch, n->chain, n->mempool) < 0)
-		die("start-up: %s", n->connman ? "out of memory" : err);
-	netchain_init(n->chain, n->mempool, n->connman);
+	net_start(n);
 	wallets_start(n);
 	n->maintenance = event_new(n->base, -1, EV_PERSIST, maintenance_cb, n);
 	if (!n->maintenance || event_add(n->maintenance, &tv) < 0)
 		die("cannot start the maintenance timer");
-	if (connman_start(n->connman, err, sizeof(err)) < 0) {
+	events = net_processing_events(n->net_processing);
+	if (connman_start(n->connman, &events, err, sizeof(err)) < 0) {
 		log_printf("net: %s", err);
 		die("%s", err);
 	}
@@ -316,10 +340,12 @@ static void node_shutdown(struct node *n)
 	connman_stop(n->connman);
 	rpc_server_free(n->rpc);
 	connman_free(n->connman);
+	net_processing_free(n->net_processing); /* after the peers it kept state of */
 	if (n->maintenance)
 		event_free(n->maintenance);
 	mempool_free(n->mempool);
 	chainstate_close(n->chain); /* flushes the coins (ALWAYS) */
+	net_chain_free(n->net_chain); /* after the chain: its listener points here */
 	wallet_manager_free(n->wallets); /* after both: their listeners point at it */
 	tracesock_free(n->tracesock); /* last to fire: the shutdown's own events go out */
 	rpc_dispatch_free(n->dispatch);

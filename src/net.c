@@ -3,8 +3,9 @@
  * discouragement, framing, statistics and the net:* tracepoints.
  *
  * Everything runs on one libevent loop. Each connection is a bufferevent;
- * a 250 ms timer does the periodic work (handshake timeouts, pings via
- * net_processing, filling outbound slots, feelers, manual reconnects).
+ * a 250 ms timer does the periodic work (handshake timeouts, the handler's
+ * ticks, filling outbound slots, feelers, manual reconnects). What the
+ * messages mean is the net_events handler's business (net.h).
  * Closed peers are unlinked at once and freed by a deferred "reaper" event,
  * so a callback that closes its own peer can still look at it.
  */
@@ -28,8 +29,6 @@
 #include "msg.h"
 #include "msglog.h"
 #include "net_evict.h"
-#include "net_processing.h"
-#include "rpc.h"
 #include "tracepoints.h"
 #include "util.h"
 
@@ -54,6 +53,7 @@ struct manual_target {
 struct connman {
 	struct event_base *base;
 	const struct config *cfg;
+	struct net_events ev;    /* the message handler (connman_start) */
 	struct peer *peers;      /* attempts and established, newest first */
 	struct peer *graveyard;  /* closed, freed by the reaper */
 	struct event *reaper;
@@ -115,7 +115,10 @@ static struct peer *peer_new(struct connman *cm, const struct netaddr *a,
 {
 	struct peer *p = calloc(1, sizeof(*p));
 
-	if (!p || !(p->np = np_peer_new())) {
+	if (!p)
+		return NULL;
+	p->minping_us = -1;
+	if (cm->ev.peer_new(cm->ev.ctx, p) < 0) {
 		free(p);
 		return NULL;
 	}
@@ -132,7 +135,7 @@ static struct peer *peer_new(struct connman *cm, const struct netaddr *a,
 
 static void peer_free(struct peer *p)
 {
-	np_peer_free(p->np);
+	p->cm->ev.peer_free(p->cm->ev.ctx, p);
 	free(p);
 }
 
@@ -247,8 +250,7 @@ bool connman_whitelisted(const struct connman *cm, const struct netaddr *a)
 bool connman_is_local_nonce(const struct connman *cm, uint64_t nonce)
 {
 	for (const struct peer *p = cm->peers; p; p = p->next) {
-		if (p->type != CONN_INBOUND && p->np->sent_version &&
-		    p->np->local_nonce == nonce)
+		if (p->type != CONN_INBOUND && p->local_nonce && p->local_nonce == nonce)
 			return true;
 	}
 	return false;
@@ -271,7 +273,7 @@ void net_close(struct peer *p, const char *why)
 	p->cm->inbuf_total -= p->inbuf;
 	p->inbuf = 0;
 	if (p->established) {
-		np_on_closed(p); /* what was asked of it goes to other peers */
+		p->cm->ev.closed(p->cm->ev.ctx, p); /* what was asked of it goes to others */
 		trace_closed(p);
 		log_debug(LOG_NET, "net: peer=%lld (%s, %s) disconnected: %s",
 			  (long long)p->id, p->addr_str, conn_type_name(p->type), why);
@@ -429,7 +431,7 @@ static void deliver(struct peer *p, const char *command, const uint8_t *payload,
 		msglog_write(p->msglog, false, command, bytes, len);
 	log_debug(LOG_NET, "net: received %s (%zu bytes) peer=%lld", command, len,
 		  (long long)p->id);
-	np_process(p, command, bytes, len);
+	p->cm->ev.message(p->cm->ev.ctx, p, command, bytes, len);
 }
 
 /*
@@ -512,7 +514,7 @@ static void process_input(struct peer *p)
 			pause_reads(p, "send buffer full");
 			return;
 		}
-		if (np_busy(p)) {
+		if (p->cm->ev.busy(p->cm->ev.ctx, p)) {
 			pause_reads(p, "still answering a getdata");
 			return;
 		}
@@ -598,8 +600,9 @@ static void write_cb(struct bufferevent *bev, void *arg)
 	(void)bev;
 	if (p->closed)
 		return;
-	np_send_more(p);
-	if (!p->paused || p->closed || np_busy(p) || net_send_queued(p) > SEND_BUFFER_MAX)
+	p->cm->ev.send_more(p->cm->ev.ctx, p);
+	if (!p->paused || p->closed || p->cm->ev.busy(p->cm->ev.ctx, p) ||
+	    net_send_queued(p) > SEND_BUFFER_MAX)
 		return;
 	p->paused = false;
 	bufferevent_enable(p->bev, EV_READ);
@@ -652,7 +655,7 @@ static void peer_established(struct connman *cm, struct peer *p)
 	log_debug(LOG_NET, "net: peer=%lld connected: %s (%s), local %s", (long long)p->id,
 		  p->addr_str, conn_type_name(p->type), p->addrbind_str);
 	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
-	np_on_established(p);
+	cm->ev.established(cm->ev.ctx, p);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -691,8 +694,8 @@ static bool evict_one(struct connman *cm)
 		/* Core: noban peers are never evicted. */
 		if (!p->established || p->type != CONN_INBOUND || p->noban)
 			continue;
-		c[n] = (struct evict_candidate){ p->id, p->connected_us, p->np->minping_us,
-						 p->np->last_useful_us, p->netgroup,
+		c[n] = (struct evict_candidate){ p->id, p->connected_us, p->minping_us,
+						 p->last_useful_us, p->netgroup,
 						 p->prefer_evict };
 		who[n++] = p;
 	}
@@ -948,7 +951,7 @@ static void handshake_timeouts(struct connman *cm, int64_t now)
 
 	for (; p; p = next) {
 		next = p->next; /* closing p unlinks it */
-		if (!p->established || np_handshake_done(p))
+		if (!p->established || p->handshake_done)
 			continue;
 		if (now - p->connected_us >= limit) {
 			log_printf("net: peer=%lld (%s) did not complete the version handshake in %llds; disconnecting",
@@ -965,8 +968,8 @@ static void peers_tick(struct connman *cm, int64_t now)
 
 	for (; p; p = next) {
 		next = p->next;
-		if (p->established && np_handshake_done(p))
-			np_tick(p, now);
+		if (p->established && p->handshake_done && !p->closed)
+			cm->ev.tick(cm->ev.ctx, p, now);
 	}
 }
 
@@ -1011,65 +1014,52 @@ static int manual_add(struct connman *cm, const struct netaddr *a)
 	return 0;
 }
 
-int connman_addnode(struct connman *cm, const char *addr, const char *command,
-		    int *code, char *err, size_t errlen)
+enum connman_err connman_addnode(struct connman *cm, const char *addr,
+				 const char *command, char *err, size_t errlen)
 {
 	struct netaddr a;
 	struct manual_target **pp;
 
-	*code = RPC_INVALID_PARAMETER;
 	if (netaddr_parse(addr, MSG_DEFAULT_PORT, &a) < 0) {
 		snprintf(err, errlen, "Invalid address: %s (expected IP:PORT or [IPv6]:PORT)", addr);
-		return -1;
+		return CONNMAN_ERR_PARAM;
 	}
 	if (strcmp(command, "onetry") == 0) {
 		if (find_any(cm, &a))
-			return 0;
+			return CONNMAN_OK;
 		if (!manual_room(cm)) {
-			*code = RPC_MISC_ERROR;
 			snprintf(err, errlen, "Cannot connect to %s: already %d manual connections",
 				 addr, NET_MAX_MANUAL);
-			return -1;
+			return CONNMAN_ERR_CONNECT;
 		}
 		if (!connect_to(cm, &a, CONN_MANUAL)) {
-			*code = RPC_MISC_ERROR;
 			snprintf(err, errlen, "Cannot connect to %s", addr);
-			return -1;
+			return CONNMAN_ERR_CONNECT;
 		}
-		return 0;
+		return CONNMAN_OK;
 	}
 	if (strcmp(command, "add") == 0) {
 		int rc = manual_add(cm, &a);
 
 		if (rc == 0)
-			return 0;
-		*code = rc > 0 ? RPC_CLIENT_NODE_ALREADY_ADDED : RPC_MISC_ERROR;
+			return CONNMAN_OK;
 		snprintf(err, errlen, rc > 0 ? "Error: Node already added" : "out of memory");
-		return -1;
+		return rc > 0 ? CONNMAN_ERR_ALREADY_ADDED : CONNMAN_ERR_NOMEM;
 	}
 	if (strcmp(command, "remove") == 0) {
 		pp = manual_find(cm, &a);
 		if (!*pp) {
-			*code = RPC_CLIENT_NODE_NOT_ADDED;
 			snprintf(err, errlen,
 				 "Error: Node could not be removed. It has not been added previously.");
-			return -1;
+			return CONNMAN_ERR_NOT_ADDED;
 		}
 		struct manual_target *t = *pp;
 		*pp = t->next;
 		free(t);
-		return 0;
+		return CONNMAN_OK;
 	}
 	snprintf(err, errlen, "command must be one of: add, remove, onetry (got '%s')", command);
-	return -1;
-}
-
-void connman_ping_all(struct connman *cm)
-{
-	for (struct peer *p = cm->peers; p; p = p->next) {
-		if (p->established && np_handshake_done(p))
-			np_request_ping(p);
-	}
+	return CONNMAN_ERR_PARAM;
 }
 
 /* ---- Listening --------------------------------------------------------- */
@@ -1221,9 +1211,12 @@ static int queue_configured(struct connman *cm, char *err, size_t errlen)
 	return 0;
 }
 
-int connman_start(struct connman *cm, char *err, size_t errlen)
+int connman_start(struct connman *cm, const struct net_events *events, char *err,
+		  size_t errlen)
 {
 	struct timeval tv = { 0, TICK_US };
+
+	cm->ev = *events;
 
 	if (cm->cfg->listen && listen_all(cm, err, errlen) < 0)
 		return -1;
@@ -1268,7 +1261,6 @@ void connman_free(struct connman *cm)
 		event_free(cm->reaper);
 	if (cm->tick)
 		event_free(cm->tick);
-	np_shutdown();
 	msglog_free(cm->msglog);
 	addrman_free(cm->addrman);
 	banman_free(cm->banman);

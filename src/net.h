@@ -4,8 +4,11 @@
  * eviction, discouragement, message framing, per-peer statistics, message
  * logging, and the seven net:* tracepoints.
  *
- * Message content is net_processing's business (net_processing.h): net
- * hands it each complete, checksummed message and offers net_send.
+ * Message content is not its business: the connection manager hands each
+ * complete, checksummed message to a handler through a table of callbacks
+ * (struct net_events, Bitcoin Core's NetEventsInterface) and offers
+ * net_send. It knows nothing of what the messages mean; net_processing.h
+ * is the node's handler, and a unit test can be another.
  *
  * Lifetime: a peer struct lives from the connection attempt until the event
  * loop runs after its close; code that closes a peer may keep using the
@@ -25,7 +28,6 @@ struct event_base;
 struct bufferevent;
 struct addrman;
 struct msglog_peer;
-struct np_peer_state;
 
 /* Outbound slots (Bitcoin's): full-relay, block-relay-only, feeler. */
 #define NET_MAX_OUTBOUND_FULL_RELAY 8
@@ -78,7 +80,15 @@ struct peer {
 	uint64_t bytessent, bytesrecv;
 	struct peer_stats stats;
 	struct msglog_peer *msglog; /* NULL unless -logmessages */
-	struct np_peer_state *np;   /* net_processing's state */
+	void *handler;              /* the net_events handler's per-peer state */
+	/* Set by the handler, read by the connection manager (as Core's
+	 * CNode fields are): the handshake is complete (handshake timeout,
+	 * ticks); our version's nonce (self-connection check); the lowest
+	 * ping and the last novel block, transaction or address (eviction). */
+	bool handshake_done;
+	uint64_t local_nonce;       /* 0: no version sent */
+	int64_t minping_us;         /* -1 unmeasured */
+	int64_t last_useful_us;     /* monotonic; 0 never */
 	bool manual_persistent;     /* from -connect/-addnode/addnode add */
 	bool noban;                 /* -whitelist: never discouraged or evicted */
 	bool prefer_evict;          /* connected from a discouraged address */
@@ -90,6 +100,36 @@ struct peer {
 struct connman;
 
 /*
+ * What the connection manager asks of message handling. Every callback
+ * gets `ctx` and runs on the event loop; a callback may close the peer
+ * (net_close) and the connection manager checks p->closed afterwards.
+ */
+struct net_events {
+	void *ctx;
+	/* A connection attempt begins: set up p->handler. Returns 0, or -1
+	 * (out of memory) and the connection is not made. */
+	int (*peer_new)(void *ctx, struct peer *p);
+	/* The peer struct is about to be freed: free p->handler. */
+	void (*peer_free)(void *ctx, struct peer *p);
+	/* TCP is up and net:*_connection has fired (outbound: speak first). */
+	void (*established)(void *ctx, struct peer *p);
+	/* An established connection is closing: release what was asked of
+	 * it. */
+	void (*closed)(void *ctx, struct peer *p);
+	/* One complete, checksummed message (payload non-NULL even if len
+	 * is 0). */
+	void (*message)(void *ctx, struct peer *p, const char *command,
+			const uint8_t *payload, size_t len);
+	/* True while the peer's earlier requests are still being answered:
+	 * no further message is read from it meanwhile (as Core does). */
+	bool (*busy)(void *ctx, const struct peer *p);
+	/* The peer's send buffer drained: answer more of what it asked. */
+	void (*send_more)(void *ctx, struct peer *p);
+	/* Periodic work for a peer whose handshake is done (every 250 ms). */
+	void (*tick)(void *ctx, struct peer *p, int64_t now_us);
+};
+
+/*
  * A connection manager for `cfg` (which must outlive it) in `base`. Opens
  * nothing yet. Returns NULL with the reason in err.
  */
@@ -98,10 +138,12 @@ struct connman *connman_new(struct event_base *base, const struct config *cfg,
 
 /*
  * Listen (unless -listen=0), queue -connect/-addnode/-seednode peers and
- * start the periodic timer. Returns 0, or -1 with the reason in err (e.g.
- * no listening socket could be bound).
+ * start the periodic timer; every peer's messages go to `events` (copied;
+ * its ctx must outlive the connections). Returns 0, or -1 with the reason
+ * in err (e.g. no listening socket could be bound).
  */
-int connman_start(struct connman *cm, char *err, size_t errlen);
+int connman_start(struct connman *cm, const struct net_events *events, char *err,
+		  size_t errlen);
 
 /* Close every connection (closed_connection fires for each established
  * one) and stop listening and connecting. Idempotent. */
@@ -169,16 +211,23 @@ struct peer *connman_find_addr(struct connman *cm, const struct netaddr *a);
  * connections (a connection to ourselves). */
 bool connman_is_local_nonce(const struct connman *cm, uint64_t nonce);
 
+/* Why connman_addnode failed (rpc_net.c turns these into RPC codes). */
+enum connman_err {
+	CONNMAN_OK = 0,
+	CONNMAN_ERR_PARAM,          /* a bad address or command */
+	CONNMAN_ERR_ALREADY_ADDED,  /* "add": already in the list */
+	CONNMAN_ERR_NOT_ADDED,      /* "remove": not in the list */
+	CONNMAN_ERR_CONNECT,        /* "onetry": no slot, or connect() failed */
+	CONNMAN_ERR_NOMEM,
+};
+
 /*
  * addnode: "add" keeps a manual connection to addr (error if already in
  * the list), "remove" forgets it (error if absent; an open connection
- * stays), "onetry" opens one connection now. Returns 0, or -1 with a
- * message in err and *code one of the rpc.h codes.
+ * stays), "onetry" opens one connection now. Returns CONNMAN_OK, or an
+ * error with a message in err.
  */
-int connman_addnode(struct connman *cm, const char *addr, const char *command,
-		    int *code, char *err, size_t errlen);
-
-/* Ask every handshaken peer to be pinged as soon as possible. */
-void connman_ping_all(struct connman *cm);
+enum connman_err connman_addnode(struct connman *cm, const char *addr,
+				 const char *command, char *err, size_t errlen);
 
 #endif

@@ -15,23 +15,51 @@
 #include "ser.h"
 #include "util.h"
 
-static struct {
-	struct chainstate *cs;
-	struct mempool *mp;
-	struct connman *cm;
-	u256 min_work;      /* -minimumchainwork */
-} nc;
-
 /*
  * Transactions we rejected since the last block: not asked for again when
  * another peer announces them (Core's m_lazy_recent_rejects, also reset
  * when the tip changes). Direct-mapped: a collision only forgets a reject.
  */
 #define REJECT_SLOTS 4096
-static struct {
-	uint8_t txid[REJECT_SLOTS][32];
-	bool used[REJECT_SLOTS];
-} rejects;
+
+/*
+ * "Has anyone announced this hash before?" A direct-mapped cache of recent
+ * block and transaction hashes: bounded memory, no allocation; a collision
+ * only makes an old hash look novel again, which merely refreshes a peer's
+ * eviction protection.
+ */
+#define SEEN_SLOTS 16384
+
+struct net_chain {
+	struct chainstate *cs;
+	struct mempool *mp;
+	struct connman *cm;
+	u256 min_work;      /* -minimumchainwork */
+	struct log_limit lowwork_log;
+	struct {
+		uint8_t txid[REJECT_SLOTS][32];
+		bool used[REJECT_SLOTS];
+	} rejects;
+	uint8_t seen[SEEN_SLOTS][32];
+};
+
+/* Shorter: message handling's state of the peer, which holds ours. */
+static struct net_processing_peer *st(const struct peer *p)
+{
+	return net_processing_peer(p);
+}
+
+static bool seen_novel(struct net_chain *nc, const uint8_t hash[32])
+{
+	uint32_t slot;
+
+	memcpy(&slot, hash, sizeof(slot));
+	slot %= SEEN_SLOTS;
+	if (memcmp(nc->seen[slot], hash, 32) == 0)
+		return false;
+	memcpy(nc->seen[slot], hash, 32);
+	return true;
+}
 
 static size_t reject_slot(const uint8_t txid[32])
 {
@@ -41,19 +69,19 @@ static size_t reject_slot(const uint8_t txid[32])
 	return h & (REJECT_SLOTS - 1);
 }
 
-static void reject_add(const uint8_t txid[32])
+static void reject_add(struct net_chain *nc, const uint8_t txid[32])
 {
 	size_t i = reject_slot(txid);
 
-	memcpy(rejects.txid[i], txid, 32);
-	rejects.used[i] = true;
+	memcpy(nc->rejects.txid[i], txid, 32);
+	nc->rejects.used[i] = true;
 }
 
-static bool reject_known(const uint8_t txid[32])
+static bool reject_known(struct net_chain *nc, const uint8_t txid[32])
 {
 	size_t i = reject_slot(txid);
 
-	return rejects.used[i] && memcmp(rejects.txid[i], txid, 32) == 0;
+	return nc->rejects.used[i] && memcmp(nc->rejects.txid[i], txid, 32) == 0;
 }
 
 static void send_wbuf(struct peer *p, const char *command, struct wbuf *w)
@@ -65,7 +93,7 @@ static void send_wbuf(struct peer *p, const char *command, struct wbuf *w)
 	wbuf_free(w);
 }
 
-static void send_getheaders(struct peer *p)
+static void send_getheaders(struct net_chain *nc, struct peer *p)
 {
 	struct msg_getheaders *g = calloc(1, sizeof(*g));
 	struct wbuf w;
@@ -73,7 +101,7 @@ static void send_getheaders(struct peer *p)
 	if (!g)
 		return;
 	g->version = 70016;
-	g->count = chainstate_locator(nc.cs, g->locator, MSG_MAX_LOCATOR);
+	g->count = chainstate_locator(nc->cs, g->locator, MSG_MAX_LOCATOR);
 	wbuf_init(&w);
 	msg_getheaders_encode(&w, g);
 	send_wbuf(p, "getheaders", &w);
@@ -127,22 +155,23 @@ static bool tx_punishable(const char *reason)
 /* True if the peer is known to have bi (so announcing it is pointless). */
 static bool peer_has_block(const struct peer *p, const struct block_index *bi)
 {
-	const struct block_index *best = p->np->dl.best_known;
+	const struct block_index *best = st(p)->dl.best_known;
 
 	return best && best->height >= bi->height && chainstate_ancestor(best, bi->height) == bi;
 }
 
 static void announce_block_cb(void *ctx, const struct block *b, const struct block_index *bi)
 {
-	(void)ctx;
+	struct net_chain *nc = ctx;
+
 	(void)b;
 	/* The tip moved: a rejected transaction may be valid now (Core). */
-	memset(rejects.used, 0, sizeof(rejects.used));
-	for (struct peer *p = connman_peers(nc.cm); p; p = p->next) {
-		if (!p->established || p->closed || !np_handshake_done(p) ||
+	memset(nc->rejects.used, 0, sizeof(nc->rejects.used));
+	for (struct peer *p = connman_peers(nc->cm); p; p = p->next) {
+		if (!p->established || p->closed || !p->handshake_done ||
 		    p->type == CONN_FEELER || peer_has_block(p, bi))
 			continue;
-		if (p->np->sendheaders) {
+		if (st(p)->sendheaders) {
 			struct wbuf w;
 			wbuf_init(&w);
 			msg_headers_encode(&w, &bi->header, 1);
@@ -154,64 +183,49 @@ static void announce_block_cb(void *ctx, const struct block *b, const struct blo
 }
 
 /* -minimumchainwork (1 to 64 hex digits, checked by config.c) as a u256. */
-static void min_work_init(void)
+static void min_work_init(struct net_chain *nc)
 {
-	const char *hex = nc.cm ? connman_config(nc.cm)->minimumchainwork : "";
+	const char *hex = nc->cm ? connman_config(nc->cm)->minimumchainwork : "";
 	char padded[65];
 	size_t n = strlen(hex);
 
-	memset(&nc.min_work, 0, sizeof(nc.min_work));
+	memset(&nc->min_work, 0, sizeof(nc->min_work));
 	if (!n || n > 64)
 		return;
 	memset(padded, '0', 64 - n);
 	memcpy(padded + 64 - n, hex, n + 1);
-	if (u256_from_hex(padded, &nc.min_work) < 0)
-		memset(&nc.min_work, 0, sizeof(nc.min_work));
+	if (u256_from_hex(padded, &nc->min_work) < 0)
+		memset(&nc->min_work, 0, sizeof(nc->min_work));
 }
 
-void netchain_init(struct chainstate *cs, struct mempool *mp, struct connman *cm)
-{
-	struct chain_listener l = { announce_block_cb, NULL, NULL };
+/* ---- Callbacks from message handling ------------------------------------ */
 
-	nc.cs = cs;
-	nc.mp = mp;
-	nc.cm = cm;
-	dl_init(cs);
-	min_work_init();
-	chainstate_listen(cs, &l);
+static int32_t height_cb(void *ctx)
+{
+	struct net_chain *nc = ctx;
+
+	return chainstate_height(nc->cs);
 }
 
-void netchain_shutdown(void)
+static void on_handshake(struct net_chain *nc, struct peer *p)
 {
-	dl_shutdown();
-	txreq_shutdown();
+	dl_peer_init(&st(p)->dl, p->id);
+	if (p->type != CONN_FEELER)
+		send_getheaders(nc, p);
 }
 
-int32_t netchain_height(void)
+static void on_closed(struct net_chain *nc, struct peer *p)
 {
-	return nc.cs ? chainstate_height(nc.cs) : 0;
-}
-
-void netchain_on_handshake(struct peer *p)
-{
-	dl_peer_init(&p->np->dl, p->id);
-	if (nc.cs && p->type != CONN_FEELER)
-		send_getheaders(p);
-}
-
-void netchain_on_closed(struct peer *p)
-{
-	dl_peer_gone(&p->np->dl);
+	(void)nc;
+	dl_peer_gone(&st(p)->dl);
 	txreq_peer_gone(p->id);
 }
 
-void netchain_relay_tx(const uint8_t txid[32], const struct peer *from)
+void net_chain_relay_tx(struct net_chain *nc, const uint8_t txid[32], const struct peer *from)
 {
-	if (!nc.cm)
-		return;
-	for (struct peer *p = connman_peers(nc.cm); p; p = p->next) {
-		if (p == from || !p->established || p->closed || !np_handshake_done(p) ||
-		    !p->np->relaytxes || p->type == CONN_BLOCK_RELAY || p->type == CONN_FEELER)
+	for (struct peer *p = connman_peers(nc->cm); p; p = p->next) {
+		if (p == from || !p->established || p->closed || !p->handshake_done ||
+		    !st(p)->relaytxes || p->type == CONN_BLOCK_RELAY || p->type == CONN_FEELER)
 			continue;
 		send_inv(p, "inv", MSG_INV_TX, txid);
 	}
@@ -245,29 +259,31 @@ static bool send_getdata(struct peer *p, uint32_t type, const uint8_t (*hashes)[
 }
 
 /* Ask the peer for the blocks whose turn has come (net_download.h). */
-static void request_blocks(struct peer *p)
+static void request_blocks(struct net_chain *nc, struct peer *p)
 {
 	uint8_t want[DL_MAX_PER_PEER][32];
 	size_t n;
 
-	if (!nc.cs || p->closed || p->type == CONN_FEELER)
+	(void)nc;
+	if (p->closed || p->type == CONN_FEELER)
 		return;
-	n = dl_next_blocks(&p->np->dl, util_mono_us(), want, DL_MAX_PER_PEER);
+	n = dl_next_blocks(&st(p)->dl, util_mono_us(), want, DL_MAX_PER_PEER);
 	if (!send_getdata(p, MSG_INV_BLOCK, (const uint8_t (*)[32])want, n)) {
 		/* Not asked after all: free for the next try, here or elsewhere. */
 		for (size_t i = 0; i < n; i++)
-			dl_block_done(&p->np->dl, want[i]);
+			dl_block_done(&st(p)->dl, want[i]);
 	}
 }
 
 /* Ask the peer for the transactions whose turn has come (net_txrequest.h). */
-static void request_txs(struct peer *p, int64_t now_us)
+static void request_txs(struct net_chain *nc, struct peer *p, int64_t now_us)
 {
 	enum { BATCH = 1000 };
 	uint8_t (*want)[32];
 	size_t n;
 
-	if (!nc.mp || p->closed || !txreq_count(p->id))
+	(void)nc;
+	if (p->closed || !txreq_count(p->id))
 		return;
 	want = malloc(BATCH * sizeof(*want));
 	if (!want)
@@ -279,20 +295,18 @@ static void request_txs(struct peer *p, int64_t now_us)
 	free(want);
 }
 
-void netchain_on_inv(struct peer *p, const struct msg_inv *inv)
+static void on_inv(struct net_chain *nc, struct peer *p, const struct msg_inv *inv)
 {
 	int64_t now = util_mono_us();
 	bool unknown_block = false;
 
-	if (!nc.cs)
-		return;
 	for (uint64_t i = 0; i < inv->count; i++) {
 		const struct msg_inv_entry *e = &inv->entries[i];
 		uint32_t type = e->type & ~MSG_INV_WITNESS_FLAG;
 		if (type == MSG_INV_BLOCK) {
-			const struct block_index *bi = chainstate_lookup(nc.cs, e->hash);
+			const struct block_index *bi = chainstate_lookup(nc->cs, e->hash);
 			if (bi)
-				dl_peer_has(&p->np->dl, bi);
+				dl_peer_has(&st(p)->dl, bi);
 			else
 				unknown_block = true;
 		} else if (type == MSG_INV_TX) {
@@ -304,19 +318,20 @@ void netchain_on_inv(struct peer *p, const struct msg_inv *inv)
 				net_close(p, "tx inv on a block-relay-only connection");
 				return;
 			}
-			if (!mempool_get(nc.mp, e->hash) && !reject_known(e->hash))
+			if (!mempool_get(nc->mp, e->hash) && !reject_known(nc, e->hash))
 				txreq_announced(p->id, e->hash, p->type != CONN_INBOUND, now);
 		}
 	}
-	request_txs(p, now);
-	request_blocks(p);
+	request_txs(nc, p, now);
+	request_blocks(nc, p);
 	/* Blocks are fetched headers first: the headers say where they go. */
 	if (unknown_block)
-		send_getheaders(p);
+		send_getheaders(nc, p);
 }
 
-void netchain_on_notfound(struct peer *p, const struct msg_inv *inv)
+static void on_notfound(struct net_chain *nc, struct peer *p, const struct msg_inv *inv)
 {
+	(void)nc;
 	for (uint64_t i = 0; i < inv->count; i++) {
 		const struct msg_inv_entry *e = &inv->entries[i];
 		if ((e->type & ~MSG_INV_WITNESS_FLAG) == MSG_INV_TX)
@@ -324,11 +339,11 @@ void netchain_on_notfound(struct peer *p, const struct msg_inv *inv)
 	}
 }
 
-void netchain_tick(struct peer *p, int64_t now_us)
+static void tick(struct net_chain *nc, struct peer *p, int64_t now_us)
 {
 	int64_t timeout_s = connman_config(p->cm)->blockdownloadtimeout;
 
-	if (dl_peer_timed_out(&p->np->dl, now_us, timeout_s * 1000000)) {
+	if (dl_peer_timed_out(&st(p)->dl, now_us, timeout_s * 1000000)) {
 		/* Core disconnects a peer that does not deliver a block it was
 		 * asked for in time; its blocks go to others. */
 		log_printf("net: peer=%lld (%s) did not send a requested block in %llds; disconnecting",
@@ -336,19 +351,19 @@ void netchain_tick(struct peer *p, int64_t now_us)
 		net_close(p, "block download timeout");
 		return;
 	}
-	request_blocks(p);
-	request_txs(p, now_us);
+	request_blocks(nc, p);
+	request_txs(nc, p, now_us);
 }
 
 /* Send the block, or add it to `missing`. */
-static void serve_block(struct peer *p, const struct msg_inv_entry *e,
+static void serve_block(struct net_chain *nc, struct peer *p, const struct msg_inv_entry *e,
 			struct msg_inv_entry *missing, size_t *nmissing)
 {
-	const struct block_index *bi = chainstate_lookup(nc.cs, e->hash);
+	const struct block_index *bi = chainstate_lookup(nc->cs, e->hash);
 	uint8_t *data;
 	size_t len;
 
-	if (bi && chainstate_read_block_bytes(nc.cs, bi, &data, &len) == 0) {
+	if (bi && chainstate_read_block_bytes(nc->cs, bi, &data, &len) == 0) {
 		net_send(p, "block", data, len);
 		free(data);
 	} else {
@@ -356,10 +371,10 @@ static void serve_block(struct peer *p, const struct msg_inv_entry *e,
 	}
 }
 
-static void serve_tx(struct peer *p, const struct msg_inv_entry *e,
+static void serve_tx(struct net_chain *nc, struct peer *p, const struct msg_inv_entry *e,
 		     struct msg_inv_entry *missing, size_t *nmissing)
 {
-	const struct mempool_entry *me = mempool_get(nc.mp, e->hash);
+	const struct mempool_entry *me = mempool_get(nc->mp, e->hash);
 	struct wbuf w;
 
 	if (!me) {
@@ -423,9 +438,9 @@ static long getdata_unique(const struct msg_inv *inv, struct msg_inv_entry **out
 
 /* Answer queued entries while the peer's send buffer has room; notfound
  * for those we lack. */
-void netchain_getdata_continue(struct peer *p)
+static void getdata_continue(struct net_chain *nc, struct peer *p)
 {
-	struct np_peer_state *s = p->np;
+	struct net_processing_peer *s = st(p);
 	struct msg_inv_entry *missing = malloc((s->getdata_n - s->getdata_next) * sizeof(*missing));
 	size_t nmissing = 0;
 
@@ -436,10 +451,10 @@ void netchain_getdata_continue(struct peer *p)
 		const struct msg_inv_entry *e = &s->getdata[s->getdata_next++];
 		uint32_t type = e->type & ~MSG_INV_WITNESS_FLAG;
 
-		if (nc.cs && type == MSG_INV_BLOCK)
-			serve_block(p, e, missing, &nmissing);
-		else if (nc.mp && type == MSG_INV_TX)
-			serve_tx(p, e, missing, &nmissing);
+		if (type == MSG_INV_BLOCK)
+			serve_block(nc, p, e, missing, &nmissing);
+		else if (type == MSG_INV_TX)
+			serve_tx(nc, p, e, missing, &nmissing);
 		else
 			missing[nmissing++] = *e;
 	}
@@ -457,9 +472,9 @@ void netchain_getdata_continue(struct peer *p)
 	}
 }
 
-void netchain_on_getdata(struct peer *p, const struct msg_inv *inv)
+static void on_getdata(struct net_chain *nc, struct peer *p, const struct msg_inv *inv)
 {
-	struct np_peer_state *s = p->np;
+	struct net_processing_peer *s = st(p);
 	struct msg_inv_entry *unique;
 	long n = getdata_unique(inv, &unique);
 
@@ -476,29 +491,23 @@ void netchain_on_getdata(struct peer *p, const struct msg_inv *inv)
 	s->getdata = unique;
 	s->getdata_n = (size_t)n;
 	s->getdata_next = 0;
-	netchain_getdata_continue(p);
+	getdata_continue(nc, p);
 }
 
-void netchain_on_getheaders(struct peer *p, const struct msg_getheaders *g)
+static void on_getheaders(struct net_chain *nc, struct peer *p, const struct msg_getheaders *g)
 {
 	const struct block_index *fork;
 	struct block_header *out;
 	size_t n = 0;
 	struct wbuf w;
 
-	if (!nc.cs) {
-		wbuf_init(&w);
-		msg_headers_encode(&w, NULL, 0);
-		send_wbuf(p, "headers", &w);
-		return;
-	}
 	out = malloc(MSG_MAX_HEADERS * sizeof(*out));
 	if (!out)
 		return;
-	fork = chainstate_find_fork(nc.cs, (const uint8_t (*)[32])g->locator,
+	fork = chainstate_find_fork(nc->cs, (const uint8_t (*)[32])g->locator,
 				    (size_t)(g->count < MSG_MAX_LOCATOR ? g->count : MSG_MAX_LOCATOR));
 	for (int32_t h = fork->height + 1; n < MSG_MAX_HEADERS; h++) {
-		const struct block_index *bi = chainstate_at(nc.cs, h);
+		const struct block_index *bi = chainstate_at(nc->cs, h);
 		if (!bi)
 			break;
 		out[n++] = bi->header;
@@ -511,11 +520,11 @@ void netchain_on_getheaders(struct peer *p, const struct msg_getheaders *g)
 	free(out);
 }
 
-static void process_block(struct peer *p, const struct block *b, const uint8_t *bytes,
+static void process_block(struct net_chain *nc, struct peer *p, const struct block *b, const uint8_t *bytes,
 			  size_t len);
 
 /* Process the kept blocks whose parent is now known (net_download.h). */
-static void process_orphans(struct peer *p)
+static void process_orphans(struct net_chain *nc, struct peer *p)
 {
 	uint8_t *bytes;
 	size_t len;
@@ -523,12 +532,12 @@ static void process_orphans(struct peer *p)
 
 	while (!p->closed && dl_orphan_take_ready(&bytes, &len, &from)) {
 		struct block b;
-		struct peer *src = connman_find_id(nc.cm, from);
+		struct peer *src = connman_find_id(nc->cm, from);
 
 		if (block_decode_bytes(bytes, len, &b) == 0) {
 			log_debug(LOG_NET, "net: processing orphan block from peer=%lld",
 				  (long long)from);
-			process_block(src && !src->closed ? src : p, &b, bytes, len);
+			process_block(nc, src && !src->closed ? src : p, &b, bytes, len);
 			block_clear(&b);
 		}
 		free(bytes);
@@ -563,12 +572,12 @@ static bool headers_continuous(const struct msg_headers *h)
 
 /* Is `work` at least -minimumchainwork and the tip's work less
  * HEADERS_ANTIDOS_BLOCKS blocks'? */
-static bool work_enough(const u256 *work)
+static bool work_enough(struct net_chain *nc, const u256 *work)
 {
-	const struct block_index *tip = chainstate_tip(nc.cs);
+	const struct block_index *tip = chainstate_tip(nc->cs);
 	u256 have = *work, per_block;
 
-	if (u256_cmp(work, &nc.min_work) < 0)
+	if (u256_cmp(work, &nc->min_work) < 0)
 		return false;
 	work_from_bits(tip->header.bits, &per_block);
 	for (int i = 0; i < HEADERS_ANTIDOS_BLOCKS; i++)
@@ -582,10 +591,9 @@ static bool work_enough(const u256 *work)
  * disconnected, the headers unstored) once the allowance is spent; true
  * otherwise, also when the first header does not connect (handled later).
  */
-static bool headers_work_ok(struct peer *p, const struct msg_headers *h)
+static bool headers_work_ok(struct net_chain *nc, struct peer *p, const struct msg_headers *h)
 {
-	static struct log_limit lowwork_log;
-	const struct block_index *prev = chainstate_lookup(nc.cs, h->headers[0].prev_block);
+	const struct block_index *prev = chainstate_lookup(nc->cs, h->headers[0].prev_block);
 	uint64_t fresh = 0;
 	u256 work, w;
 
@@ -598,36 +606,36 @@ static bool headers_work_ok(struct peer *p, const struct msg_headers *h)
 		work_from_bits(h->headers[i].bits, &w);
 		u256_add(&work, &w);
 		block_header_hash(&h->headers[i], hash);
-		fresh += chainstate_lookup(nc.cs, hash) == NULL;
+		fresh += chainstate_lookup(nc->cs, hash) == NULL;
 	}
-	if (!fresh || work_enough(&work))
+	if (!fresh || work_enough(nc, &work))
 		return true;
-	p->np->lowwork_headers += fresh;
-	if (p->np->lowwork_headers <= HEADERS_LOWWORK_PER_PEER)
+	st(p)->lowwork_headers += fresh;
+	if (st(p)->lowwork_headers <= HEADERS_LOWWORK_PER_PEER)
 		return true;
-	log_limited(&lowwork_log, "net: peer=%lld sent %llu headers of chains with too little work (below -minimumchainwork or more than %d blocks below our tip; at most %d); disconnecting",
-		    (long long)p->id, (unsigned long long)p->np->lowwork_headers,
+	log_limited(&nc->lowwork_log, "net: peer=%lld sent %llu headers of chains with too little work (below -minimumchainwork or more than %d blocks below our tip; at most %d); disconnecting",
+		    (long long)p->id, (unsigned long long)st(p)->lowwork_headers,
 		    HEADERS_ANTIDOS_BLOCKS, HEADERS_LOWWORK_PER_PEER);
 	net_close(p, "low-work headers");
 	return false;
 }
 
-void netchain_on_headers(struct peer *p, const struct msg_headers *h)
+static void on_headers(struct net_chain *nc, struct peer *p, const struct msg_headers *h)
 {
 	const struct block_index *last = NULL;
 	char reason[CHAIN_REASON_MAX];
 
-	if (!nc.cs || h->count == 0 || !headers_work_ok(p, h))
+	if (h->count == 0 || !headers_work_ok(nc, p, h))
 		return;
 	if (!headers_continuous(h)) {
 		net_misbehaving(p, "non-continuous headers sequence");
 		return;
 	}
 	for (uint64_t i = 0; i < h->count; i++) {
-		if (chainstate_accept_header(nc.cs, &h->headers[i], &last, reason) < 0) {
+		if (chainstate_accept_header(nc->cs, &h->headers[i], &last, reason) < 0) {
 			if (strcmp(reason, "prev-blk-not-found") == 0) {
 				/* An announcement that does not connect: catch up. */
-				send_getheaders(p);
+				send_getheaders(nc, p);
 			} else if (block_punishable(p, reason)) {
 				char why[MSG_REASON_MAX];
 				snprintf(why, sizeof(why), "invalid header: %.90s", reason);
@@ -636,16 +644,16 @@ void netchain_on_headers(struct peer *p, const struct msg_headers *h)
 			return;
 		}
 	}
-	dl_peer_has(&p->np->dl, last);
-	request_blocks(p);
+	dl_peer_has(&st(p)->dl, last);
+	request_blocks(nc, p);
 	if (h->count == MSG_MAX_HEADERS)
-		send_getheaders(p);
-	process_orphans(p);
+		send_getheaders(nc, p);
+	process_orphans(nc, p);
 }
 
 /* A block whose parent we do not know: keep it, and ask the peer for the
  * headers that lead to it (doc/p2p.md: Core would drop it). */
-static void keep_orphan(struct peer *p, const struct block *b, const uint8_t *bytes,
+static void keep_orphan(struct net_chain *nc, struct peer *p, const struct block *b, const uint8_t *bytes,
 			size_t len)
 {
 	int rc = dl_orphan_add(b->hash, b->header.prev_block, bytes, len, p->id);
@@ -656,21 +664,21 @@ static void keep_orphan(struct peer *p, const struct block *b, const uint8_t *by
 	else if (rc == 0)
 		log_debug(LOG_NET, "net: peer=%lld block with unknown parent kept (%zu kept)",
 			  (long long)p->id, dl_orphan_count());
-	send_getheaders(p);
+	send_getheaders(nc, p);
 }
 
-static void process_block(struct peer *p, const struct block *b, const uint8_t *bytes,
+static void process_block(struct net_chain *nc, struct peer *p, const struct block *b, const uint8_t *bytes,
 			  size_t len)
 {
 	char reason[CHAIN_REASON_MAX];
 	bool is_new;
-	int rc = chainstate_process_block(nc.cs, b, &is_new, reason);
+	int rc = chainstate_process_block(nc->cs, b, &is_new, reason);
 
 	/* Received and processed: no longer in flight, from anyone. */
-	dl_block_done(&p->np->dl, b->hash);
+	dl_block_done(&st(p)->dl, b->hash);
 	if (rc < 0) {
 		if (strcmp(reason, "prev-blk-not-found") == 0) {
-			keep_orphan(p, b, bytes, len);
+			keep_orphan(nc, p, b, bytes, len);
 		} else if (block_punishable(p, reason)) {
 			char why[MSG_REASON_MAX];
 			snprintf(why, sizeof(why), "invalid block: %.90s", reason);
@@ -680,12 +688,12 @@ static void process_block(struct peer *p, const struct block *b, const uint8_t *
 		}
 		return;
 	}
-	dl_peer_has(&p->np->dl, chainstate_lookup(nc.cs, b->hash));
+	dl_peer_has(&st(p)->dl, chainstate_lookup(nc->cs, b->hash));
 	if (is_new)
-		p->np->last_useful_us = util_mono_us();
+		p->last_useful_us = util_mono_us();
 }
 
-void netchain_on_block(struct peer *p, const uint8_t *payload, size_t len)
+static void on_block(struct net_chain *nc, struct peer *p, const uint8_t *payload, size_t len)
 {
 	struct block b;
 
@@ -695,19 +703,15 @@ void netchain_on_block(struct peer *p, const uint8_t *payload, size_t len)
 			  (long long)p->id);
 		return;
 	}
-	if (!nc.cs) {
-		block_clear(&b);
-		return;
-	}
-	process_block(p, &b, payload, len);
+	process_block(nc, p, &b, payload, len);
 	block_clear(&b);
 	if (p->closed)
 		return;
-	process_orphans(p);
-	request_blocks(p);
+	process_orphans(nc, p);
+	request_blocks(nc, p);
 }
 
-void netchain_on_tx(struct peer *p, const uint8_t *payload, size_t len)
+static void on_tx(struct net_chain *nc, struct peer *p, const uint8_t *payload, size_t len)
 {
 	char reason[CHAIN_REASON_MAX];
 	struct tx t;
@@ -725,12 +729,12 @@ void netchain_on_tx(struct peer *p, const uint8_t *payload, size_t len)
 	}
 	/* The answer, from whoever: nobody else needs to be asked. */
 	txreq_forget(t.txid);
-	if (nc.mp && mempool_accept(nc.mp, &t, false, NULL, NULL, reason) == 0) {
-		p->np->last_useful_us = util_mono_us();
-		netchain_relay_tx(t.txid, p);
-	} else if (nc.mp) {
+	if (mempool_accept(nc->mp, &t, false, NULL, NULL, reason) == 0) {
+		p->last_useful_us = util_mono_us();
+		net_chain_relay_tx(nc, t.txid, p);
+	} else {
 		log_debug(LOG_NET, "net: peer=%lld tx rejected: %s", (long long)p->id, reason);
-		reject_add(t.txid);
+		reject_add(nc, t.txid);
 		if (tx_punishable(reason)) {
 			char why[MSG_REASON_MAX];
 			snprintf(why, sizeof(why), "invalid transaction: %.90s", reason);
@@ -738,4 +742,193 @@ void netchain_on_tx(struct peer *p, const uint8_t *payload, size_t len)
 		}
 	}
 	tx_clear(&t);
+}
+
+/* ---- Decoding and dispatch ---------------------------------------------- */
+
+/* Decode inv/getdata/notfound; on failure the peer is punished (or, for
+ * our own out-of-memory, left alone) and -1 returned. */
+static int decode_inv(struct peer *p, const char *command, const uint8_t *payload,
+		      size_t len, struct msg_inv *inv)
+{
+	char reason[MSG_REASON_MAX];
+	int rc = msg_inv_decode(command, payload, len, inv, reason);
+
+	if (rc == MSG_ERR_NOMEM)
+		log_printf("net: peer=%lld %s: out of memory, ignored", (long long)p->id, command);
+	else if (rc < 0)
+		net_processing_bad_payload(p, command, reason);
+	return rc < 0 ? -1 : 0;
+}
+
+static void msg_inv_cb(struct net_chain *nc, struct peer *p, const uint8_t *payload,
+		       size_t len)
+{
+	struct msg_inv inv;
+	bool novel = false;
+
+	if (decode_inv(p, "inv", payload, len, &inv) < 0)
+		return;
+	for (uint64_t i = 0; i < inv.count; i++)
+		novel |= seen_novel(nc, inv.entries[i].hash);
+	if (novel)
+		p->last_useful_us = util_mono_us();
+	on_inv(nc, p, &inv);
+	msg_inv_free(&inv);
+}
+
+/* Blocks from the store, transactions from the mempool, notfound for the
+ * rest. */
+static void msg_getdata_cb(struct net_chain *nc, struct peer *p, const uint8_t *payload,
+			   size_t len)
+{
+	struct msg_inv inv;
+
+	if (decode_inv(p, "getdata", payload, len, &inv) < 0)
+		return;
+	if (inv.count)
+		on_getdata(nc, p, &inv);
+	msg_inv_free(&inv);
+}
+
+static void msg_notfound_cb(struct net_chain *nc, struct peer *p, const uint8_t *payload,
+			    size_t len)
+{
+	struct msg_inv inv;
+
+	if (decode_inv(p, "notfound", payload, len, &inv) < 0)
+		return;
+	on_notfound(nc, p, &inv);
+	msg_inv_free(&inv);
+}
+
+static void msg_getheaders_cb(struct net_chain *nc, struct peer *p, const uint8_t *payload,
+			      size_t len)
+{
+	char reason[MSG_REASON_MAX];
+	struct msg_getheaders *g = malloc(sizeof(*g)); /* 3 KB: not on the stack */
+
+	if (!g)
+		return;
+	if (msg_getheaders_decode(payload, len, g, reason) < 0)
+		net_processing_bad_payload(p, "getheaders", reason);
+	else
+		on_getheaders(nc, p, g);
+	free(g);
+}
+
+static void msg_headers_cb(struct net_chain *nc, struct peer *p, const uint8_t *payload,
+			   size_t len)
+{
+	char reason[MSG_REASON_MAX];
+	struct msg_headers h;
+	bool novel = false;
+	int rc = msg_headers_decode(payload, len, &h, reason);
+
+	if (rc == MSG_ERR_NOMEM) {
+		log_printf("net: peer=%lld headers: out of memory, ignored", (long long)p->id);
+		return;
+	}
+	if (rc < 0) {
+		net_processing_bad_payload(p, "headers", reason);
+		return;
+	}
+	for (uint64_t i = 0; i < h.count; i++) {
+		uint8_t hash[32];
+
+		block_header_hash(&h.headers[i], hash);
+		novel |= seen_novel(nc, hash);
+	}
+	if (novel)
+		p->last_useful_us = util_mono_us();
+	on_headers(nc, p, &h);
+	msg_headers_free(&h);
+}
+
+typedef void (*msg_fn)(struct net_chain *nc, struct peer *p, const uint8_t *payload,
+		       size_t len);
+
+static const struct {
+	const char *command;
+	msg_fn fn;
+} msg_handlers[] = {
+	{ "inv", msg_inv_cb },             { "getdata", msg_getdata_cb },
+	{ "notfound", msg_notfound_cb },   { "getheaders", msg_getheaders_cb },
+	{ "headers", msg_headers_cb },     { "block", on_block },
+	{ "tx", on_tx },
+};
+
+static bool message_cb(void *ctx, struct peer *p, const char *command,
+		       const uint8_t *payload, size_t len)
+{
+	for (size_t i = 0; i < sizeof(msg_handlers) / sizeof(msg_handlers[0]); i++) {
+		if (strcmp(msg_handlers[i].command, command) == 0) {
+			msg_handlers[i].fn(ctx, p, payload, len);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void handshake_done_cb(void *ctx, struct peer *p)
+{
+	on_handshake(ctx, p);
+}
+
+static void closed_cb(void *ctx, struct peer *p)
+{
+	on_closed(ctx, p);
+}
+
+static void tick_cb(void *ctx, struct peer *p, int64_t now_us)
+{
+	tick(ctx, p, now_us);
+}
+
+static void send_more_cb(void *ctx, struct peer *p)
+{
+	getdata_continue(ctx, p);
+}
+
+/* ---- Life cycle ---------------------------------------------------------- */
+
+struct net_chain *net_chain_new(struct chainstate *cs, struct mempool *mp, struct connman *cm)
+{
+	struct chain_listener l = { announce_block_cb, NULL, NULL };
+	struct net_chain *nc = calloc(1, sizeof(*nc));
+
+	if (!nc)
+		return NULL;
+	nc->cs = cs;
+	nc->mp = mp;
+	nc->cm = cm;
+	dl_init(cs);
+	min_work_init(nc);
+	l.ctx = nc;
+	chainstate_listen(cs, &l);
+	return nc;
+}
+
+void net_chain_free(struct net_chain *nc)
+{
+	if (!nc)
+		return;
+	dl_shutdown();
+	txreq_shutdown();
+	free(nc);
+}
+
+struct net_processing_sync net_chain_sync(struct net_chain *nc)
+{
+	struct net_processing_sync sync = {
+		.ctx = nc,
+		.height = height_cb,
+		.handshake_done = handshake_done_cb,
+		.closed = closed_cb,
+		.tick = tick_cb,
+		.message = message_cb,
+		.send_more = send_more_cb,
+	};
+
+	return sync;
 }

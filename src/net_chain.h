@@ -12,6 +12,15 @@
  * unknown is kept and triggers getheaders rather than a penalty.
  * Transactions are asked for as net_txrequest.h says: one peer at a time.
  * What makes a peer misbehaving follows Bitcoin Core (doc/p2p.md).
+ *
+ * The getdata a peer sends is answered a little at a time: its entries
+ * (repeats dropped) wait in the peer's state and are sent while the send
+ * buffer holds less than NET_SEND_BUFFER_MAX, then more as it drains;
+ * notfound covers the entries of each round we lack.
+ *
+ * This is the layer above message handling: it gets the messages through
+ * struct net_processing_sync (net_chain_sync) and calls down into
+ * net_processing.h and net.h only.
  */
 #ifndef MR_NET_CHAIN_H
 #define MR_NET_CHAIN_H
@@ -22,48 +31,31 @@
 #include "mempool.h"
 #include "msg.h"
 #include "net.h"
+#include "net_processing.h"
 #include "validation.h"
 
-/* Attach the chain and mempool (and register the chain listener that
- * announces new blocks). Call once before peers connect. */
-void netchain_init(struct chainstate *cs, struct mempool *mp, struct connman *cm);
-
-/* Free the orphan blocks and the request trackers (at shutdown). */
-void netchain_shutdown(void);
-
-/* Height of our active tip (0 without a chain): version's start_height. */
-int32_t netchain_height(void);
-
-/* The handshake completed: start syncing from this peer. */
-void netchain_on_handshake(struct peer *p);
-
-/* The peer is closing: the blocks and transactions asked of it go to
- * other peers. */
-void netchain_on_closed(struct peer *p);
-
-/* Periodic work for a handshaken peer: give up on a peer that does not
- * deliver a block in time (disconnect), then ask it for what is due. */
-void netchain_tick(struct peer *p, int64_t now_us);
-
-void netchain_on_inv(struct peer *p, const struct msg_inv *inv);
-void netchain_on_getdata(struct peer *p, const struct msg_inv *inv);
-void netchain_on_notfound(struct peer *p, const struct msg_inv *inv);
+struct net_chain;
 
 /*
- * getdata is answered a little at a time: netchain_on_getdata keeps its
- * entries (repeats dropped) in the peer's state and sends while the send
- * buffer holds less than NET_SEND_BUFFER_MAX; netchain_getdata_continue
- * (from np_send_more, when the buffer drained) sends more. Notfound covers
- * the entries of each round we lack.
+ * Block and transaction sync over the peers of `cm`, for the chain and
+ * mempool (which must outlive it). Registers the chain listener that
+ * announces new blocks. NULL when out of memory.
  */
-void netchain_getdata_continue(struct peer *p);
-void netchain_on_getheaders(struct peer *p, const struct msg_getheaders *g);
-void netchain_on_headers(struct peer *p, const struct msg_headers *h);
-void netchain_on_block(struct peer *p, const uint8_t *payload, size_t len);
-void netchain_on_tx(struct peer *p, const uint8_t *payload, size_t len);
+struct net_chain *net_chain_new(struct chainstate *cs, struct mempool *mp,
+				struct connman *cm);
+
+/* Free the orphan blocks and the request trackers. Call after
+ * chainstate_close (its listener points here). Accepts NULL. */
+void net_chain_free(struct net_chain *nc);
+
+/* The callbacks to hand net_processing_new: our tip's height for version,
+ * sync from a peer once its handshake is done, the messages above, ticks,
+ * and getdata answered as the peer's send buffer drains. */
+struct net_processing_sync net_chain_sync(struct net_chain *nc);
 
 /* Announce a transaction now in our mempool to every peer but `from`
  * (NULL: all). */
-void netchain_relay_tx(const uint8_t txid[32], const struct peer *from);
+void net_chain_relay_tx(struct net_chain *nc, const uint8_t txid[32],
+			const struct peer *from);
 
 #endif

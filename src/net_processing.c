@@ -1,6 +1,7 @@
 /*
  * net_processing.c — message handlers. One function per message type,
- * looked up in a table; the handshake rules are checked before the table.
+ * looked up in a table; the handshake rules are checked before the table,
+ * and what the table lacks goes to the sync layer (net_processing_sync).
  */
 #include "net_processing.h"
 
@@ -13,69 +14,84 @@
 #include "hash.h"
 #include "log.h"
 #include "msg.h"
-#include "net_chain.h"
 #include "ser.h"
 #include "util.h"
 
-/* ---- Novelty ----------------------------------------------------------- */
-
-/*
- * "Has anyone announced this hash before?" A direct-mapped cache of recent
- * hashes: bounded memory, no allocation; a collision only makes an old hash
- * look novel again, which merely refreshes a peer's eviction protection.
- */
-#define SEEN_SLOTS 16384
-static uint8_t seen[SEEN_SLOTS][32];
-
-static bool seen_novel(const uint8_t hash[32])
-{
-	uint32_t slot;
-
-	memcpy(&slot, hash, sizeof(slot));
-	slot %= SEEN_SLOTS;
-	if (memcmp(seen[slot], hash, 32) == 0)
-		return false;
-	memcpy(seen[slot], hash, 32);
-	return true;
-}
-
 /* ---- State ------------------------------------------------------------- */
 
-struct np_peer_state *np_peer_new(void)
-{
-	struct np_peer_state *s = calloc(1, sizeof(*s));
+struct net_processing {
+	struct connman *cm;
+	struct net_processing_sync sync;
+	struct log_limit addr_log;  /* "entries over the rate limit" lines */
+};
 
-	if (!s)
+struct net_processing *net_processing_new(struct connman *cm,
+					  const struct net_processing_sync *sync)
+{
+	struct net_processing *np = calloc(1, sizeof(*np));
+
+	if (!np)
 		return NULL;
+	np->cm = cm;
+	np->sync = *sync;
+	return np;
+}
+
+void net_processing_free(struct net_processing *np)
+{
+	free(np);
+}
+
+struct net_processing_peer *net_processing_peer(const struct peer *p)
+{
+	return p->handler;
+}
+
+/* Shorter, for the handlers below. */
+static struct net_processing_peer *st(const struct peer *p)
+{
+	return p->handler;
+}
+
+static int peer_new_cb(void *ctx, struct peer *p)
+{
+	struct net_processing_peer *s = calloc(1, sizeof(*s));
+
+	(void)ctx;
+	if (!s)
+		return -1;
 	s->pingtime_us = -1;
-	s->minping_us = -1;
 	s->relaytxes = true;
 	s->addr_tokens = NP_ADDR_TOKENS_MAX;
 	s->addr_tokens_us = util_mono_us();
-	return s;
+	p->handler = s;
+	return 0;
 }
 
-void np_peer_free(struct np_peer_state *s)
+static void peer_free_cb(void *ctx, struct peer *p)
 {
+	struct net_processing_peer *s = p->handler;
+
+	(void)ctx;
 	if (s)
 		free(s->getdata);
 	free(s);
+	p->handler = NULL;
 }
 
-bool np_busy(const struct peer *p)
+/* A getdata is still being answered: connman reads nothing more. */
+static bool busy_cb(void *ctx, const struct peer *p)
 {
-	return p->np->getdata_next < p->np->getdata_n;
+	(void)ctx;
+	return st(p)->getdata_next < st(p)->getdata_n;
 }
 
-void np_send_more(struct peer *p)
+static void send_more_cb(void *ctx, struct peer *p)
 {
-	if (np_busy(p))
-		netchain_getdata_continue(p);
-}
+	struct net_processing *np = ctx;
 
-bool np_handshake_done(const struct peer *p)
-{
-	return p->np->got_version && p->np->got_verack;
+	if (busy_cb(ctx, p))
+		np->sync.send_more(np->sync.ctx, p);
 }
 
 /* ---- Sending ----------------------------------------------------------- */
@@ -98,25 +114,25 @@ static void send_wbuf(struct peer *p, const char *command, struct wbuf *w)
 	wbuf_free(w);
 }
 
-static void send_version(struct peer *p)
+static void send_version(struct net_processing *np, struct peer *p)
 {
 	struct msg_version v = { 0 };
 	struct netaddr none = { { 0 }, 0 };
 	struct wbuf w;
 
-	p->np->local_nonce = util_random_u64() | 1;
+	p->local_nonce = util_random_u64() | 1;
 	v.version = MSG_PROTOCOL_VERSION;
 	v.services = NP_SERVICES;
 	v.timestamp = util_time_s();
 	to_msg_netaddr(&p->addr, 0, &v.addr_recv);
 	to_msg_netaddr(&none, NP_SERVICES, &v.addr_from);
-	v.nonce = p->np->local_nonce;
+	v.nonce = p->local_nonce;
 	util_strlcpy(v.user_agent, MSG_USER_AGENT, sizeof(v.user_agent));
-	v.start_height = netchain_height(); /* Core: our tip's height */
+	v.start_height = np->sync.height(np->sync.ctx); /* Core: our tip's height */
 	v.relay = p->type != CONN_BLOCK_RELAY;
 	wbuf_init(&w);
 	msg_version_encode(&w, &v);
-	p->np->sent_version = true;
+	st(p)->sent_version = true;
 	send_wbuf(p, "version", &w);
 }
 
@@ -124,23 +140,26 @@ static void send_ping(struct peer *p, int64_t now)
 {
 	struct wbuf w;
 
-	p->np->ping_nonce = util_random_u64() | 1;
-	p->np->ping_start_us = now;
-	p->np->next_ping_us = now + NP_PING_INTERVAL_US;
+	st(p)->ping_nonce = util_random_u64() | 1;
+	st(p)->ping_start_us = now;
+	st(p)->next_ping_us = now + NP_PING_INTERVAL_US;
 	wbuf_init(&w);
-	msg_nonce_encode(&w, p->np->ping_nonce);
+	msg_nonce_encode(&w, st(p)->ping_nonce);
 	send_wbuf(p, "ping", &w);
 }
 
-void np_on_established(struct peer *p)
+static void established_cb(void *ctx, struct peer *p)
 {
 	if (p->type != CONN_INBOUND)
-		send_version(p);
+		send_version(ctx, p);
 }
 
-void np_request_ping(struct peer *p)
+void net_processing_ping_all(struct net_processing *np)
 {
-	p->np->next_ping_us = 0;
+	for (struct peer *p = connman_peers(np->cm); p; p = p->next) {
+		if (p->established && p->handshake_done)
+			st(p)->next_ping_us = 0;
+	}
 }
 
 /* ---- Bad payloads ------------------------------------------------------ */
@@ -152,7 +171,7 @@ void np_request_ping(struct peer *p)
  * over their size limits make the peer misbehaving; a getheaders locator
  * over 101 entries disconnects it; an oversized notfound is ignored.
  */
-static void bad_payload(struct peer *p, const char *command, const char *reason)
+void net_processing_bad_payload(struct peer *p, const char *command, const char *reason)
 {
 	if (strncmp(reason, "malformed ", 10) == 0 || strcmp(command, "notfound") == 0) {
 		log_debug(LOG_NET, "net: peer=%lld %s: dropped", (long long)p->id, reason);
@@ -194,9 +213,10 @@ static bool version_acceptable(struct peer *p, const struct msg_version *v)
 	return true;
 }
 
-static void on_version(struct peer *p, const uint8_t *payload, size_t len)
+static void on_version(struct net_processing *np, struct peer *p, const uint8_t *payload,
+		       size_t len)
 {
-	struct np_peer_state *s = p->np;
+	struct net_processing_peer *s = st(p);
 	char reason[MSG_REASON_MAX];
 	struct msg_version v;
 
@@ -207,7 +227,7 @@ static void on_version(struct peer *p, const uint8_t *payload, size_t len)
 		return;
 	}
 	if (msg_version_decode(payload, len, &v, reason) < 0) {
-		bad_payload(p, "version", reason);
+		net_processing_bad_payload(p, "version", reason);
 		return;
 	}
 	if (!version_acceptable(p, &v))
@@ -221,15 +241,16 @@ static void on_version(struct peer *p, const uint8_t *payload, size_t len)
 	log_debug(LOG_NET, "net: peer=%lld version %d %s height %d", (long long)p->id,
 		  v.version, s->subver, v.start_height);
 	if (!s->sent_version)
-		send_version(p);
+		send_version(np, p);
 	net_send(p, "verack", NULL, 0);
 }
 
 /* After verack: announce preferences, measure latency, ask for addresses. */
-static void on_handshake_done(struct peer *p)
+static void on_handshake_done(struct net_processing *np, struct peer *p)
 {
 	struct wbuf w;
 
+	p->handshake_done = true;
 	log_debug(LOG_NET, "net: peer=%lld (%s, %s) handshake complete", (long long)p->id,
 		  p->addr_str, conn_type_name(p->type));
 	if (p->type != CONN_INBOUND)
@@ -248,39 +269,42 @@ static void on_handshake_done(struct peer *p)
 	if (p->type == CONN_OUTBOUND_FULL_RELAY || p->type == CONN_MANUAL ||
 	    p->type == CONN_ADDR_FETCH) {
 		net_send(p, "getaddr", NULL, 0);
-		p->np->addr_tokens += NP_ADDR_TOKENS_MAX; /* room for the answer */
+		st(p)->addr_tokens += NP_ADDR_TOKENS_MAX; /* room for the answer */
 	}
 	if (!p->closed)
-		netchain_on_handshake(p);
+		np->sync.handshake_done(np->sync.ctx, p);
 }
 
-static void on_verack(struct peer *p, const uint8_t *payload, size_t len)
+static void on_verack(struct net_processing *np, struct peer *p, const uint8_t *payload,
+		      size_t len)
 {
 	char reason[MSG_REASON_MAX];
 
 	(void)payload;
 	if (msg_empty_decode("verack", len, reason) < 0) {
-		bad_payload(p, "verack", reason);
+		net_processing_bad_payload(p, "verack", reason);
 		return;
 	}
-	if (p->np->got_verack) {
+	if (st(p)->got_verack) {
 		log_debug(LOG_NET, "net: peer=%lld sent a second verack, ignored", (long long)p->id);
 		return;
 	}
-	p->np->got_verack = true;
-	on_handshake_done(p);
+	st(p)->got_verack = true;
+	on_handshake_done(np, p);
 }
 
 /* ---- Ping -------------------------------------------------------------- */
 
-static void on_ping(struct peer *p, const uint8_t *payload, size_t len)
+static void on_ping(struct net_processing *np, struct peer *p, const uint8_t *payload,
+		    size_t len)
 {
 	char reason[MSG_REASON_MAX];
 	uint64_t nonce;
 	struct wbuf w;
 
+	(void)np;
 	if (msg_nonce_decode("ping", payload, len, &nonce, reason) < 0) {
-		bad_payload(p, "ping", reason);
+		net_processing_bad_payload(p, "ping", reason);
 		return;
 	}
 	wbuf_init(&w);
@@ -288,15 +312,17 @@ static void on_ping(struct peer *p, const uint8_t *payload, size_t len)
 	send_wbuf(p, "pong", &w);
 }
 
-static void on_pong(struct peer *p, const uint8_t *payload, size_t len)
+static void on_pong(struct net_processing *np, struct peer *p, const uint8_t *payload,
+		    size_t len)
 {
-	struct np_peer_state *s = p->np;
+	struct net_processing_peer *s = st(p);
 	char reason[MSG_REASON_MAX];
 	uint64_t nonce;
 	int64_t rtt;
 
+	(void)np;
 	if (msg_nonce_decode("pong", payload, len, &nonce, reason) < 0) {
-		bad_payload(p, "pong", reason);
+		net_processing_bad_payload(p, "pong", reason);
 		return;
 	}
 	if (!s->ping_nonce || nonce != s->ping_nonce) {
@@ -307,8 +333,8 @@ static void on_pong(struct peer *p, const uint8_t *payload, size_t len)
 	rtt = util_mono_us() - s->ping_start_us;
 	s->ping_nonce = 0;
 	s->pingtime_us = rtt;
-	if (s->minping_us < 0 || rtt < s->minping_us)
-		s->minping_us = rtt;
+	if (p->minping_us < 0 || rtt < p->minping_us)
+		p->minping_us = rtt; /* eviction protects the fastest */
 }
 
 /* ---- Addresses --------------------------------------------------------- */
@@ -322,7 +348,7 @@ static int64_t addr_time_clamp(int64_t t, int64_t now)
 
 /* Top up the peer's addr tokens for the time passed; take one if there is
  * one. */
-static bool addr_token_take(struct np_peer_state *s, int64_t now_us)
+static bool addr_token_take(struct net_processing_peer *s, int64_t now_us)
 {
 	s->addr_tokens += (double)(now_us - s->addr_tokens_us) / 1e6 * NP_ADDR_RATE_PER_S;
 	s->addr_tokens_us = now_us;
@@ -334,9 +360,9 @@ static bool addr_token_take(struct np_peer_state *s, int64_t now_us)
 	return true;
 }
 
-static void on_addr(struct peer *p, const uint8_t *payload, size_t len)
+static void on_addr(struct net_processing *np, struct peer *p, const uint8_t *payload,
+		    size_t len)
 {
-	static struct log_limit limited_log;
 	struct addrman *am = connman_addrman(p->cm);
 	char reason[MSG_REASON_MAX];
 	struct msg_addr a;
@@ -349,13 +375,13 @@ static void on_addr(struct peer *p, const uint8_t *payload, size_t len)
 		return;
 	}
 	if (rc < 0) {
-		bad_payload(p, "addr", reason);
+		net_processing_bad_payload(p, "addr", reason);
 		return;
 	}
 	for (uint64_t i = 0; i < a.count && p->type != CONN_BLOCK_RELAY; i++) {
 		struct netaddr na;
 
-		if (!addr_token_take(p->np, now_us)) {
+		if (!addr_token_take(st(p), now_us)) {
 			limited++;
 			continue;
 		}
@@ -366,35 +392,37 @@ static void on_addr(struct peer *p, const uint8_t *payload, size_t len)
 			added++;
 	}
 	msg_addr_free(&a);
-	p->np->addr_rate_limited += limited;
+	st(p)->addr_rate_limited += limited;
 	if (limited)
-		log_limited(&limited_log, "net: peer=%lld addr: %zu entries over the rate limit ignored (%llu so far)",
-			    (long long)p->id, limited, (unsigned long long)p->np->addr_rate_limited);
+		log_limited(&np->addr_log, "net: peer=%lld addr: %zu entries over the rate limit ignored (%llu so far)",
+			    (long long)p->id, limited, (unsigned long long)st(p)->addr_rate_limited);
 	if (added)
-		p->np->last_useful_us = util_mono_us();
+		p->last_useful_us = util_mono_us();
 	log_debug(LOG_NET, "net: peer=%lld addr: %zu new addresses, %zu known",
 		  (long long)p->id, added, addrman_size(am));
 	if (p->type == CONN_ADDR_FETCH)
 		net_close(p, "addr-fetch done");
 }
 
-static void on_getaddr(struct peer *p, const uint8_t *payload, size_t len)
+static void on_getaddr(struct net_processing *np, struct peer *p, const uint8_t *payload,
+		       size_t len)
 {
 	struct msg_addr_entry *entries;
 	char reason[MSG_REASON_MAX];
 	struct wbuf w;
 	size_t n;
 
+	(void)np;
 	(void)payload;
 	if (msg_empty_decode("getaddr", len, reason) < 0) {
-		bad_payload(p, "getaddr", reason);
+		net_processing_bad_payload(p, "getaddr", reason);
 		return;
 	}
 	/* Like Bitcoin: answer inbound peers only, and once per connection,
 	 * so our address table cannot be scraped or used to fingerprint us. */
-	if (p->type != CONN_INBOUND || p->np->getaddr_answered)
+	if (p->type != CONN_INBOUND || st(p)->getaddr_answered)
 		return;
-	p->np->getaddr_answered = true;
+	st(p)->getaddr_answered = true;
 	entries = calloc(MSG_MAX_ADDR, sizeof(*entries));
 	if (!entries)
 		return;
@@ -409,129 +437,36 @@ static void on_getaddr(struct peer *p, const uint8_t *payload, size_t len)
 
 /* ---- Small preference messages ----------------------------------------- */
 
-static void on_sendheaders(struct peer *p, const uint8_t *payload, size_t len)
+static void on_sendheaders(struct net_processing *np, struct peer *p, const uint8_t *payload,
+			   size_t len)
 {
 	char reason[MSG_REASON_MAX];
 
+	(void)np;
 	(void)payload;
 	if (msg_empty_decode("sendheaders", len, reason) < 0)
-		bad_payload(p, "sendheaders", reason);
+		net_processing_bad_payload(p, "sendheaders", reason);
 	else
-		p->np->sendheaders = true;
+		st(p)->sendheaders = true;
 }
 
-static void on_feefilter(struct peer *p, const uint8_t *payload, size_t len)
+static void on_feefilter(struct net_processing *np, struct peer *p, const uint8_t *payload,
+			 size_t len)
 {
 	char reason[MSG_REASON_MAX];
 	int64_t rate;
 
+	(void)np;
 	if (msg_feefilter_decode(payload, len, &rate, reason) < 0)
-		bad_payload(p, "feefilter", reason);
+		net_processing_bad_payload(p, "feefilter", reason);
 	else
-		p->np->feefilter = rate;
-}
-
-/* ---- Inventory --------------------------------------------------------- */
-
-/* Decode inv/getdata/notfound; on failure the peer is punished (or, for
- * our own out-of-memory, left alone) and -1 returned. */
-static int decode_inv(struct peer *p, const char *command, const uint8_t *payload,
-		      size_t len, struct msg_inv *inv)
-{
-	char reason[MSG_REASON_MAX];
-	int rc = msg_inv_decode(command, payload, len, inv, reason);
-
-	if (rc == MSG_ERR_NOMEM)
-		log_printf("net: peer=%lld %s: out of memory, ignored", (long long)p->id, command);
-	else if (rc < 0)
-		bad_payload(p, command, reason);
-	return rc < 0 ? -1 : 0;
-}
-
-static void on_inv(struct peer *p, const uint8_t *payload, size_t len)
-{
-	struct msg_inv inv;
-	bool novel = false;
-
-	if (decode_inv(p, "inv", payload, len, &inv) < 0)
-		return;
-	for (uint64_t i = 0; i < inv.count; i++)
-		novel |= seen_novel(inv.entries[i].hash);
-	if (novel)
-		p->np->last_useful_us = util_mono_us();
-	netchain_on_inv(p, &inv);
-	msg_inv_free(&inv);
-}
-
-/* Blocks from the store, transactions from the mempool, notfound for the
- * rest. */
-static void on_getdata(struct peer *p, const uint8_t *payload, size_t len)
-{
-	struct msg_inv inv;
-
-	if (decode_inv(p, "getdata", payload, len, &inv) < 0)
-		return;
-	if (inv.count)
-		netchain_on_getdata(p, &inv);
-	msg_inv_free(&inv);
-}
-
-static void on_notfound(struct peer *p, const uint8_t *payload, size_t len)
-{
-	struct msg_inv inv;
-
-	if (decode_inv(p, "notfound", payload, len, &inv) < 0)
-		return;
-	netchain_on_notfound(p, &inv);
-	msg_inv_free(&inv);
-}
-
-/* ---- Headers ----------------------------------------------------------- */
-
-static void on_getheaders(struct peer *p, const uint8_t *payload, size_t len)
-{
-	char reason[MSG_REASON_MAX];
-	struct msg_getheaders *g = malloc(sizeof(*g)); /* 3 KB: not on the stack */
-
-	if (!g)
-		return;
-	if (msg_getheaders_decode(payload, len, g, reason) < 0)
-		bad_payload(p, "getheaders", reason);
-	else
-		netchain_on_getheaders(p, g);
-	free(g);
-}
-
-static void on_headers(struct peer *p, const uint8_t *payload, size_t len)
-{
-	char reason[MSG_REASON_MAX];
-	struct msg_headers h;
-	bool novel = false;
-	int rc = msg_headers_decode(payload, len, &h, reason);
-
-	if (rc == MSG_ERR_NOMEM) {
-		log_printf("net: peer=%lld headers: out of memory, ignored", (long long)p->id);
-		return;
-	}
-	if (rc < 0) {
-		bad_payload(p, "headers", reason);
-		return;
-	}
-	for (uint64_t i = 0; i < h.count; i++) {
-		uint8_t hash[32];
-
-		block_header_hash(&h.headers[i], hash);
-		novel |= seen_novel(hash);
-	}
-	if (novel)
-		p->np->last_useful_us = util_mono_us();
-	netchain_on_headers(p, &h);
-	msg_headers_free(&h);
+		st(p)->feefilter = rate;
 }
 
 /* ---- Dispatch ---------------------------------------------------------- */
 
-typedef void (*handler_fn)(struct peer *p, const uint8_t *payload, size_t len);
+typedef void (*handler_fn)(struct net_processing *np, struct peer *p, const uint8_t *payload,
+			   size_t len);
 
 static const struct {
 	const char *command;
@@ -541,10 +476,6 @@ static const struct {
 	{ "ping", on_ping },         { "pong", on_pong },
 	{ "addr", on_addr },         { "getaddr", on_getaddr },
 	{ "sendheaders", on_sendheaders }, { "feefilter", on_feefilter },
-	{ "inv", on_inv },           { "getdata", on_getdata },
-	{ "notfound", on_notfound }, { "getheaders", on_getheaders },
-	{ "headers", on_headers },
-	{ "block", netchain_on_block }, { "tx", netchain_on_tx },
 };
 
 static handler_fn find_handler(const char *command)
@@ -556,36 +487,37 @@ static handler_fn find_handler(const char *command)
 	return NULL;
 }
 
-void np_process(struct peer *p, const char *command, const uint8_t *payload,
-		size_t len)
+static void message_cb(void *ctx, struct peer *p, const char *command,
+		       const uint8_t *payload, size_t len)
 {
+	struct net_processing *np = ctx;
 	char reason[MSG_REASON_MAX];
 	handler_fn fn;
 
-	if (!p->np->got_version && strcmp(command, "version") != 0) {
+	if (!st(p)->got_version && strcmp(command, "version") != 0) {
 		/* Core: ignored ("non-version message before version handshake"). */
 		snprintf(reason, sizeof(reason), "message before version handshake: %s", command);
 		log_debug(LOG_NET, "net: peer=%lld %s, ignored", (long long)p->id, reason);
 		return;
 	}
 	fn = find_handler(command);
-	if (!fn) {
-		log_debug(LOG_NET, "net: peer=%lld sent unknown message type '%s', ignored",
-			  (long long)p->id, command);
-		return;
-	}
 	/* Between version and verack only the handshake itself counts. */
-	if (!p->np->got_verack && fn != on_version && fn != on_verack) {
+	if (!st(p)->got_verack && fn != on_version && fn != on_verack) {
 		log_debug(LOG_NET, "net: peer=%lld sent %s before verack, ignored",
 			  (long long)p->id, command);
 		return;
 	}
-	fn(p, payload, len);
+	if (fn)
+		fn(np, p, payload, len);
+	else if (!np->sync.message(np->sync.ctx, p, command, payload, len))
+		log_debug(LOG_NET, "net: peer=%lld sent unknown message type '%s', ignored",
+			  (long long)p->id, command);
 }
 
-void np_tick(struct peer *p, int64_t now_us)
+static void tick_cb(void *ctx, struct peer *p, int64_t now_us)
 {
-	struct np_peer_state *s = p->np;
+	struct net_processing *np = ctx;
+	struct net_processing_peer *s = st(p);
 
 	if (s->ping_nonce && now_us - s->ping_start_us > NP_PING_TIMEOUT_US) {
 		log_printf("net: peer=%lld (%s) ping timeout; disconnecting", (long long)p->id,
@@ -600,16 +532,31 @@ void np_tick(struct peer *p, int64_t now_us)
 	if (!s->ping_nonce && now_us >= s->next_ping_us)
 		send_ping(p, now_us);
 	if (!p->closed)
-		netchain_tick(p, now_us);
+		np->sync.tick(np->sync.ctx, p, now_us);
 }
 
-void np_on_closed(struct peer *p)
+/* Only a handshaken peer was handed to the sync layer. */
+static void closed_cb(void *ctx, struct peer *p)
 {
-	if (p->np)
-		netchain_on_closed(p);
+	struct net_processing *np = ctx;
+
+	if (p->handshake_done)
+		np->sync.closed(np->sync.ctx, p);
 }
 
-void np_shutdown(void)
+struct net_events net_processing_events(struct net_processing *np)
 {
-	netchain_shutdown();
+	struct net_events ev = {
+		.ctx = np,
+		.peer_new = peer_new_cb,
+		.peer_free = peer_free_cb,
+		.established = established_cb,
+		.closed = closed_cb,
+		.message = message_cb,
+		.busy = busy_cb,
+		.send_more = send_more_cb,
+		.tick = tick_cb,
+	};
+
+	return ev;
 }

@@ -1,10 +1,12 @@
 /*
- * net_processing.h — what the node does with each P2P message. This file
+ * net_processing.h — what the node does with each P2P message: the
+ * connection manager's handler (struct net_events, net.h). This file
  * handles the connection itself: the version/verack handshake, ping/pong,
- * addr/getaddr, sendheaders, feefilter, and decoding inv/getdata/notfound/
- * getheaders/headers. Blocks and transactions (inv, getdata, notfound,
- * getheaders, headers, block, tx) are acted on by net_chain.h. Unknown
- * message types are ignored.
+ * addr/getaddr, sendheaders and feefilter. Block and transaction messages
+ * (inv, getdata, notfound, getheaders, headers, block, tx) go, after the
+ * handshake, to the sync layer above through struct net_processing_sync
+ * (net_chain.h fills it in), so dependencies point one way: net_chain ->
+ * net_processing -> net. Unknown message types are ignored.
  *
  * Every payload is decoded by the wire layer (msg.h) before it is acted
  * on. What a payload that does not decode, or exceeds its limit, gets is
@@ -37,8 +39,9 @@
 #define NP_ADDR_FUTURE_S 600
 #define NP_ADDR_PENALTY_S (5 * 24 * 3600)
 
-/* Per-peer protocol state (getpeerinfo and eviction read it). */
-struct np_peer_state {
+/* Per-peer protocol state (getpeerinfo reads it; net_chain.c keeps its
+ * sync state here too). */
+struct net_processing_peer {
 	bool got_version, got_verack, sent_version;
 	int32_t version;          /* the peer's protocol version; 0 until known */
 	uint64_t services;
@@ -47,13 +50,10 @@ struct np_peer_state {
 	bool relaytxes;
 	bool sendheaders;         /* the peer asked for headers announcements */
 	int64_t feefilter;        /* sat/kvB the peer asked for */
-	uint64_t local_nonce;     /* the nonce in the version we sent */
 	uint64_t ping_nonce;      /* outstanding ping; 0: none */
 	int64_t ping_start_us;    /* monotonic */
 	int64_t next_ping_us;     /* monotonic; 0: as soon as possible */
 	int64_t pingtime_us;      /* last round trip; -1 unmeasured */
-	int64_t minping_us;       /* lowest round trip; -1 unmeasured */
-	int64_t last_useful_us;   /* last novel inv/headers/addr (monotonic); 0 */
 	bool getaddr_answered;    /* getaddr is answered once per connection */
 	struct dl_peer dl;        /* block download (net_chain.c) */
 	/* getdata entries not served yet (owned; net_chain.c serves them as
@@ -66,46 +66,56 @@ struct np_peer_state {
 	uint64_t lowwork_headers; /* new headers it sent below the anti-DoS work */
 };
 
-/* Fresh state for a new connection. NULL on allocation failure. */
-struct np_peer_state *np_peer_new(void);
+/*
+ * What message handling asks of the layer above it, block and transaction
+ * sync (net_chain.h fills one in): the same shape as struct net_events,
+ * one level up. Every callback gets `ctx`; each may close the peer.
+ */
+struct net_processing_sync {
+	void *ctx;
+	/* Our active tip's height: version's start_height. */
+	int32_t (*height)(void *ctx);
+	/* The handshake completed (version and verack): start syncing. */
+	void (*handshake_done)(void *ctx, struct peer *p);
+	/* A handshaken peer is closing: what was asked of it goes to others. */
+	void (*closed)(void *ctx, struct peer *p);
+	/* Periodic work for a handshaken peer. */
+	void (*tick)(void *ctx, struct peer *p, int64_t now_us);
+	/* A message after the handshake that is not the connection's own
+	 * (inv, getdata, notfound, getheaders, headers, block, tx). Returns
+	 * false if it is no message type it knows. */
+	bool (*message)(void *ctx, struct peer *p, const char *command,
+			const uint8_t *payload, size_t len);
+	/* The send buffer drained while getdata entries wait. */
+	void (*send_more)(void *ctx, struct peer *p);
+};
 
-/* Free the state. Accepts NULL. */
-void np_peer_free(struct np_peer_state *s);
+struct net_processing;
 
-/* True once version and verack have both been received. */
-bool np_handshake_done(const struct peer *p);
+/* Message handling for the peers of `cm`, passing sync messages to `sync`
+ * (copied; its ctx must outlive this). NULL when out of memory. */
+struct net_processing *net_processing_new(struct connman *cm,
+					  const struct net_processing_sync *sync);
 
-/* A connection was established: on outbound ones we speak first (version). */
-void np_on_established(struct peer *p);
+/* Free it, after connman_free (peers hold state it set up). Accepts
+ * NULL. */
+void net_processing_free(struct net_processing *np);
+
+/* The callbacks to hand connman_start. */
+struct net_events net_processing_events(struct net_processing *np);
+
+/* A peer's protocol state (the peer of a connection manager started with
+ * net_processing_events). */
+struct net_processing_peer *net_processing_peer(const struct peer *p);
 
 /*
- * Act on one complete, checksummed message. May send replies, mark the
- * peer misbehaving or close it (check p->closed afterwards).
+ * A payload the wire layer would not decode, with its reason: what Bitcoin
+ * Core does (doc/p2p.md, "Misbehaviour") — drop it, disconnect, or mark the
+ * peer misbehaving. net_chain.c uses it for the messages it decodes.
  */
-void np_process(struct peer *p, const char *command, const uint8_t *payload,
-		size_t len);
+void net_processing_bad_payload(struct peer *p, const char *command, const char *reason);
 
-/* The connection is closing (net_close): release what was asked of it. */
-void np_on_closed(struct peer *p);
-
-/* Free what message handling keeps across peers (at shutdown). */
-void np_shutdown(void);
-
-/*
- * True while the peer has requests we are still answering (a getdata
- * served a little at a time): net.c reads no further message from it
- * until np_send_more has finished them, as Bitcoin Core does.
- */
-bool np_busy(const struct peer *p);
-
-/* The peer's send buffer has room again: answer more of what it asked. */
-void np_send_more(struct peer *p);
-
-/* Periodic work for one peer (pings, ping timeout, addr-fetch lifetime,
- * block and transaction requests). */
-void np_tick(struct peer *p, int64_t now_us);
-
-/* Ask for a ping to be sent at the next tick (the `ping` RPC). */
-void np_request_ping(struct peer *p);
+/* Ping every handshaken peer at the next tick (the `ping` RPC). */
+void net_processing_ping_all(struct net_processing *np);
 
 #endif

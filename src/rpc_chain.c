@@ -24,6 +24,7 @@
 struct chain_rpc {
 	struct chainstate *cs;
 	struct mempool *mp;
+	struct net_chain *nc;  /* NULL: no peers to relay to */
 };
 
 /* ---- JSON --------------------------------------------------------------- */
@@ -809,7 +810,8 @@ static int rpc_sendrawtransaction(void *ctx, json_t *params, json_t **result,
 	}
 	rc = mempool_accept(c->mp, &t, false, NULL, NULL, reason);
 	if (rc == 0) {
-		netchain_relay_tx(t.txid, NULL);
+		if (c->nc)
+			net_chain_relay_tx(c->nc, t.txid, NULL);
 		*result = rpc_hash_json(t.txid);
 	}
 	tx_clear(&t);
@@ -1017,12 +1019,14 @@ static const struct rpc_command chain_commands[] = {
 	  "A new random key: WIF private key, public key and address (not stored)." },
 };
 
-int rpc_chain_register(struct rpc_dispatch *d, struct chainstate *cs, struct mempool *mp)
+int rpc_chain_register(struct rpc_dispatch *d, struct chainstate *cs, struct mempool *mp,
+		       struct net_chain *nc)
 {
 	static struct chain_rpc ctx;
 
 	ctx.cs = cs;
 	ctx.mp = mp;
+	ctx.nc = nc;
 	return rpc_register(d, chain_commands, sizeof(chain_commands) / sizeof(chain_commands[0]),
 			    &ctx);
 }

@@ -14,10 +14,13 @@
 #define MR_RPC_CHAIN_H
 
 #include "mempool.h"
+#include "net_chain.h"
 #include "rpc.h"
 #include "validation.h"
 
-/* Register the commands. Returns 0 or -1 (name clash, no memory). */
-int rpc_chain_register(struct rpc_dispatch *d, struct chainstate *cs, struct mempool *mp);
+/* Register the commands; sendrawtransaction relays through nc (NULL: no
+ * relay). Returns 0 or -1 (name clash, no memory). */
+int rpc_chain_register(struct rpc_dispatch *d, struct chainstate *cs, struct mempool *mp,
+		       struct net_chain *nc);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * rpc_net.c — the network RPCs: getpeerinfo, getnetworkinfo,
  * getconnectioncount, addnode, disconnectnode, ping. Registered by
- * rpc_net_register; each reads or changes the connection manager only.
+ * rpc_net_register; each reads or changes the connection manager, and
+ * message handling's per-peer state.
  */
 #include "rpc_net.h"
 
@@ -14,6 +15,11 @@
 #include "net.h"
 #include "net_processing.h"
 #include "util.h"
+
+struct net_rpc {
+	struct connman *cm;
+	struct net_processing *np;
+};
 
 /* A {msgtype: n} object of the non-zero entries of one statistics array. */
 static json_t *per_msg(const uint64_t counts[NET_MSGTYPES])
@@ -32,19 +38,20 @@ static json_t *seconds(int64_t us)
 	return json_real((double)us / 1e6);
 }
 
-static void add_ping_fields(json_t *o, const struct np_peer_state *s)
+static void add_ping_fields(json_t *o, const struct peer *p,
+			    const struct net_processing_peer *s)
 {
 	if (s->pingtime_us >= 0)
 		json_object_set_new(o, "pingtime", seconds(s->pingtime_us));
-	if (s->minping_us >= 0)
-		json_object_set_new(o, "minping", seconds(s->minping_us));
+	if (p->minping_us >= 0)
+		json_object_set_new(o, "minping", seconds(p->minping_us));
 	if (s->ping_nonce)
 		json_object_set_new(o, "pingwait", seconds(util_mono_us() - s->ping_start_us));
 }
 
 static json_t *peer_json(const struct peer *p)
 {
-	const struct np_peer_state *s = p->np;
+	const struct net_processing_peer *s = net_processing_peer(p);
 	char services[17];
 	json_t *o = json_object();
 
@@ -66,7 +73,7 @@ static json_t *peer_json(const struct peer *p)
 	json_object_set_new(o, "bytesrecv_per_msg", per_msg(p->stats.bytes_recv));
 	json_object_set_new(o, "msgssent_per_msg", per_msg(p->stats.msgs_sent));
 	json_object_set_new(o, "msgsrecv_per_msg", per_msg(p->stats.msgs_recv));
-	add_ping_fields(o, s);
+	add_ping_fields(o, p, s);
 	json_object_set_new(o, "version", json_integer(s->version));
 	json_object_set_new(o, "subver", json_string(s->subver));
 	json_object_set_new(o, "startingheight", json_integer(s->startingheight));
@@ -78,7 +85,7 @@ static json_t *peer_json(const struct peer *p)
 static int rpc_getpeerinfo(void *ctx, json_t *params, json_t **result,
 			   struct rpc_error *err)
 {
-	struct connman *cm = ctx;
+	struct connman *cm = ((struct net_rpc *)ctx)->cm;
 	json_t *arr = json_array();
 
 	(void)params;
@@ -95,7 +102,7 @@ static int rpc_getpeerinfo(void *ctx, json_t *params, json_t **result,
 static int rpc_getnetworkinfo(void *ctx, json_t *params, json_t **result,
 			      struct rpc_error *err)
 {
-	struct connman *cm = ctx;
+	struct connman *cm = ((struct net_rpc *)ctx)->cm;
 	uint64_t in = connman_count(cm, true), out = connman_count(cm, false);
 	char services[17];
 
@@ -119,7 +126,7 @@ static int rpc_getnetworkinfo(void *ctx, json_t *params, json_t **result,
 static int rpc_getconnectioncount(void *ctx, json_t *params, json_t **result,
 				  struct rpc_error *err)
 {
-	struct connman *cm = ctx;
+	struct connman *cm = ((struct net_rpc *)ctx)->cm;
 
 	(void)params;
 	(void)err;
@@ -132,7 +139,7 @@ static int rpc_getconnectioncount(void *ctx, json_t *params, json_t **result,
 static int rpc_getnodeaddresses(void *ctx, json_t *params, json_t **result,
 				struct rpc_error *err)
 {
-	struct addrman *am = connman_addrman(ctx);
+	struct addrman *am = connman_addrman(((struct net_rpc *)ctx)->cm);
 	json_t *c = json_array_get(params, 0);
 	json_int_t count = c && !json_is_null(c) ? json_integer_value(c) : 1;
 	struct msg_addr_entry *e;
@@ -172,17 +179,32 @@ static int rpc_addnode(void *ctx, json_t *params, json_t **result, struct rpc_er
 	if (!node || !command)
 		return rpc_fail(err, RPC_INVALID_PARAMETER,
 				"node and command must be strings; usage: addnode \"node\" \"add|remove|onetry\"");
-	if (connman_addnode(ctx, node, command, &err->code, err->message,
-			    sizeof(err->message)) < 0)
+	switch (connman_addnode(((struct net_rpc *)ctx)->cm, node, command, err->message,
+				sizeof(err->message))) {
+	case CONNMAN_OK:
+		return 0;
+	case CONNMAN_ERR_PARAM:
+		err->code = RPC_INVALID_PARAMETER;
 		return -1;
-	return 0;
+	case CONNMAN_ERR_ALREADY_ADDED:
+		err->code = RPC_CLIENT_NODE_ALREADY_ADDED;
+		return -1;
+	case CONNMAN_ERR_NOT_ADDED:
+		err->code = RPC_CLIENT_NODE_NOT_ADDED;
+		return -1;
+	case CONNMAN_ERR_CONNECT:
+	case CONNMAN_ERR_NOMEM:
+		break;
+	}
+	err->code = RPC_MISC_ERROR;
+	return -1;
 }
 
 /* disconnectnode "address" | disconnectnode "" nodeid | disconnectnode nodeid */
 static int rpc_disconnectnode(void *ctx, json_t *params, json_t **result,
 			      struct rpc_error *err)
 {
-	struct connman *cm = ctx;
+	struct connman *cm = ((struct net_rpc *)ctx)->cm;
 	json_t *a0 = json_array_get(params, 0), *a1 = json_array_get(params, 1);
 	struct peer *p = NULL;
 	struct netaddr addr;
@@ -214,7 +236,7 @@ static int rpc_ping(void *ctx, json_t *params, json_t **result, struct rpc_error
 	(void)params;
 	(void)result;
 	(void)err;
-	connman_ping_all(ctx);
+	net_processing_ping_all(((struct net_rpc *)ctx)->np);
 	return 0;
 }
 
@@ -241,7 +263,12 @@ static const struct rpc_command net_commands[] = {
 	  "Ping every peer now; results appear in getpeerinfo's pingtime." },
 };
 
-int rpc_net_register(struct rpc_dispatch *d, struct connman *cm)
+int rpc_net_register(struct rpc_dispatch *d, struct connman *cm, struct net_processing *np)
 {
-	return rpc_register(d, net_commands, sizeof(net_commands) / sizeof(net_commands[0]), cm);
+	static struct net_rpc ctx;
+
+	ctx.cm = cm;
+	ctx.np = np;
+	return rpc_register(d, net_commands, sizeof(net_commands) / sizeof(net_commands[0]),
+			    &ctx);
 }

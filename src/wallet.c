@@ -101,7 +101,7 @@ struct wallet {
 	struct chainstate *cs;
 	struct mempool *mp;
 	struct wallet_options opts;
-	wallet_relay_fn relay;
+	struct wallet_relay relay;   /* fn NULL: none */
 	uint8_t seed[32];
 	uint32_t next_index[2];
 	int64_t birth_height;
@@ -554,8 +554,8 @@ void wallet_tx_added(struct wallet *w, const struct mempool_entry *e)
 	struct wallet_tx *wtx = sync_tx(w, &e->tx, NULL);
 
 	if (wtx) {
-		if (known && wtx->from_me && !wtx->in_mempool && !w->committing && w->relay)
-			w->relay(wtx->tx.txid);
+		if (known && wtx->from_me && !wtx->in_mempool && !w->committing && w->relay.fn)
+			w->relay.fn(w->relay.ctx, wtx->tx.txid);
 		wtx->in_mempool = true;
 	}
 	sync_done(w);
@@ -776,8 +776,8 @@ int wallet_commit_tx(struct wallet *w, const struct tx *t, int64_t fee, const ch
 	if (rc < 0)
 		log_printf("wallet %s: stored transaction refused by the mempool: %s", w->name,
 			   reason);
-	else if (w->relay)
-		w->relay(t->txid);
+	else if (w->relay.fn)
+		w->relay.fn(w->relay.ctx, t->txid);
 	return 0;
 }
 
@@ -992,8 +992,8 @@ static size_t reaccept(struct wallet *w)
 		if (mempool_accept(w->mp, &wtx->tx, false, NULL, NULL, reason) == 0) {
 			wtx->in_mempool = true;
 			accepted++;
-			if (w->relay)
-				w->relay(wtx->tx.txid);
+			if (w->relay.fn)
+				w->relay.fn(w->relay.ctx, wtx->tx.txid);
 		}
 	}
 	return accepted;
@@ -1005,11 +1005,11 @@ size_t wallet_resubmit(struct wallet *w, bool relay_all)
 
 	/* Announce what is already in the mempool first; reaccept announces
 	 * what it gets back in. */
-	for (size_t i = 0; relay_all && w->relay && i < w->n_txs; i++) {
+	for (size_t i = 0; relay_all && w->relay.fn && i < w->n_txs; i++) {
 		const struct wallet_tx *wtx = w->txs[i];
 
 		if (wtx->in_mempool && wallet_tx_depth(w, wtx) == 0) {
-			w->relay(wtx->tx.txid);
+			w->relay.fn(w->relay.ctx, wtx->tx.txid);
 			n++;
 		}
 	}
@@ -1018,7 +1018,7 @@ size_t wallet_resubmit(struct wallet *w, bool relay_all)
 
 struct wallet *wallet_open(const char *name, const char *dir, bool create_new,
 			   struct chainstate *cs, struct mempool *mp,
-			   const struct wallet_options *o, wallet_relay_fn relay, char *err,
+			   const struct wallet_options *o, const struct wallet_relay *relay, char *err,
 			   size_t errlen)
 {
 	struct wallet *w = calloc(1, sizeof(*w));
@@ -1038,7 +1038,8 @@ struct wallet *wallet_open(const char *name, const char *dir, bool create_new,
 	w->cs = cs;
 	w->mp = mp;
 	w->opts = *o;
-	w->relay = relay;
+	if (relay)
+		w->relay = *relay;
 	snprintf(path, sizeof(path), "%s/wallet.dat", dir);
 	w->db = walletdb_open(path, create_new, err, errlen);
 	if (!w->db || (create_new ? create(w, err, errlen) : load(w, err, errlen)) < 0 ||

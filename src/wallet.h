@@ -89,18 +89,23 @@ struct wallet_balances {
 
 struct wallet;
 
-/* Relay a transaction the wallet sent to peers (net_chain's, in the node). */
-typedef void (*wallet_relay_fn)(const uint8_t txid[32]);
+/* Relay a transaction the wallet sent to peers (net_chain's, in the node):
+ * fn(ctx, txid). */
+struct wallet_relay {
+	void (*fn)(void *ctx, const uint8_t txid[32]);
+	void *ctx;
+};
 
 /*
  * Create (create=true: DIR must not hold a wallet) or load the wallet
  * NAME whose file is DIR/wallet.dat, following cs and mp. Loading reads
  * keys and transactions, rescans, and re-offers unconfirmed transactions
- * to the mempool. NULL with the reason in err.
+ * to the mempool, relaying through `relay` (copied; NULL: no relay). NULL
+ * with the reason in err.
  */
 struct wallet *wallet_open(const char *name, const char *dir, bool create,
 			   struct chainstate *cs, struct mempool *mp,
-			   const struct wallet_options *o, wallet_relay_fn relay, char *err,
+			   const struct wallet_options *o, const struct wallet_relay *relay, char *err,
 			   size_t errlen);
 void wallet_free(struct wallet *w);   /* accepts NULL */
 

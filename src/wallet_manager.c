@@ -18,7 +18,7 @@ struct wallet_manager {
 	struct chainstate *cs;
 	struct mempool *mp;
 	struct wallet_options opts;
-	wallet_relay_fn relay;
+	struct wallet_relay relay;
 	struct wallet *w[WALLET_MAX_LOADED];
 	size_t n;
 };
@@ -62,7 +62,7 @@ static void tx_removed_cb(void *ctx, const struct mempool_entry *e, const char *
 
 struct wallet_manager *wallet_manager_new(struct chainstate *cs, struct mempool *mp,
 					  const char *datadir, const struct wallet_options *o,
-					  wallet_relay_fn relay)
+					  const struct wallet_relay *relay)
 {
 	struct wallet_manager *m = calloc(1, sizeof(*m));
 	struct chain_listener cl = { block_connected_cb, block_disconnected_cb, NULL };
@@ -73,7 +73,8 @@ struct wallet_manager *wallet_manager_new(struct chainstate *cs, struct mempool 
 	m->cs = cs;
 	m->mp = mp;
 	m->opts = *o;
-	m->relay = relay;
+	if (relay)
+		m->relay = *relay;
 	snprintf(m->dir, sizeof(m->dir), "%s/wallets", datadir);
 	cl.ctx = ml.ctx = m;
 	chainstate_listen(cs, &cl);
@@ -168,7 +169,7 @@ enum wallet_err wallet_manager_load(struct wallet_manager *m, const char *name, 
 			    "Wallet file verification failed. Failed to load database "
 			    "path '%s'. Path does not exist.", dir);
 	}
-	w = wallet_open(name, dir, create, m->cs, m->mp, &m->opts, m->relay, err, errlen);
+	w = wallet_open(name, dir, create, m->cs, m->mp, &m->opts, &m->relay, err, errlen);
 	if (!w)
 		return create && strstr(err, "already exists") ? WALLET_ERR_ALREADY_EXISTS
 							       : WALLET_ERR_FAILED;

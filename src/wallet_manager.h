@@ -21,12 +21,13 @@ struct wallet_manager;
 
 /*
  * A manager for the wallets under datadir/wallets, listening to cs and mp.
+ * Wallets relay through `relay` (copied; NULL: none).
  * NULL if out of memory. cs and mp must outlive it, and must not change
  * after wallet_manager_free (their listeners point here).
  */
 struct wallet_manager *wallet_manager_new(struct chainstate *cs, struct mempool *mp,
 					  const char *datadir, const struct wallet_options *o,
-					  wallet_relay_fn relay);
+					  const struct wallet_relay *relay);
 
 /* Unload every wallet and free the manager. Accepts NULL. */
 void wallet_manager_free(struct wallet_manager *m);

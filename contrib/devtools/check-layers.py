@@ -8,9 +8,10 @@ column; anything else is a violation, printed as
 
     src/FILE:LINE: LAYER includes HEADER (LAYER'S LAYER): not allowed
 
-Also an error: a file of src/ in no layer, a header that is in no layer, a
-name in two layers, and a KNOWN_EXCEPTIONS entry that no longer occurs (so
-the list stays true). Headers that are not in src/ (include/trace.h, system
+Also an error: a file of src/ in no layer, a header that is in no layer, and
+a name in two layers. There is no list of allowed exceptions: a dependency
+that must point up goes through a table of callbacks the lower layer owns
+(as struct net_events does). Headers that are not in src/ (include/trace.h, system
 headers) are not checked.
 
     check-layers.py [--root DIR]
@@ -21,22 +22,6 @@ import argparse
 import re
 import sys
 from pathlib import Path
-
-# Upward includes that are known and not yet fixed, each with its reason.
-# This is the one place they are allowed; remove an entry when its include
-# goes away (the check fails while a stale entry stays).
-KNOWN_EXCEPTIONS = {
-    # The network cycle (issue 13, item 1; fixed by nobody this round): the
-    # connection manager calls message handling directly, and message
-    # handling calls block sync directly. The cure is a table of callbacks
-    # the lower layer owns (Bitcoin Core's NetEventsInterface).
-    ("src/net.c", "net_processing.h"): "net cycle: net.c calls np_* directly",
-    ("src/net_processing.c", "net_chain.h"): "net cycle: net_processing.c calls netchain_*",
-    # net.c sets JSON-RPC codes for addnode/disconnectnode (issue 13, item
-    # 2): the connection manager should return its own errors, translated
-    # by rpc_net.c. Being reworked in the wire layer's branch.
-    ("src/net.c", "rpc.h"): "net.c sets JSON-RPC error codes",
-}
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
@@ -86,7 +71,6 @@ def check(root):
     layers = read_table(root / "doc" / "architecture.md")
     owner, errors = layer_of_names(layers)
     src = root / "src"
-    seen_exceptions = set()
     for path in sorted(list(src.glob("*.c")) + list(src.glob("*.h"))):
         rel = f"src/{path.name}"
         layer = owner.get(path.stem)
@@ -105,15 +89,8 @@ def check(root):
             if target is None:
                 errors.append(f"{rel}:{lineno}: includes {header}, which is in no layer")
             elif target not in allowed:
-                if (rel, header) in KNOWN_EXCEPTIONS:
-                    seen_exceptions.add((rel, header))
-                    continue
                 errors.append(f"{rel}:{lineno}: {layer} includes {header} ({target}): "
                               f"not allowed (may use: {', '.join(sorted(allowed))})")
-    for (rel, header), why in KNOWN_EXCEPTIONS.items():
-        if (rel, header) not in seen_exceptions:
-            errors.append(f"{rel}: known exception '{header}' ({why}) no longer occurs: "
-                          "remove it from KNOWN_EXCEPTIONS in contrib/devtools/check-layers.py")
     return errors
 
 

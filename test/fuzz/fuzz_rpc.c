@@ -22,6 +22,7 @@
 #include "mempool.h"
 #include "net.h"
 #include "net_chain.h"
+#include "net_processing.h"
 #include "rpc.h"
 #include "rpc_chain.h"
 #include "rpc_net.h"
@@ -33,11 +34,6 @@ static struct rpc_dispatch *dispatch;
 static struct event_base *base;
 static struct config cfg;
 
-static void relay_none(const uint8_t txid[32])
-{
-	(void)txid;
-}
-
 static void setup_wallets(struct chainstate *cs, struct mempool *mp, const char *dir)
 {
 	struct wallet_options o = {
@@ -46,7 +42,7 @@ static void setup_wallets(struct chainstate *cs, struct mempool *mp, const char 
 		.discard_feerate = WALLET_DISCARD_FEERATE,
 		.min_relay_feerate = CONFIG_DEFAULT_MIN_RELAY_FEE,
 	};
-	struct wallet_manager *wm = wallet_manager_new(cs, mp, dir, &o, relay_none);
+	struct wallet_manager *wm = wallet_manager_new(cs, mp, dir, &o, NULL);
 	char err[1024];
 
 	FUZZ_ASSERT(wm && rpc_wallet_register(dispatch, wm) == 0);
@@ -62,6 +58,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	struct chainstate *cs;
 	struct mempool *mp;
 	struct connman *cm;
+	struct net_chain *nc;
+	struct net_processing *np;
+	struct net_processing_sync sync;
 	char err[1024];
 
 	(void)argc;
@@ -78,10 +77,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	l.ctx = mp;
 	chainstate_listen(cs, &l);
 	cm = connman_new(base, &cfg, err, sizeof(err));
+	FUZZ_ASSERT(cm);
+	nc = net_chain_new(cs, mp, cm);
+	FUZZ_ASSERT(nc);
+	sync = net_chain_sync(nc);
+	np = net_processing_new(cm, &sync);
 	dispatch = rpc_dispatch_new();
-	FUZZ_ASSERT(cm && dispatch && rpc_net_register(dispatch, cm) == 0 &&
-		    rpc_chain_register(dispatch, cs, mp) == 0);
-	netchain_init(cs, mp, cm);
+	FUZZ_ASSERT(np && dispatch && rpc_net_register(dispatch, cm, np) == 0 &&
+		    rpc_chain_register(dispatch, cs, mp, nc) == 0);
 	setup_wallets(cs, mp, dir);
 	return 0;
 }
