@@ -121,15 +121,16 @@ UNIT_TEST_FILES  := test/unit/unit_main.c test/unit/test_addrman.c test/unit/tes
 	test/unit/test_coins.c test/unit/test_coinselection.c test/unit/test_config.c \
 	test/unit/test_eviction.c test/unit/test_hash.c test/unit/test_hashmap.c \
 	test/unit/test_keys.c test/unit/test_log.c test/unit/test_mempool.c test/unit/test_msg.c \
-	test/unit/test_msglog.c test/unit/test_netaddr.c test/unit/test_netdownload.c \
+	test/unit/test_msglog.c test/unit/test_net.c test/unit/test_netaddr.c \
+	test/unit/test_netdownload.c \
 	test/unit/test_rpc.c test/unit/test_script.c test/unit/test_ser.c test/unit/test_trace.c \
 	test/unit/test_trace_off.c test/unit/test_tracestream.c test/unit/test_txrequest.c \
 	test/unit/test_wallet.c
 UNIT_TEST_SRCS   := $(UNIT_TEST_FILES) src/config.c src/rpc.c src/addrman.c src/banman.c \
-	src/msglog.c src/net_evict.c src/net_txrequest.c src/net_download.c $(WALLET_SRCS) \
+	src/msglog.c src/net_evict.c src/net.c src/net_txrequest.c src/net_download.c $(WALLET_SRCS) \
 	$(CHAIN_SRCS) $(CRYPTO_SRCS) $(WIRE_SRCS) \
 	$(UTIL_SRCS) $(TRACE_SRCS) $(TRACESTREAM_CLIENT_SRCS)
-UNIT_TEST_LDLIBS := -ljansson -lleveldb -lsqlite3 -lsecp256k1 -lcrypto -lpthread
+UNIT_TEST_LDLIBS := -ljansson -levent -lleveldb -lsqlite3 -lsecp256k1 -lcrypto -lpthread
 # bench/connect_chain: the chain layer and what it stands on.
 CONNECT_CHAIN_SRCS   := bench/connect_chain.c $(CHAIN_SRCS) $(CRYPTO_SRCS) $(WIRE_SRCS) $(UTIL_SRCS) \
 	$(TRACE_SRCS)

@@ -117,12 +117,12 @@ static struct peer *peer_new(struct connman *cm, const struct netaddr *a,
 
 	if (!p)
 		return NULL;
+	p->cm = cm;
 	p->minping_us = -1;
 	if (cm->ev.peer_new(cm->ev.ctx, p) < 0) {
 		free(p);
 		return NULL;
 	}
-	p->cm = cm;
 	p->addr = *a;
 	netaddr_format(a, p->addr_str, sizeof(p->addr_str));
 	p->type = type;
