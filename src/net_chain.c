@@ -34,6 +34,8 @@ struct net_chain {
 	struct chainstate *cs;
 	struct mempool *mp;
 	struct connman *cm;
+	struct net_download *dl;     /* blocks in flight, orphan blocks */
+	struct net_txrequest *txreq; /* transactions announced, asked for */
 	u256 min_work;      /* -minimumchainwork */
 	struct log_limit lowwork_log;
 	struct {
@@ -216,9 +218,8 @@ static void on_handshake(struct net_chain *nc, struct peer *p)
 
 static void on_closed(struct net_chain *nc, struct peer *p)
 {
-	(void)nc;
-	dl_peer_gone(&st(p)->dl);
-	txreq_peer_gone(p->id);
+	dl_peer_gone(nc->dl, &st(p)->dl);
+	txreq_peer_gone(nc->txreq, p->id);
 }
 
 void net_chain_relay_tx(struct net_chain *nc, const uint8_t txid[32], const struct peer *from)
@@ -264,14 +265,13 @@ static void request_blocks(struct net_chain *nc, struct peer *p)
 	uint8_t want[DL_MAX_PER_PEER][32];
 	size_t n;
 
-	(void)nc;
 	if (p->closed || p->type == CONN_FEELER)
 		return;
-	n = dl_next_blocks(&st(p)->dl, util_mono_us(), want, DL_MAX_PER_PEER);
+	n = dl_next_blocks(nc->dl, &st(p)->dl, util_mono_us(), want, DL_MAX_PER_PEER);
 	if (!send_getdata(p, MSG_INV_BLOCK, (const uint8_t (*)[32])want, n)) {
 		/* Not asked after all: free for the next try, here or elsewhere. */
 		for (size_t i = 0; i < n; i++)
-			dl_block_done(&st(p)->dl, want[i]);
+			dl_block_done(nc->dl, &st(p)->dl, want[i]);
 	}
 }
 
@@ -282,14 +282,13 @@ static void request_txs(struct net_chain *nc, struct peer *p, int64_t now_us)
 	uint8_t (*want)[32];
 	size_t n;
 
-	(void)nc;
-	if (p->closed || !txreq_count(p->id))
+	if (p->closed || !txreq_count(nc->txreq, p->id))
 		return;
 	want = malloc(BATCH * sizeof(*want));
 	if (!want)
 		return;
 	do {
-		n = txreq_next(p->id, now_us, want, BATCH);
+		n = txreq_next(nc->txreq, p->id, now_us, want, BATCH);
 		send_getdata(p, MSG_INV_TX, (const uint8_t (*)[32])want, n);
 	} while (n == BATCH && !p->closed);
 	free(want);
@@ -319,7 +318,7 @@ static void on_inv(struct net_chain *nc, struct peer *p, const struct msg_inv *i
 				return;
 			}
 			if (!mempool_get(nc->mp, e->hash) && !reject_known(nc, e->hash))
-				txreq_announced(p->id, e->hash, p->type != CONN_INBOUND, now);
+				txreq_announced(nc->txreq, p->id, e->hash, p->type != CONN_INBOUND, now);
 		}
 	}
 	request_txs(nc, p, now);
@@ -331,11 +330,10 @@ static void on_inv(struct net_chain *nc, struct peer *p, const struct msg_inv *i
 
 static void on_notfound(struct net_chain *nc, struct peer *p, const struct msg_inv *inv)
 {
-	(void)nc;
 	for (uint64_t i = 0; i < inv->count; i++) {
 		const struct msg_inv_entry *e = &inv->entries[i];
 		if ((e->type & ~MSG_INV_WITNESS_FLAG) == MSG_INV_TX)
-			txreq_notfound(p->id, e->hash);
+			txreq_notfound(nc->txreq, p->id, e->hash);
 	}
 }
 
@@ -494,7 +492,8 @@ static void on_getdata(struct net_chain *nc, struct peer *p, const struct msg_in
 	getdata_continue(nc, p);
 }
 
-static void on_getheaders(struct net_chain *nc, struct peer *p, const struct msg_getheaders *g)
+static void on_getheaders(struct net_chain *nc, struct peer *p,
+			  const struct msg_getheaders *g)
 {
 	const struct block_index *fork;
 	struct block_header *out;
@@ -520,8 +519,8 @@ static void on_getheaders(struct net_chain *nc, struct peer *p, const struct msg
 	free(out);
 }
 
-static void process_block(struct net_chain *nc, struct peer *p, const struct block *b, const uint8_t *bytes,
-			  size_t len);
+static void process_block(struct net_chain *nc, struct peer *p, const struct block *b,
+			  const uint8_t *bytes, size_t len);
 
 /* Process the kept blocks whose parent is now known (net_download.h). */
 static void process_orphans(struct net_chain *nc, struct peer *p)
@@ -530,7 +529,7 @@ static void process_orphans(struct net_chain *nc, struct peer *p)
 	size_t len;
 	int64_t from;
 
-	while (!p->closed && dl_orphan_take_ready(&bytes, &len, &from)) {
+	while (!p->closed && dl_orphan_take_ready(nc->dl, &bytes, &len, &from)) {
 		struct block b;
 		struct peer *src = connman_find_id(nc->cm, from);
 
@@ -653,29 +652,29 @@ static void on_headers(struct net_chain *nc, struct peer *p, const struct msg_he
 
 /* A block whose parent we do not know: keep it, and ask the peer for the
  * headers that lead to it (doc/p2p.md: Core would drop it). */
-static void keep_orphan(struct net_chain *nc, struct peer *p, const struct block *b, const uint8_t *bytes,
-			size_t len)
+static void keep_orphan(struct net_chain *nc, struct peer *p, const struct block *b,
+			const uint8_t *bytes, size_t len)
 {
-	int rc = dl_orphan_add(b->hash, b->header.prev_block, bytes, len, p->id);
+	int rc = dl_orphan_add(nc->dl, b->hash, b->header.prev_block, bytes, len, p->id);
 
 	if (rc < 0)
 		log_printf("net: peer=%lld orphan block not kept: out of memory",
 			   (long long)p->id);
 	else if (rc == 0)
 		log_debug(LOG_NET, "net: peer=%lld block with unknown parent kept (%zu kept)",
-			  (long long)p->id, dl_orphan_count());
+			  (long long)p->id, dl_orphan_count(nc->dl));
 	send_getheaders(nc, p);
 }
 
-static void process_block(struct net_chain *nc, struct peer *p, const struct block *b, const uint8_t *bytes,
-			  size_t len)
+static void process_block(struct net_chain *nc, struct peer *p, const struct block *b,
+			  const uint8_t *bytes, size_t len)
 {
 	char reason[CHAIN_REASON_MAX];
 	bool is_new;
 	int rc = chainstate_process_block(nc->cs, b, &is_new, reason);
 
 	/* Received and processed: no longer in flight, from anyone. */
-	dl_block_done(&st(p)->dl, b->hash);
+	dl_block_done(nc->dl, &st(p)->dl, b->hash);
 	if (rc < 0) {
 		if (strcmp(reason, "prev-blk-not-found") == 0) {
 			keep_orphan(nc, p, b, bytes, len);
@@ -693,7 +692,8 @@ static void process_block(struct net_chain *nc, struct peer *p, const struct blo
 		p->last_useful_us = util_mono_us();
 }
 
-static void on_block(struct net_chain *nc, struct peer *p, const uint8_t *payload, size_t len)
+static void on_block(struct net_chain *nc, struct peer *p, const uint8_t *payload,
+		     size_t len)
 {
 	struct block b;
 
@@ -728,7 +728,7 @@ static void on_tx(struct net_chain *nc, struct peer *p, const uint8_t *payload, 
 		return;
 	}
 	/* The answer, from whoever: nobody else needs to be asked. */
-	txreq_forget(t.txid);
+	txreq_forget(nc->txreq, t.txid);
 	if (mempool_accept(nc->mp, &t, false, NULL, NULL, reason) == 0) {
 		p->last_useful_us = util_mono_us();
 		net_chain_relay_tx(nc, t.txid, p);
@@ -902,7 +902,12 @@ struct net_chain *net_chain_new(struct chainstate *cs, struct mempool *mp, struc
 	nc->cs = cs;
 	nc->mp = mp;
 	nc->cm = cm;
-	dl_init(cs);
+	nc->dl = net_download_new(cs);
+	nc->txreq = net_txrequest_new();
+	if (!nc->dl || !nc->txreq) {
+		net_chain_free(nc);
+		return NULL;
+	}
 	min_work_init(nc);
 	l.ctx = nc;
 	chainstate_listen(cs, &l);
@@ -913,8 +918,8 @@ void net_chain_free(struct net_chain *nc)
 {
 	if (!nc)
 		return;
-	dl_shutdown();
-	txreq_shutdown();
+	net_download_free(nc->dl);
+	net_txrequest_free(nc->txreq);
 	free(nc);
 }
 

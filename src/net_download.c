@@ -1,28 +1,19 @@
 /*
  * net_download.c — blocks in flight and the orphan block pool.
  *
- * Blocks in flight are in two places: each peer's own list (at most
- * DL_MAX_PER_PEER, so a peer that goes releases its blocks in O(1)), and a
- * table by block hash (so "is anyone sending this block?" costs O(1) while
- * choosing among up to DL_WINDOW candidates). The table is open addressing
- * with linear probing; deletion shifts entries back, so there are no
- * tombstones and a lookup never crosses stale slots.
+ * A block in flight is an entry of its peer's own list (at most
+ * DL_MAX_PER_PEER, so a peer that goes releases its blocks at once), and
+ * that same entry is linked into the daemon's hash map by block hash (so
+ * "is anyone sending this block?" costs O(1) while choosing among up to
+ * DL_WINDOW candidates).
  */
 #include "net_download.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "hashmap.h"
 #include "log.h"
-
-/* > DL_MAX_PER_PEER * 125 default peers, a power of two, kept under 3/4 full. */
-#define DL_SLOTS 8192
-#define DL_MAX_ENTRIES (DL_SLOTS * 3 / 4)
-
-struct dl_entry {
-	uint8_t hash[32];
-	struct dl_peer *owner; /* NULL: free slot */
-};
 
 struct dl_orphan {
 	uint8_t hash[32], prev[32];
@@ -31,87 +22,68 @@ struct dl_orphan {
 	int64_t from;
 };
 
-static struct {
+struct net_download {
 	struct chainstate *cs;
-	struct dl_entry table[DL_SLOTS];
-	size_t n_entries;
+	struct hashmap *flights;  /* every peer's struct dl_flight, by hash */
 	struct dl_orphan orphans[DL_ORPHAN_MAX];
 	size_t n_orphans;   /* orphans[0] is the oldest */
 	size_t orphan_bytes;
-} dl;
+};
 
-/* ---- The table of blocks in flight -------------------------------------- */
+/* ---- Blocks in flight ---------------------------------------------------- */
 
-static size_t home_slot(const uint8_t hash[32])
+static struct dl_flight *find_flight(const struct net_download *dl, const uint8_t hash[32])
 {
-	uint32_t h;
+	struct hashmap_node *n = hashmap_find(dl->flights, hash);
 
-	memcpy(&h, hash + 8, sizeof(h)); /* block hashes are uniform */
-	return h & (DL_SLOTS - 1);
+	return n ? HASHMAP_ENTRY(n, struct dl_flight, node) : NULL;
 }
 
-/* The slot holding hash, or the free slot where it would go. */
-static size_t find_slot(const uint8_t hash[32])
+bool dl_in_flight(const struct net_download *dl, const uint8_t hash[32])
 {
-	size_t i = home_slot(hash);
-
-	while (dl.table[i].owner && memcmp(dl.table[i].hash, hash, 32) != 0)
-		i = (i + 1) & (DL_SLOTS - 1);
-	return i;
+	return find_flight(dl, hash) != NULL;
 }
 
-static void table_remove(size_t i)
+/* Drop entry k of d's own list. The last entry moves into its place, and
+ * as the map links the entry itself, it is unlinked and linked again. */
+static void flight_remove(struct net_download *dl, struct dl_peer *d, int k)
 {
-	size_t j = i;
+	int last = --d->n_in_flight;
 
-	dl.table[i].owner = NULL;
-	dl.n_entries--;
-	/* Shift back every later entry of the run that may no longer be
-	 * reachable from its home slot across the hole at i. */
-	for (;;) {
-		size_t home;
-
-		j = (j + 1) & (DL_SLOTS - 1);
-		if (!dl.table[j].owner)
-			return;
-		home = home_slot(dl.table[j].hash);
-		if (((j - home) & (DL_SLOTS - 1)) >= ((j - i) & (DL_SLOTS - 1))) {
-			dl.table[i] = dl.table[j];
-			dl.table[j].owner = NULL;
-			i = j;
-		}
-	}
+	hashmap_remove(dl->flights, &d->in_flight[k].node);
+	if (k == last)
+		return;
+	hashmap_remove(dl->flights, &d->in_flight[last].node);
+	d->in_flight[k] = d->in_flight[last];
+	hashmap_add(dl->flights, &d->in_flight[k].node);
 }
 
-bool dl_in_flight(const uint8_t hash[32])
+static void mark_in_flight(struct net_download *dl, struct dl_peer *d, const uint8_t hash[32],
+			   int64_t now_us)
 {
-	return dl.table[find_slot(hash)].owner != NULL;
-}
+	struct dl_flight *f = &d->in_flight[d->n_in_flight++];
 
-/* Drop entry k of d's own list (order does not matter). */
-static void peer_list_remove(struct dl_peer *d, int k)
-{
-	d->n_in_flight--;
-	memcpy(d->in_flight[k], d->in_flight[d->n_in_flight], 32);
-	d->requested_us[k] = d->requested_us[d->n_in_flight];
-}
-
-static void mark_in_flight(struct dl_peer *d, const uint8_t hash[32], int64_t now_us)
-{
-	size_t i = find_slot(hash);
-
-	memcpy(dl.table[i].hash, hash, 32);
-	dl.table[i].owner = d;
-	dl.n_entries++;
-	memcpy(d->in_flight[d->n_in_flight], hash, 32);
-	d->requested_us[d->n_in_flight++] = now_us;
+	memcpy(f->hash, hash, 32);
+	f->requested_us = now_us;
+	f->owner = d;
+	hashmap_add(dl->flights, &f->node);
 }
 
 /* ---- Peers -------------------------------------------------------------- */
 
-void dl_init(struct chainstate *cs)
+struct net_download *net_download_new(struct chainstate *cs)
 {
-	dl.cs = cs;
+	struct net_download *dl = calloc(1, sizeof(*dl));
+
+	if (!dl)
+		return NULL;
+	dl->cs = cs;
+	dl->flights = hashmap_new(HASHMAP_KEY_OFFSET(struct dl_flight, node, hash), 32, 256);
+	if (!dl->flights) {
+		free(dl);
+		return NULL;
+	}
+	return dl;
 }
 
 void dl_peer_init(struct dl_peer *d, int64_t id)
@@ -126,54 +98,45 @@ void dl_peer_has(struct dl_peer *d, const struct block_index *bi)
 		d->best_known = bi;
 }
 
-bool dl_block_done(struct dl_peer *d, const uint8_t hash[32])
+bool dl_block_done(struct net_download *dl, struct dl_peer *d, const uint8_t hash[32])
 {
-	size_t i = find_slot(hash);
-	struct dl_peer *owner = dl.table[i].owner;
+	struct dl_flight *f = find_flight(dl, hash);
+	struct dl_peer *owner;
 
-	if (!owner)
+	if (!f)
 		return false;
-	for (int k = 0; k < owner->n_in_flight; k++) {
-		if (memcmp(owner->in_flight[k], hash, 32) == 0) {
-			peer_list_remove(owner, k);
-			break;
-		}
-	}
-	table_remove(i);
+	owner = f->owner;
+	flight_remove(dl, owner, (int)(f - owner->in_flight));
 	return owner == d;
 }
 
-void dl_peer_gone(struct dl_peer *d)
+void dl_peer_gone(struct net_download *dl, struct dl_peer *d)
 {
-	while (d->n_in_flight) {
-		size_t i = find_slot(d->in_flight[0]);
-
-		if (dl.table[i].owner == d)
-			table_remove(i);
-		peer_list_remove(d, 0);
-	}
+	while (d->n_in_flight)
+		flight_remove(dl, d, d->n_in_flight - 1);
 	d->best_known = NULL;
 }
 
 bool dl_peer_timed_out(const struct dl_peer *d, int64_t now_us, int64_t timeout_us)
 {
 	for (int k = 0; k < d->n_in_flight; k++) {
-		if (now_us - d->requested_us[k] > timeout_us)
+		if (now_us - d->in_flight[k].requested_us > timeout_us)
 			return true;
 	}
 	return false;
 }
 
 /* Could this block be asked for now? */
-static bool wanted(const struct block_index *bi)
+static bool wanted(const struct net_download *dl, const struct block_index *bi)
 {
 	return !(bi->status & (BLOCK_HAVE_DATA | BLOCK_FAILED | BLOCK_FAILED_CHILD)) &&
-	       !dl_in_flight(bi->hash);
+	       !dl_in_flight(dl, bi->hash);
 }
 
-size_t dl_next_blocks(struct dl_peer *d, int64_t now_us, uint8_t (*out)[32], size_t max)
+size_t dl_next_blocks(struct net_download *dl, struct dl_peer *d, int64_t now_us,
+		      uint8_t (*out)[32], size_t max)
 {
-	const struct block_index *tip = chainstate_tip(dl.cs), *target, *bi;
+	const struct block_index *tip = chainstate_tip(dl->cs), *target, *bi;
 	const struct block_index **path;
 	size_t n = 0, len = 0;
 	int32_t last;
@@ -185,7 +148,7 @@ size_t dl_next_blocks(struct dl_peer *d, int64_t now_us, uint8_t (*out)[32], siz
 	last = tip->height + DL_WINDOW;
 	target = chainstate_ancestor(d->best_known,
 				     d->best_known->height < last ? d->best_known->height : last);
-	for (bi = target; bi && !chainstate_contains(dl.cs, bi); bi = bi->prev)
+	for (bi = target; bi && !chainstate_contains(dl->cs, bi); bi = bi->prev)
 		len++;
 	if (!len)
 		return 0;
@@ -195,11 +158,10 @@ size_t dl_next_blocks(struct dl_peer *d, int64_t now_us, uint8_t (*out)[32], siz
 	bi = target;
 	for (size_t k = len; k-- > 0; bi = bi->prev)
 		path[k] = bi; /* oldest first */
-	for (size_t k = 0; k < len && n < max && d->n_in_flight < DL_MAX_PER_PEER &&
-			   dl.n_entries < DL_MAX_ENTRIES; k++) {
-		if (!wanted(path[k]))
+	for (size_t k = 0; k < len && n < max && d->n_in_flight < DL_MAX_PER_PEER; k++) {
+		if (!wanted(dl, path[k]))
 			continue;
-		mark_in_flight(d, path[k]->hash, now_us);
+		mark_in_flight(dl, d, path[k]->hash, now_us);
 		memcpy(out[n++], path[k]->hash, 32);
 	}
 	free(path);
@@ -208,30 +170,30 @@ size_t dl_next_blocks(struct dl_peer *d, int64_t now_us, uint8_t (*out)[32], siz
 
 /* ---- Orphan blocks ------------------------------------------------------ */
 
-static void orphan_remove(size_t k)
+static void orphan_remove(struct net_download *dl, size_t k)
 {
-	dl.orphan_bytes -= dl.orphans[k].len;
-	free(dl.orphans[k].bytes);
-	memmove(&dl.orphans[k], &dl.orphans[k + 1],
-		(dl.n_orphans - k - 1) * sizeof(dl.orphans[0]));
-	dl.n_orphans--;
+	dl->orphan_bytes -= dl->orphans[k].len;
+	free(dl->orphans[k].bytes);
+	memmove(&dl->orphans[k], &dl->orphans[k + 1],
+		(dl->n_orphans - k - 1) * sizeof(dl->orphans[0]));
+	dl->n_orphans--;
 }
 
-int dl_orphan_add(const uint8_t hash[32], const uint8_t prev[32], const uint8_t *bytes,
-		  size_t len, int64_t from_peer)
+int dl_orphan_add(struct net_download *dl, const uint8_t hash[32], const uint8_t prev[32],
+		  const uint8_t *bytes, size_t len, int64_t from_peer)
 {
 	struct dl_orphan *o;
 
-	for (size_t k = 0; k < dl.n_orphans; k++) {
-		if (memcmp(dl.orphans[k].hash, hash, 32) == 0)
+	for (size_t k = 0; k < dl->n_orphans; k++) {
+		if (memcmp(dl->orphans[k].hash, hash, 32) == 0)
 			return 1;
 	}
 	if (len > DL_ORPHAN_MAX_BYTES)
 		return -1;
 	/* Room: the oldest go first. */
-	while (dl.n_orphans == DL_ORPHAN_MAX || dl.orphan_bytes + len > DL_ORPHAN_MAX_BYTES)
-		orphan_remove(0);
-	o = &dl.orphans[dl.n_orphans];
+	while (dl->n_orphans == DL_ORPHAN_MAX || dl->orphan_bytes + len > DL_ORPHAN_MAX_BYTES)
+		orphan_remove(dl, 0);
+	o = &dl->orphans[dl->n_orphans];
 	o->bytes = malloc(len ? len : 1);
 	if (!o->bytes)
 		return -1;
@@ -240,39 +202,42 @@ int dl_orphan_add(const uint8_t hash[32], const uint8_t prev[32], const uint8_t 
 	memcpy(o->prev, prev, 32);
 	o->len = len;
 	o->from = from_peer;
-	dl.orphan_bytes += len;
-	dl.n_orphans++;
+	dl->orphan_bytes += len;
+	dl->n_orphans++;
 	return 0;
 }
 
-size_t dl_orphan_count(void)
+size_t dl_orphan_count(const struct net_download *dl)
 {
-	return dl.n_orphans;
+	return dl->n_orphans;
 }
 
-bool dl_orphan_take_ready(uint8_t **bytes, size_t *len, int64_t *from_peer)
+bool dl_orphan_take_ready(struct net_download *dl, uint8_t **bytes, size_t *len,
+			  int64_t *from_peer)
 {
-	for (size_t k = 0; k < dl.n_orphans; k++) {
-		struct dl_orphan *o = &dl.orphans[k];
+	for (size_t k = 0; k < dl->n_orphans; k++) {
+		struct dl_orphan *o = &dl->orphans[k];
 
-		if (!chainstate_lookup(dl.cs, o->prev))
+		if (!chainstate_lookup(dl->cs, o->prev))
 			continue;
 		*bytes = o->bytes;
 		*len = o->len;
 		*from_peer = o->from;
 		o->bytes = NULL; /* now the caller's */
-		dl.orphan_bytes -= o->len;
+		dl->orphan_bytes -= o->len;
 		o->len = 0;
-		orphan_remove(k);
+		orphan_remove(dl, k);
 		return true;
 	}
 	return false;
 }
 
-void dl_shutdown(void)
+void net_download_free(struct net_download *dl)
 {
-	while (dl.n_orphans)
-		orphan_remove(dl.n_orphans - 1);
-	memset(dl.table, 0, sizeof(dl.table));
-	dl.n_entries = 0;
+	if (!dl)
+		return;
+	while (dl->n_orphans)
+		orphan_remove(dl, dl->n_orphans - 1);
+	hashmap_free(dl->flights); /* the flights are the peers' */
+	free(dl);
 }

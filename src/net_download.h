@@ -16,8 +16,9 @@
  *   blocks, DL_ORPHAN_MAX_BYTES bytes, the oldest dropped first) and
  *   processed once its parent's header is known.
  *
- * Single-threaded, like the rest of the network code. Peers are named by
- * their id; the caller owns each peer's struct dl_peer.
+ * Single-threaded, like the rest of the network code. The state of all
+ * peers together is a struct net_download (net_chain.c has one); each
+ * peer's own part is a struct dl_peer its caller owns.
  */
 #ifndef MR_NET_DOWNLOAD_H
 #define MR_NET_DOWNLOAD_H
@@ -26,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hashmap.h"
 #include "validation.h"
 
 #define DL_MAX_PER_PEER 16              /* Core's MAX_BLOCKS_IN_TRANSIT_PER_PEER */
@@ -34,20 +36,33 @@
 #define DL_ORPHAN_MAX 100
 #define DL_ORPHAN_MAX_BYTES (32u * 1024 * 1024)
 
+struct dl_peer;
+
+/* A block asked of a peer (linked into the download state's map while in
+ * flight: a struct dl_peer must not be copied or moved meanwhile). */
+struct dl_flight {
+	struct hashmap_node node;
+	uint8_t hash[32];
+	int64_t requested_us;
+	struct dl_peer *owner;
+};
+
 /* One peer's download state. */
 struct dl_peer {
 	int64_t id;
 	const struct block_index *best_known; /* most-work block it has; NULL */
-	uint8_t in_flight[DL_MAX_PER_PEER][32];
-	int64_t requested_us[DL_MAX_PER_PEER];
+	struct dl_flight in_flight[DL_MAX_PER_PEER];
 	int n_in_flight;
 };
 
-/* Use this chain (call once, before any other dl_ function). */
-void dl_init(struct chainstate *cs);
+struct net_download;
 
-/* Free the orphan pool and forget every request. */
-void dl_shutdown(void);
+/* Download state over this chain (which must outlive it). NULL when out of
+ * memory. */
+struct net_download *net_download_new(struct chainstate *cs);
+
+/* Free the orphan pool and every request. Accepts NULL. */
+void net_download_free(struct net_download *dl);
 
 /* Fresh state for peer `id`. */
 void dl_peer_init(struct dl_peer *d, int64_t id);
@@ -60,20 +75,21 @@ void dl_peer_has(struct dl_peer *d, const struct block_index *bi);
  * Choose the next blocks to ask peer d for, at most `max`, and mark them
  * in flight from it. Writes their hashes to out; returns the count.
  */
-size_t dl_next_blocks(struct dl_peer *d, int64_t now_us, uint8_t (*out)[32], size_t max);
+size_t dl_next_blocks(struct net_download *dl, struct dl_peer *d, int64_t now_us,
+		      uint8_t (*out)[32], size_t max);
 
 /* True if any peer has been asked for this block and not answered. */
-bool dl_in_flight(const uint8_t hash[32]);
+bool dl_in_flight(const struct net_download *dl, const uint8_t hash[32]);
 
 /*
  * The block arrived from peer d and has been processed: it is no longer
  * in flight (from whichever peer it was asked of). Returns true if d was
  * the peer asked for it.
  */
-bool dl_block_done(struct dl_peer *d, const uint8_t hash[32]);
+bool dl_block_done(struct net_download *dl, struct dl_peer *d, const uint8_t hash[32]);
 
 /* The peer has gone: its blocks are free to be asked of others. */
-void dl_peer_gone(struct dl_peer *d);
+void dl_peer_gone(struct net_download *dl, struct dl_peer *d);
 
 /* True if one of d's requests is older than timeout_us at now_us. */
 bool dl_peer_timed_out(const struct dl_peer *d, int64_t now_us, int64_t timeout_us);
@@ -82,16 +98,17 @@ bool dl_peer_timed_out(const struct dl_peer *d, int64_t now_us, int64_t timeout_
  * Keep a block whose parent is unknown (its serialized bytes, copied).
  * Returns 0, 1 if it was already kept, or -1 if memory ran out.
  */
-int dl_orphan_add(const uint8_t hash[32], const uint8_t prev[32], const uint8_t *bytes,
-		  size_t len, int64_t from_peer);
+int dl_orphan_add(struct net_download *dl, const uint8_t hash[32], const uint8_t prev[32],
+		  const uint8_t *bytes, size_t len, int64_t from_peer);
 
 /* Blocks kept now. */
-size_t dl_orphan_count(void);
+size_t dl_orphan_count(const struct net_download *dl);
 
 /*
  * Take out one kept block whose parent's header is now known. Returns
  * false if there is none; else the caller processes *bytes and frees it.
  */
-bool dl_orphan_take_ready(uint8_t **bytes, size_t *len, int64_t *from_peer);
+bool dl_orphan_take_ready(struct net_download *dl, uint8_t **bytes, size_t *len,
+			  int64_t *from_peer);
 
 #endif

@@ -1,9 +1,9 @@
 /*
  * net_txrequest.c — the transaction request tracker.
  *
- * A chained hash table of txids; each holds its announcements in arrival
- * order. The table is keyed with a random seed so that chosen txids cannot
- * pile into one chain. Per-peer counts are a short array (one entry per
+ * The daemon's hash map of txids (hashmap.h, seeded so that chosen txids
+ * cannot pile into one chain); each txid holds its announcements in
+ * arrival order. Per-peer counts are a short array (one entry per
  * announcing peer) so the per-peer limit costs no scan of every txid.
  */
 #include "net_txrequest.h"
@@ -11,9 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
-
-#define TXREQ_BUCKETS 16384 /* a power of two */
+#include "hashmap.h"
 
 enum ann_state { ANN_CANDIDATE, ANN_REQUESTED, ANN_COMPLETED };
 
@@ -25,11 +23,12 @@ struct ann {
 	enum ann_state state;
 };
 
+/* A txid and its announcements, in the map by txid. */
 struct txreq_tx {
+	struct hashmap_node node;
 	uint8_t txid[32];
 	struct ann *anns; /* arrival order */
 	size_t n, cap;
-	struct txreq_tx *next;
 };
 
 struct peer_count {
@@ -37,93 +36,86 @@ struct peer_count {
 	size_t n;
 };
 
-static struct {
-	struct txreq_tx *buckets[TXREQ_BUCKETS];
-	uint64_t seed;
+struct net_txrequest {
+	struct hashmap *txs;
 	struct peer_count *counts;
 	size_t ncounts, capcounts;
 	size_t total;
-} tr;
+};
 
-static struct txreq_tx **bucket_of(const uint8_t txid[32])
+struct net_txrequest *net_txrequest_new(void)
 {
-	uint64_t h;
+	struct net_txrequest *tr = calloc(1, sizeof(*tr));
 
-	if (!tr.seed)
-		tr.seed = util_random_u64() | 1;
-	memcpy(&h, txid, sizeof(h));
-	h ^= tr.seed;
-	h *= 0x9e3779b97f4a7c15ULL;
-	return &tr.buckets[(h >> 32) & (TXREQ_BUCKETS - 1)];
+	if (!tr)
+		return NULL;
+	tr->txs = hashmap_new(HASHMAP_KEY_OFFSET(struct txreq_tx, node, txid), 32, 1024);
+	if (!tr->txs) {
+		free(tr);
+		return NULL;
+	}
+	return tr;
 }
 
-static struct txreq_tx *find_tx(const uint8_t txid[32])
+static struct txreq_tx *find_tx(const struct net_txrequest *tr, const uint8_t txid[32])
 {
-	struct txreq_tx *t = *bucket_of(txid);
+	struct hashmap_node *n = hashmap_find(tr->txs, txid);
 
-	while (t && memcmp(t->txid, txid, 32) != 0)
-		t = t->next;
-	return t;
+	return n ? HASHMAP_ENTRY(n, struct txreq_tx, node) : NULL;
 }
 
-static struct peer_count *count_of(int64_t peer, bool create)
+static struct peer_count *count_of(struct net_txrequest *tr, int64_t peer, bool create)
 {
-	for (size_t i = 0; i < tr.ncounts; i++) {
-		if (tr.counts[i].peer == peer)
-			return &tr.counts[i];
+	for (size_t i = 0; i < tr->ncounts; i++) {
+		if (tr->counts[i].peer == peer)
+			return &tr->counts[i];
 	}
 	if (!create)
 		return NULL;
-	if (tr.ncounts == tr.capcounts) {
-		size_t cap = tr.capcounts ? 2 * tr.capcounts : 16;
-		struct peer_count *c = realloc(tr.counts, cap * sizeof(*c));
+	if (tr->ncounts == tr->capcounts) {
+		size_t cap = tr->capcounts ? 2 * tr->capcounts : 16;
+		struct peer_count *c = realloc(tr->counts, cap * sizeof(*c));
 		if (!c)
 			return NULL;
-		tr.counts = c;
-		tr.capcounts = cap;
+		tr->counts = c;
+		tr->capcounts = cap;
 	}
-	tr.counts[tr.ncounts] = (struct peer_count){ peer, 0 };
-	return &tr.counts[tr.ncounts++];
+	tr->counts[tr->ncounts] = (struct peer_count){ peer, 0 };
+	return &tr->counts[tr->ncounts++];
 }
 
-static void count_add(int64_t peer, long delta)
+static void count_add(struct net_txrequest *tr, int64_t peer, long delta)
 {
-	struct peer_count *c = count_of(peer, false);
+	struct peer_count *c = count_of(tr, peer, false);
 
 	if (!c)
 		return;
 	c->n = (size_t)((long)c->n + delta);
-	tr.total = (size_t)((long)tr.total + delta);
+	tr->total = (size_t)((long)tr->total + delta);
 	if (c->n == 0)
-		*c = tr.counts[--tr.ncounts];
+		*c = tr->counts[--tr->ncounts];
 }
 
-static void free_tx(struct txreq_tx *t)
+static void free_tx(struct net_txrequest *tr, struct txreq_tx *t)
 {
 	for (size_t i = 0; i < t->n; i++)
-		count_add(t->anns[i].peer, -1);
+		count_add(tr, t->anns[i].peer, -1);
 	free(t->anns);
 	free(t);
 }
 
-/* Unlink and free the txid's entry. */
-static void remove_tx(const uint8_t txid[32])
+/* Unlink and free t. */
+static void remove_tx(struct net_txrequest *tr, struct txreq_tx *t)
 {
-	struct txreq_tx **pp = bucket_of(txid);
-
-	while (*pp && memcmp((*pp)->txid, txid, 32) != 0)
-		pp = &(*pp)->next;
-	if (*pp) {
-		struct txreq_tx *t = *pp;
-		*pp = t->next;
-		free_tx(t);
-	}
+	hashmap_remove(tr->txs, &t->node);
+	free_tx(tr, t);
 }
 
-bool txreq_announced(int64_t peer, const uint8_t txid[32], bool preferred, int64_t now_us)
+bool txreq_announced(struct net_txrequest *tr, int64_t peer, const uint8_t txid[32],
+		     bool preferred, int64_t now_us)
 {
-	struct txreq_tx *t = find_tx(txid);
-	struct peer_count *c = count_of(peer, false);
+	struct txreq_tx *t = find_tx(tr, txid);
+	struct peer_count *c = count_of(tr, peer, false);
 
 	if (c && c->n >= TXREQ_MAX_PER_PEER)
 		return false;
@@ -132,13 +124,11 @@ bool txreq_announced(int64_t peer, const uint8_t txid[32], bool preferred, int64
 			return false;
 	}
 	if (!t) {
-		struct txreq_tx **b = bucket_of(txid);
 		t = calloc(1, sizeof(*t));
 		if (!t)
 			return false;
 		memcpy(t->txid, txid, 32);
-		t->next = *b;
-		*b = t;
+		hashmap_add(tr->txs, &t->node);
 	}
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? 2 * t->cap : 4;
@@ -148,16 +138,16 @@ bool txreq_announced(int64_t peer, const uint8_t txid[32], bool preferred, int64
 			t->cap = cap;
 		}
 	}
-	c = count_of(peer, true);
+	c = count_of(tr, peer, true);
 	if (!c || t->n == t->cap) {
 		if (!t->n)
-			remove_tx(txid);
+			remove_tx(tr, t);
 		return false;
 	}
 	t->anns[t->n++] = (struct ann){ peer,
 		now_us + (preferred ? 0 : TXREQ_INBOUND_DELAY_US), 0, preferred, ANN_CANDIDATE };
 	c->n++;
-	tr.total++;
+	tr->total++;
 	return true;
 }
 
@@ -191,31 +181,35 @@ static long best_candidate(const struct txreq_tx *t, int64_t now_us)
 	return best;
 }
 
-size_t txreq_next(int64_t peer, int64_t now_us, uint8_t (*out)[32], size_t max)
+size_t txreq_next(struct net_txrequest *tr, int64_t peer, int64_t now_us, uint8_t (*out)[32],
+		  size_t max)
 {
+	struct hashmap_iter it;
+	struct hashmap_node *node;
 	size_t n = 0;
 
-	if (!count_of(peer, false))
+	if (!count_of(tr, peer, false))
 		return 0;
-	for (size_t b = 0; b < TXREQ_BUCKETS && n < max; b++) {
-		for (struct txreq_tx *t = tr.buckets[b]; t && n < max; t = t->next) {
-			long i;
-			if (expire(t, now_us))
-				continue;
-			i = best_candidate(t, now_us);
-			if (i < 0 || t->anns[i].peer != peer)
-				continue;
-			t->anns[i].state = ANN_REQUESTED;
-			t->anns[i].expiry_us = now_us + TXREQ_TIMEOUT_US;
-			memcpy(out[n++], t->txid, 32);
-		}
+	hashmap_iter_init(&it, tr->txs);
+	while (n < max && (node = hashmap_iter_next(&it))) {
+		struct txreq_tx *t = HASHMAP_ENTRY(node, struct txreq_tx, node);
+		long i;
+
+		if (expire(t, now_us))
+			continue;
+		i = best_candidate(t, now_us);
+		if (i < 0 || t->anns[i].peer != peer)
+			continue;
+		t->anns[i].state = ANN_REQUESTED;
+		t->anns[i].expiry_us = now_us + TXREQ_TIMEOUT_US;
+		memcpy(out[n++], t->txid, 32);
 	}
 	return n;
 }
 
-void txreq_notfound(int64_t peer, const uint8_t txid[32])
+void txreq_notfound(struct net_txrequest *tr, int64_t peer, const uint8_t txid[32])
 {
-	struct txreq_tx *t = find_tx(txid);
+	struct txreq_tx *t = find_tx(tr, txid);
 
 	for (size_t i = 0; t && i < t->n; i++) {
 		if (t->anns[i].peer == peer && t->anns[i].state == ANN_REQUESTED)
@@ -223,60 +217,61 @@ void txreq_notfound(int64_t peer, const uint8_t txid[32])
 	}
 }
 
-void txreq_forget(const uint8_t txid[32])
+void txreq_forget(struct net_txrequest *tr, const uint8_t txid[32])
 {
-	remove_tx(txid);
+	struct txreq_tx *t = find_tx(tr, txid);
+
+	if (t)
+		remove_tx(tr, t);
 }
 
-void txreq_peer_gone(int64_t peer)
+void txreq_peer_gone(struct net_txrequest *tr, int64_t peer)
 {
-	if (!count_of(peer, false))
+	struct hashmap_iter it;
+	struct hashmap_node *node;
+
+	if (!count_of(tr, peer, false))
 		return;
-	for (size_t b = 0; b < TXREQ_BUCKETS; b++) {
-		struct txreq_tx **pp = &tr.buckets[b];
-		while (*pp) {
-			struct txreq_tx *t = *pp;
-			for (size_t i = 0; i < t->n;) {
-				if (t->anns[i].peer == peer) {
-					memmove(&t->anns[i], &t->anns[i + 1],
-						(t->n - i - 1) * sizeof(t->anns[0]));
-					t->n--;
-					count_add(peer, -1);
-				} else {
-					i++;
-				}
-			}
-			if (t->n == 0) {
-				*pp = t->next;
-				free_tx(t);
+	hashmap_iter_init(&it, tr->txs);
+	while ((node = hashmap_iter_next(&it))) {
+		struct txreq_tx *t = HASHMAP_ENTRY(node, struct txreq_tx, node);
+
+		for (size_t i = 0; i < t->n;) {
+			if (t->anns[i].peer == peer) {
+				memmove(&t->anns[i], &t->anns[i + 1],
+					(t->n - i - 1) * sizeof(t->anns[0]));
+				t->n--;
+				count_add(tr, peer, -1);
 			} else {
-				pp = &t->next;
+				i++;
 			}
 		}
+		if (t->n == 0)
+			remove_tx(tr, t); /* the iterator allows it */
 	}
 }
 
-size_t txreq_count(int64_t peer)
+size_t txreq_count(struct net_txrequest *tr, int64_t peer)
 {
 	struct peer_count *c;
 
 	if (peer < 0)
-		return tr.total;
-	c = count_of(peer, false);
+		return tr->total;
+	c = count_of(tr, peer, false);
 	return c ? c->n : 0;
 }
 
-void txreq_shutdown(void)
+void net_txrequest_free(struct net_txrequest *tr)
 {
-	for (size_t b = 0; b < TXREQ_BUCKETS; b++) {
-		while (tr.buckets[b]) {
-			struct txreq_tx *t = tr.buckets[b];
-			tr.buckets[b] = t->next;
-			free_tx(t);
-		}
-	}
-	free(tr.counts);
-	tr.counts = NULL;
-	tr.ncounts = tr.capcounts = 0;
-	tr.total = 0;
+	struct hashmap_iter it;
+	struct hashmap_node *node;
+
+	if (!tr)
+		return;
+	hashmap_iter_init(&it, tr->txs);
+	while ((node = hashmap_iter_next(&it)))
+		remove_tx(tr, HASHMAP_ENTRY(node, struct txreq_tx, node));
+	hashmap_free(tr->txs);
+	free(tr->counts);
+	free(tr);
 }

@@ -28,10 +28,17 @@
 #define TXREQ_INBOUND_DELAY_US (2LL * 1000000) /* NONPREF_PEER_TX_DELAY */
 #define TXREQ_TIMEOUT_US (60LL * 1000000)      /* GETDATA_TX_INTERVAL */
 
+struct net_txrequest;
+
+/* An empty tracker (net_chain.c has one for all peers). NULL when out of
+ * memory. */
+struct net_txrequest *net_txrequest_new(void);
+
 /* Peer `peer` announced txid at now_us. `preferred`: an outbound peer.
  * Returns false if it was ignored (already announced by this peer, the
  * peer is over its limit, or memory ran out). */
-bool txreq_announced(int64_t peer, const uint8_t txid[32], bool preferred, int64_t now_us);
+bool txreq_announced(struct net_txrequest *tr, int64_t peer, const uint8_t txid[32],
+		     bool preferred, int64_t now_us);
 
 /*
  * The transactions to ask `peer` for now, at most max: those whose turn
@@ -39,23 +46,24 @@ bool txreq_announced(int64_t peer, const uint8_t txid[32], bool preferred, int64
  * TXREQ_TIMEOUT_US). Requests that expired are first given up, so the next
  * peer's turn comes. Returns the count written to out.
  */
-size_t txreq_next(int64_t peer, int64_t now_us, uint8_t (*out)[32], size_t max);
+size_t txreq_next(struct net_txrequest *tr, int64_t peer, int64_t now_us, uint8_t (*out)[32],
+		  size_t max);
 
 /* The peer answered notfound for txid: its announcement is done, the next
  * peer's turn comes. */
-void txreq_notfound(int64_t peer, const uint8_t txid[32]);
+void txreq_notfound(struct net_txrequest *tr, int64_t peer, const uint8_t txid[32]);
 
 /* The transaction arrived (from anyone): forget it altogether. */
-void txreq_forget(const uint8_t txid[32]);
+void txreq_forget(struct net_txrequest *tr, const uint8_t txid[32]);
 
 /* The peer has gone: drop its announcements (a transaction it was asked
  * for becomes the next peer's turn). */
-void txreq_peer_gone(int64_t peer);
+void txreq_peer_gone(struct net_txrequest *tr, int64_t peer);
 
 /* Outstanding announcements of one peer (all peers: peer < 0). */
-size_t txreq_count(int64_t peer);
+size_t txreq_count(struct net_txrequest *tr, int64_t peer);
 
-/* Free everything. */
-void txreq_shutdown(void);
+/* Free the tracker and every announcement. Accepts NULL. */
+void net_txrequest_free(struct net_txrequest *tr);
 
 #endif

@@ -134,8 +134,7 @@ static struct tracestream *fixture_start(struct fixture *f, unsigned max_clients
 
 	memset(&f->h, 0, sizeof(f->h));
 	pthread_mutex_init(&f->h.lock, NULL);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/mr_unit_ts_XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!unit_tmpdir(f->dir, sizeof(f->dir), "ts"))
 		return NULL;
 	snprintf(f->path, sizeof(f->path), "%s/trace.sock", f->dir);
 	f->h.ts = tracestream_new(&cfg, events, 3, &io, err, sizeof(err));
@@ -152,7 +151,7 @@ static void fixture_stop(struct fixture *f)
 	f->h.stop = 1;
 	pthread_join(f->h.thread, NULL);
 	tracestream_free(f->h.ts);
-	rmdir(f->dir);
+	unit_rmtree(f->dir);
 	pthread_mutex_destroy(&f->h.lock);
 }
 
