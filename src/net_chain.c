@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hashmap.h"
 #include "log.h"
 #include "net_download.h"
 #include "net_processing.h"
@@ -386,20 +387,12 @@ static void serve_tx(struct net_chain *nc, struct peer *p, const struct msg_inv_
 
 /* ---- getdata, served a little at a time -------------------------------- */
 
-/* A slot of the duplicate filter: 0 is empty, else the entry's index + 1. */
-static uint64_t entry_key(const struct msg_inv_entry *e)
-{
-	uint64_t k;
-
-	memcpy(&k, e->hash, sizeof(k));      /* hashes are uniform */
-	return k ^ (e->type & ~MSG_INV_WITNESS_FLAG);
-}
-
-static bool same_entry(const struct msg_inv_entry *a, const struct msg_inv_entry *b)
-{
-	return (a->type & ~MSG_INV_WITNESS_FLAG) == (b->type & ~MSG_INV_WITNESS_FLAG) &&
-	       memcmp(a->hash, b->hash, 32) == 0;
-}
+/* An entry of a getdata in the duplicate filter: keyed by its type
+ * (witness flag cleared) and hash. */
+struct getdata_seen {
+	struct hashmap_node node;
+	uint8_t key[4 + 32];
+};
 
 /*
  * Copy inv's entries without repeats, in order, to *out (malloc'd). One
@@ -408,29 +401,31 @@ static bool same_entry(const struct msg_inv_entry *a, const struct msg_inv_entry
  */
 static long getdata_unique(const struct msg_inv *inv, struct msg_inv_entry **out)
 {
-	size_t cap = 16, n = 0;
-	uint32_t *slots;
+	struct getdata_seen *seen = malloc((inv->count ? inv->count : 1) * sizeof(*seen));
+	struct hashmap *m = hashmap_new(HASHMAP_KEY_OFFSET(struct getdata_seen, node, key),
+					sizeof(seen->key), inv->count);
+	size_t n = 0;
 
-	while (cap < 2 * inv->count)
-		cap *= 2;
-	slots = calloc(cap, sizeof(*slots));
-	*out = malloc(inv->count * sizeof(**out));
-	if (!slots || !*out) {
-		free(slots);
+	*out = malloc((inv->count ? inv->count : 1) * sizeof(**out));
+	if (!seen || !m || !*out) {
+		free(seen);
+		hashmap_free(m);
 		free(*out);
 		return -1;
 	}
 	for (uint64_t i = 0; i < inv->count; i++) {
-		size_t s = entry_key(&inv->entries[i]) & (cap - 1);
+		struct getdata_seen *e = &seen[n];
+		uint32_t type = inv->entries[i].type & ~MSG_INV_WITNESS_FLAG;
 
-		while (slots[s] && !same_entry(&(*out)[slots[s] - 1], &inv->entries[i]))
-			s = (s + 1) & (cap - 1);
-		if (!slots[s]) {
-			(*out)[n] = inv->entries[i];
-			slots[s] = (uint32_t)++n;
-		}
+		memcpy(e->key, &type, 4);
+		memcpy(e->key + 4, inv->entries[i].hash, 32);
+		if (hashmap_find(m, e->key))
+			continue;
+		hashmap_add(m, &e->node);
+		(*out)[n++] = inv->entries[i];
 	}
-	free(slots);
+	hashmap_free(m);
+	free(seen);
 	return (long)n;
 }
 

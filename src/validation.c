@@ -580,38 +580,35 @@ int chainstate_accept_header(struct chainstate *cs, const struct block_header *h
 
 /* ---- Connecting --------------------------------------------------------- */
 
-/* Outpoints created or spent so far in the block being connected: an
- * open-addressing table sized for the whole block. */
+/* Outpoints created or spent so far in the block being connected: slots
+ * for the whole block, allocated at once, found through the hash map. */
 struct view_slot {
+	struct hashmap_node node;
 	struct outpoint op;
-	bool used, spent;
+	bool spent;
 	struct coin coin; /* script borrowed from the block's tx */
 };
 
 struct block_view {
 	struct view_slot *slots;
-	size_t cap;
+	size_t n, cap;
+	struct hashmap *map;
 	struct coins_cache *coins;
 };
 
-static struct view_slot *view_slot(struct block_view *v, const struct outpoint *op)
+static struct view_slot *view_find(const struct block_view *v, const struct outpoint *op)
 {
-	uint64_t h;
-	size_t i;
+	struct hashmap_node *n = hashmap_find(v->map, op);
 
-	memcpy(&h, op->txid + 4, 8);
-	i = (size_t)((h ^ op->n) * 0x9e3779b97f4a7c15ULL >> 20) & (v->cap - 1);
-	while (v->slots[i].used && memcmp(&v->slots[i].op, op, sizeof(*op)) != 0)
-		i = (i + 1) & (v->cap - 1);
-	return &v->slots[i];
+	return n ? HASHMAP_ENTRY(n, struct view_slot, node) : NULL;
 }
 
 static const struct coin *view_lookup(void *ctx, const struct outpoint *op)
 {
 	struct block_view *v = ctx;
-	struct view_slot *s = view_slot(v, op);
+	struct view_slot *s = view_find(v, op);
 
-	if (s->used)
+	if (s)
 		return s->spent ? NULL : &s->coin;
 	return coins_get(v->coins, op);
 }
@@ -619,10 +616,13 @@ static const struct coin *view_lookup(void *ctx, const struct outpoint *op)
 static void view_mark(struct block_view *v, const struct outpoint *op, bool spent,
 		      const struct coin *coin)
 {
-	struct view_slot *s = view_slot(v, op);
+	struct view_slot *s = view_find(v, op);
 
-	s->used = true;
-	s->op = *op;
+	if (!s) {
+		s = &v->slots[v->n++]; /* cap counts every input and output */
+		s->op = *op;
+		hashmap_add(v->map, &s->node);
+	}
 	s->spent = spent;
 	if (coin)
 		s->coin = *coin;
@@ -655,13 +655,17 @@ static int check_block_inputs(struct chainstate *cs, const struct block *b, int3
 
 	for (size_t i = 0; i < b->n_tx; i++)
 		n += b->txs[i].n_in + b->txs[i].n_out;
-	v.cap = 16;
-	while (v.cap < 2 * n)
-		v.cap *= 2;
-	v.slots = calloc(v.cap, sizeof(*v.slots));
+	v.n = 0;
+	v.cap = n;
+	v.slots = malloc(n * sizeof(*v.slots));
+	v.map = hashmap_new(HASHMAP_KEY_OFFSET(struct view_slot, node, op), sizeof(struct outpoint),
+			    n);
 	v.coins = cs->coins;
-	if (!v.slots)
+	if (!v.slots || !v.map) {
+		free(v.slots);
+		hashmap_free(v.map);
 		return fail(reason, "out of memory");
+	}
 	memset(st, 0, sizeof(*st));
 	for (size_t i = 0; i < b->n_tx && rc == 0; i++) {
 		const struct tx *t = &b->txs[i];
@@ -683,6 +687,7 @@ static int check_block_inputs(struct chainstate *cs, const struct block *b, int3
 			view_mark(&v, &op, false, &c);
 		}
 	}
+	hashmap_free(v.map);
 	free(v.slots);
 	if (rc == 0 && tx_value_out(&b->txs[0]) > chain_subsidy(height) + st->fees)
 		rc = fail(reason, "bad-cb-amount");
