@@ -1,30 +1,28 @@
 /*
- * banman.c — discouraged IPs as an array with a hash index over it, so a
- * lookup (every inbound connection) and a discouragement cost O(1) even
- * with the list full. Expired entries are removed lazily, and only when
- * the earliest expiry has passed.
+ * banman.c — discouraged IPs in the daemon's hash map (keyed by the 16-byte
+ * IP, with a secret seed against chosen collisions), so a lookup (every
+ * inbound connection) and a discouragement cost O(1) even with the list
+ * full. Expired entries are removed lazily, and only when the earliest
+ * expiry has passed.
  */
 #include "banman.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "hashmap.h"
 
 /* Bound on memory an attacker with many IPs can make us spend. */
 #define BANMAN_MAX_ENTRIES 100000
 
 struct ban {
-	struct netaddr addr;
+	struct hashmap_node node;
+	uint8_t ip[16];
 	int64_t until;
 };
 
 struct banman {
-	struct ban *bans;
-	size_t n, cap;
-	uint32_t *index;     /* open addressing: position in bans + 1; 0 empty */
-	size_t index_mask;   /* slots - 1 (a power of two, > 2 * cap) */
-	uint64_t seed;       /* keys the hash against chosen collisions */
+	struct hashmap *bans;
 	int64_t next_expiry; /* no entry expires before this second */
 };
 
@@ -34,131 +32,76 @@ struct banman *banman_new(void)
 
 	if (!bm)
 		return NULL;
-	bm->seed = util_random_u64();
+	bm->bans = hashmap_new(HASHMAP_KEY_OFFSET(struct ban, node, ip), 16, 16);
+	if (!bm->bans) {
+		free(bm);
+		return NULL;
+	}
 	bm->next_expiry = INT64_MAX;
 	return bm;
+}
+
+/* Remove (and free) every entry that has expired at now_s; with
+ * INT64_MAX, every entry. */
+static void remove_until(struct banman *bm, int64_t now_s)
+{
+	struct hashmap_iter it;
+	struct hashmap_node *n;
+
+	bm->next_expiry = INT64_MAX;
+	hashmap_iter_init(&it, bm->bans);
+	while ((n = hashmap_iter_next(&it))) {
+		struct ban *b = HASHMAP_ENTRY(n, struct ban, node);
+
+		if (b->until <= now_s) {
+			hashmap_remove(bm->bans, n);
+			free(b);
+		} else if (b->until < bm->next_expiry) {
+			bm->next_expiry = b->until;
+		}
+	}
 }
 
 void banman_free(struct banman *bm)
 {
 	if (!bm)
 		return;
-	free(bm->bans);
-	free(bm->index);
+	remove_until(bm, INT64_MAX);
+	hashmap_free(bm->bans);
 	free(bm);
-}
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	return x ^ (x >> 33);
-}
-
-static size_t slot_of(const struct banman *bm, const struct netaddr *a)
-{
-	uint64_t lo, hi;
-
-	memcpy(&lo, a->ip, 8);
-	memcpy(&hi, a->ip + 8, 8);
-	return (size_t)(mix(mix(lo ^ bm->seed) ^ hi) & bm->index_mask);
-}
-
-/* Position of a's IP in bans, or -1. */
-static long find(const struct banman *bm, const struct netaddr *a)
-{
-	if (!bm->index)
-		return -1;
-	for (size_t i = slot_of(bm, a); bm->index[i]; i = (i + 1) & bm->index_mask) {
-		if (netaddr_same_ip(&bm->bans[bm->index[i] - 1].addr, a))
-			return (long)bm->index[i] - 1;
-	}
-	return -1;
-}
-
-static void index_add(struct banman *bm, size_t pos)
-{
-	size_t i = slot_of(bm, &bm->bans[pos].addr);
-
-	while (bm->index[i])
-		i = (i + 1) & bm->index_mask;
-	bm->index[i] = (uint32_t)(pos + 1);
-}
-
-static void index_rebuild(struct banman *bm)
-{
-	memset(bm->index, 0, (bm->index_mask + 1) * sizeof(*bm->index));
-	for (size_t i = 0; i < bm->n; i++)
-		index_add(bm, i);
 }
 
 static void expire(struct banman *bm, int64_t now_s)
 {
-	size_t j = 0;
-
-	if (now_s < bm->next_expiry)
-		return;
-	bm->next_expiry = INT64_MAX;
-	for (size_t i = 0; i < bm->n; i++) {
-		if (bm->bans[i].until > now_s) {
-			if (bm->bans[i].until < bm->next_expiry)
-				bm->next_expiry = bm->bans[i].until;
-			bm->bans[j++] = bm->bans[i];
-		}
-	}
-	if (j != bm->n) {
-		bm->n = j;
-		index_rebuild(bm);
-	}
+	if (now_s >= bm->next_expiry)
+		remove_until(bm, now_s);
 }
 
-/* Room for one more entry. 0 or -1 (out of memory). */
-static int grow(struct banman *bm)
+static struct ban *find(const struct banman *bm, const struct netaddr *a)
 {
-	size_t cap = bm->cap ? 2 * bm->cap : 16, slots = 64;
-	struct ban *b;
-	uint32_t *index;
+	struct hashmap_node *n = hashmap_find(bm->bans, a->ip);
 
-	while (slots <= 2 * cap)
-		slots *= 2;
-	index = calloc(slots, sizeof(*index));
-	if (!index)
-		return -1;
-	b = realloc(bm->bans, cap * sizeof(*b));
-	if (!b) {
-		free(index);
-		return -1;
-	}
-	free(bm->index);
-	bm->bans = b;
-	bm->cap = cap;
-	bm->index = index;
-	bm->index_mask = slots - 1;
-	index_rebuild(bm);
-	return 0;
+	return n ? HASHMAP_ENTRY(n, struct ban, node) : NULL;
 }
 
 int banman_discourage(struct banman *bm, const struct netaddr *a, int64_t now_s,
 		      int64_t seconds)
 {
 	int64_t until = now_s + seconds;
-	long i;
+	struct ban *b;
 
 	expire(bm, now_s);
-	i = find(bm, a);
-	if (i >= 0) {
-		if (until > bm->bans[i].until)
-			bm->bans[i].until = until;
+	b = find(bm, a);
+	if (b) {
+		if (until > b->until)
+			b->until = until;
 		return 0;
 	}
-	if (bm->n == BANMAN_MAX_ENTRIES)
+	if (hashmap_count(bm->bans) == BANMAN_MAX_ENTRIES || !(b = malloc(sizeof(*b))))
 		return -1;
-	if (bm->n == bm->cap && grow(bm) < 0)
-		return -1;
-	bm->bans[bm->n] = (struct ban){ *a, until };
-	index_add(bm, bm->n++);
+	memcpy(b->ip, a->ip, sizeof(b->ip));
+	b->until = until;
+	hashmap_add(bm->bans, &b->node);
 	if (until < bm->next_expiry)
 		bm->next_expiry = until;
 	return 0;
@@ -167,5 +110,5 @@ int banman_discourage(struct banman *bm, const struct netaddr *a, int64_t now_s,
 bool banman_is_discouraged(struct banman *bm, const struct netaddr *a, int64_t now_s)
 {
 	expire(bm, now_s);
-	return find(bm, a) >= 0;
+	return find(bm, a) != NULL;
 }
