@@ -250,7 +250,7 @@ static void relay_wallet_tx(void *ctx, const uint8_t txid[32])
  * block and transaction sync (each layer handed to the one below as
  * callbacks), and their RPCs. Peers connect later, in connman_start.
  */
-static void net_start(struct node *n)
+static void network_start(struct node *n)
 {
 	struct net_processing_sync sync;
 	char err[512] = "out of memory";
@@ -310,7 +310,7 @@ static void node_start(struct node *n)
 		die("-tracesocket: %s (-notracesocket turns the stream off)", err);
 	}
 	chain_start(n);
-	net_start(n);
+	network_start(n);
 	wallets_start(n);
 	n->maintenance = event_new(n->base, -1, EV_PERSIST, maintenance_cb, n);
 	if (!n->maintenance || event_add(n->maintenance, &tv) < 0)
