@@ -14,7 +14,7 @@
 
 static secp256k1_context *ctx;
 
-int keys_init(void)
+int key_init(void)
 {
 	uint8_t seed[32];
 
@@ -36,12 +36,12 @@ int key_from_secret(struct key *k, const uint8_t secret[32])
 	secp256k1_pubkey pk;
 	size_t n = sizeof(k->pub);
 
-	if (keys_init() < 0 || !secp256k1_ec_seckey_verify(ctx, secret) ||
+	if (key_init() < 0 || !secp256k1_ec_seckey_verify(ctx, secret) ||
 	    !secp256k1_ec_pubkey_create(ctx, &pk, secret))
 		return -1;
 	memcpy(k->secret, secret, 32);
 	secp256k1_ec_pubkey_serialize(ctx, k->pub, &n, &pk, SECP256K1_EC_COMPRESSED);
-	hash160(k->pub, sizeof(k->pub), k->h160);
+	script_hash160(k->pub, sizeof(k->pub), k->h160);
 	return 0;
 }
 
@@ -92,7 +92,7 @@ int key_sign_p2pkh_input(const struct key *k, struct tx *t, size_t in)
 	secp256k1_ecdsa_signature sig;
 	uint8_t *ss;
 
-	if (keys_init() < 0 || in >= t->n_in)
+	if (key_init() < 0 || in >= t->n_in)
 		return -1;
 	script_p2pkh(k->h160, spk);
 	if (script_sighash_all(t, in, spk, sizeof(spk), digest) < 0)

@@ -4,7 +4,7 @@
  *
  * Address: Base58Check of version byte KEYS_ADDR_VERSION (0x6f, as
  * Bitcoin's test networks: addresses start with m or n) followed by the
- * 20-byte hash160 of the compressed public key. Private key (WIF):
+ * 20-byte script_hash160 of the compressed public key. Private key (WIF):
  * Base58Check of KEYS_WIF_VERSION (0xef), the 32-byte secret and 0x01
  * (compressed). Base58Check = Base58(payload || first 4 bytes of
  * SHA256d(payload)).
@@ -26,14 +26,14 @@
 struct key {
 	uint8_t secret[32];
 	uint8_t pub[33];     /* compressed */
-	uint8_t h160[20];    /* hash160(pub) */
+	uint8_t h160[20];    /* script_hash160(pub) */
 };
 
 /*
  * Initialise the library's secp256k1 context (randomised). Call once at
  * start; every other function calls it if needed. Returns 0 or -1.
  */
-int keys_init(void);
+int key_init(void);
 
 /* Fill k from a 32-byte secret. Returns 0, or -1 if it is not a valid
  * secret key (zero or >= the group order). */
@@ -59,10 +59,10 @@ int base58check_encode(const uint8_t *payload, size_t len, char *out, size_t cap
  * or -1 for a bad character, a bad checksum or a payload over cap. */
 int base58check_decode(const char *text, uint8_t *out, size_t cap);
 
-/* The address of a hash160. out holds KEYS_ADDR_MAX bytes. */
+/* The address of a script_hash160. out holds KEYS_ADDR_MAX bytes. */
 void address_encode(const uint8_t h160[20], char out[KEYS_ADDR_MAX]);
 
-/* Parse an address into its hash160. Returns 0, or -1 (not Base58Check,
+/* Parse an address into its script_hash160. Returns 0, or -1 (not Base58Check,
  * wrong version or length). */
 int address_decode(const char *addr, uint8_t h160[20]);
 

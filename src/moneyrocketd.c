@@ -221,7 +221,7 @@ static void chain_start(struct node *n)
 	struct chain_listener l = { mempool_block_connected, mempool_block_disconnected, NULL };
 	char err[512];
 
-	if (keys_init() < 0)
+	if (key_init() < 0)
 		die("cannot initialise secp256k1");
 	n->chain = chainstate_open(n->cfg.datadir, &cp, err, sizeof(err));
 	if (!n->chain) {
@@ -282,7 +282,7 @@ static void node_start(struct node *n)
 		die("-tracesocket: %s (-notracesocket turns the stream off)", err);
 	}
 	chain_start(n);
-	n->connman = connman_new(n->base, &n->cfg, err, sizeof(err));
+	n->connman = net_new(n->base, &n->cfg, err, sizeof(err));
 	n->dispatch = rpc_dispatch_new();
 	if (!n->connman || !n->dispatch || rpc_net_register(n->dispatch, n->connman) < 0 ||
 	    rpc_chain_register(n->dispatch, n->chain, n->mempool) < 0)
@@ -292,12 +292,12 @@ static void node_start(struct node *n)
 	n->maintenance = event_new(n->base, -1, EV_PERSIST, maintenance_cb, n);
 	if (!n->maintenance || event_add(n->maintenance, &tv) < 0)
 		die("cannot start the maintenance timer");
-	if (connman_start(n->connman, err, sizeof(err)) < 0) {
+	if (net_start(n->connman, err, sizeof(err)) < 0) {
 		log_printf("net: %s", err);
 		die("%s", err);
 	}
-	n->rpc = rpc_server_new(n->base, n->dispatch, n->cfg.datadir, (uint16_t)n->cfg.rpcport,
-				rpc_stop_cb, n, err, sizeof(err));
+	n->rpc = rpc_http_new(n->base, n->dispatch, n->cfg.datadir, (uint16_t)n->cfg.rpcport,
+			      rpc_stop_cb, n, err, sizeof(err));
 	if (!n->rpc) {
 		log_printf("rpc: %s", err);
 		die("rpc: %s", err);
@@ -313,9 +313,9 @@ static void node_start(struct node *n)
  * flushed, log last. */
 static void node_shutdown(struct node *n)
 {
-	connman_stop(n->connman);
-	rpc_server_free(n->rpc);
-	connman_free(n->connman);
+	net_stop(n->connman);
+	rpc_http_free(n->rpc);
+	net_free(n->connman);
 	if (n->maintenance)
 		event_free(n->maintenance);
 	mempool_free(n->mempool);

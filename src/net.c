@@ -78,7 +78,7 @@ struct connman {
 
 /* ---- Names ------------------------------------------------------------- */
 
-const char *conn_type_name(enum conn_type t)
+const char *net_conn_type_name(enum conn_type t)
 {
 	static const char *const names[] = {
 		"inbound", "outbound-full-relay", "block-relay-only",
@@ -163,12 +163,12 @@ static void peer_unlink(struct connman *cm, struct peer *p)
 	event_active(cm->reaper, EV_TIMEOUT, 0);
 }
 
-struct peer *connman_peers(struct connman *cm)
+struct peer *net_peers(struct connman *cm)
 {
 	return cm->peers;
 }
 
-uint64_t connman_count(const struct connman *cm, bool inbound)
+uint64_t net_count(const struct connman *cm, bool inbound)
 {
 	uint64_t n = 0;
 
@@ -187,17 +187,17 @@ static int count_type(const struct connman *cm, enum conn_type t)
 	return n;
 }
 
-struct addrman *connman_addrman(struct connman *cm)
+struct addrman *net_addrman(struct connman *cm)
 {
 	return cm->addrman;
 }
 
-const struct config *connman_config(const struct connman *cm)
+const struct config *net_config(const struct connman *cm)
 {
 	return cm->cfg;
 }
 
-struct peer *connman_find_id(struct connman *cm, int64_t id)
+struct peer *net_find_id(struct connman *cm, int64_t id)
 {
 	for (struct peer *p = cm->peers; p; p = p->next) {
 		if (p->established && p->id == id)
@@ -221,14 +221,14 @@ static struct peer *find_any(struct connman *cm, const struct netaddr *a)
 	return NULL;
 }
 
-struct peer *connman_find_addr(struct connman *cm, const struct netaddr *a)
+struct peer *net_find_addr(struct connman *cm, const struct netaddr *a)
 {
 	struct peer *p = find_any(cm, a);
 
 	return p && p->established ? p : NULL;
 }
 
-bool connman_whitelisted(const struct connman *cm, const struct netaddr *a)
+bool net_whitelisted(const struct connman *cm, const struct netaddr *a)
 {
 	const struct config_list *wl = &cm->cfg->whitelist;
 
@@ -244,7 +244,7 @@ bool connman_whitelisted(const struct connman *cm, const struct netaddr *a)
 	return false;
 }
 
-bool connman_is_local_nonce(const struct connman *cm, uint64_t nonce)
+bool net_is_local_nonce(const struct connman *cm, uint64_t nonce)
 {
 	for (const struct peer *p = cm->peers; p; p = p->next) {
 		if (p->type != CONN_INBOUND && p->np->sent_version &&
@@ -259,7 +259,7 @@ bool connman_is_local_nonce(const struct connman *cm, uint64_t nonce)
 static void trace_closed(struct peer *p)
 {
 	trace_net_closed_connection((int64_t)p->id,
-			   (const char *)p->addr_str, conn_type_name(p->type),
+			   (const char *)p->addr_str, net_conn_type_name(p->type),
 			   (uint32_t)p->network, (uint64_t)p->conntime);
 }
 
@@ -274,10 +274,10 @@ void net_close(struct peer *p, const char *why)
 		np_on_closed(p); /* what was asked of it goes to other peers */
 		trace_closed(p);
 		log_debug(LOG_NET, "net: peer=%lld (%s, %s) disconnected: %s",
-			  (long long)p->id, p->addr_str, conn_type_name(p->type), why);
+			  (long long)p->id, p->addr_str, net_conn_type_name(p->type), why);
 	} else {
 		log_debug(LOG_NET, "net: connection to %s (%s) failed: %s", p->addr_str,
-			  conn_type_name(p->type), why);
+			  net_conn_type_name(p->type), why);
 	}
 	if (p->bev) {
 		bufferevent_free(p->bev);
@@ -372,17 +372,17 @@ int net_send(struct peer *p, const char *command, const uint8_t *payload, size_t
 
 	if (p->closed || !p->bev)
 		return -1;
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_frame(&w, command, payload, len);
 	if (w.oom || bufferevent_write(p->bev, w.data, w.len) < 0) {
-		wbuf_free(&w);
+		ser_write_free(&w);
 		net_close(p, "out of memory queueing a message");
 		return -1;
 	}
-	wbuf_free(&w);
+	ser_write_free(&w);
 	count_msg(p, command, len, true);
 	trace_net_outbound_message((int64_t)p->id,
-			   (const char *)p->addr_str, conn_type_name(p->type), command,
+			   (const char *)p->addr_str, net_conn_type_name(p->type), command,
 			   (uint64_t)len, bytes);
 	if (p->msglog)
 		msglog_write(p->msglog, true, command, bytes, len);
@@ -423,7 +423,7 @@ static void deliver(struct peer *p, const char *command, const uint8_t *payload,
 
 	count_msg(p, command, len, false);
 	trace_net_inbound_message((int64_t)p->id,
-			   (const char *)p->addr_str, conn_type_name(p->type), command,
+			   (const char *)p->addr_str, net_conn_type_name(p->type), command,
 			   (uint64_t)len, bytes);
 	if (p->msglog)
 		msglog_write(p->msglog, false, command, bytes, len);
@@ -626,12 +626,12 @@ static void trace_established(struct connman *cm, struct peer *p)
 {
 	if (p->type == CONN_INBOUND)
 		trace_net_inbound_connection((int64_t)p->id,
-				   (const char *)p->addr_str, conn_type_name(p->type),
-				   (uint32_t)p->network, connman_count(cm, true));
+				   (const char *)p->addr_str, net_conn_type_name(p->type),
+				   (uint32_t)p->network, net_count(cm, true));
 	else
 		trace_net_outbound_connection((int64_t)p->id,
-				   (const char *)p->addr_str, conn_type_name(p->type),
-				   (uint32_t)p->network, connman_count(cm, false));
+				   (const char *)p->addr_str, net_conn_type_name(p->type),
+				   (uint32_t)p->network, net_count(cm, false));
 }
 
 /* The TCP connection is up (accepted, or our connect completed). */
@@ -650,7 +650,7 @@ static void peer_established(struct connman *cm, struct peer *p)
 	}
 	trace_established(cm, p);
 	log_debug(LOG_NET, "net: peer=%lld connected: %s (%s), local %s", (long long)p->id,
-		  p->addr_str, conn_type_name(p->type), p->addrbind_str);
+		  p->addr_str, net_conn_type_name(p->type), p->addrbind_str);
 	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
 	np_on_established(p);
 }
@@ -682,7 +682,7 @@ static bool evict_one(struct connman *cm)
 {
 	struct evict_candidate *c;
 	struct peer **who;
-	size_t n = 0, max = (size_t)connman_count(cm, true);
+	size_t n = 0, max = (size_t)net_count(cm, true);
 	long victim;
 
 	c = calloc(max ? max : 1, sizeof(*c));
@@ -696,12 +696,12 @@ static bool evict_one(struct connman *cm)
 						 p->prefer_evict };
 		who[n++] = p;
 	}
-	victim = c && who ? evict_select(c, n) : -1;
+	victim = c && who ? net_evict_select(c, n) : -1;
 	if (victim >= 0) {
 		struct peer *p = who[victim];
 
 		trace_net_evicted_inbound_connection((int64_t)p->id,
-				   (const char *)p->addr_str, conn_type_name(p->type),
+				   (const char *)p->addr_str, net_conn_type_name(p->type),
 				   (uint32_t)p->network, (uint64_t)p->conntime);
 		log_debug(LOG_NET, "net: evicting peer=%lld (%s) for a new inbound connection",
 			  (long long)p->id, p->addr_str);
@@ -721,7 +721,7 @@ static bool evict_one(struct connman *cm)
 static bool inbound_admit(struct connman *cm, const struct netaddr *a, const char *str,
 			  bool noban, bool *prefer_evict)
 {
-	uint64_t inbound = connman_count(cm, true);
+	uint64_t inbound = net_count(cm, true);
 
 	*prefer_evict = false;
 	if (cm->stopping)
@@ -758,7 +758,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		return;
 	}
 	netaddr_format(&a, str, sizeof(str));
-	noban = connman_whitelisted(cm, &a);
+	noban = net_whitelisted(cm, &a);
 	if (!inbound_admit(cm, &a, str, noban, &prefer_evict)) {
 		evutil_closesocket(fd);
 		return;
@@ -829,7 +829,7 @@ static struct peer *connect_to(struct connman *cm, const struct netaddr *a,
 	}
 	bufferevent_setcb(p->bev, read_cb, write_cb, event_cb, p);
 	bufferevent_set_timeouts(p->bev, NULL, &tv);
-	log_debug(LOG_NET, "net: connecting to %s (%s)", p->addr_str, conn_type_name(type));
+	log_debug(LOG_NET, "net: connecting to %s (%s)", p->addr_str, net_conn_type_name(type));
 	if (bufferevent_socket_connect(p->bev, (struct sockaddr *)&ss, (int)len) < 0) {
 		net_close(p, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		return NULL;
@@ -1011,8 +1011,8 @@ static int manual_add(struct connman *cm, const struct netaddr *a)
 	return 0;
 }
 
-int connman_addnode(struct connman *cm, const char *addr, const char *command,
-		    int *code, char *err, size_t errlen)
+int net_addnode(struct connman *cm, const char *addr, const char *command,
+		int *code, char *err, size_t errlen)
 {
 	struct netaddr a;
 	struct manual_target **pp;
@@ -1064,7 +1064,7 @@ int connman_addnode(struct connman *cm, const char *addr, const char *command,
 	return -1;
 }
 
-void connman_ping_all(struct connman *cm)
+void net_ping_all(struct connman *cm)
 {
 	for (struct peer *p = cm->peers; p; p = p->next) {
 		if (p->established && np_handshake_done(p))
@@ -1168,8 +1168,8 @@ static void compute_slots(struct connman *cm)
 		(int)cm->cfg->maxconnections - NET_OUTBOUND_SLOTS : 0;
 }
 
-struct connman *connman_new(struct event_base *base, const struct config *cfg,
-			    char *err, size_t errlen)
+struct connman *net_new(struct event_base *base, const struct config *cfg,
+			char *err, size_t errlen)
 {
 	struct connman *cm = calloc(1, sizeof(*cm));
 
@@ -1189,7 +1189,7 @@ struct connman *connman_new(struct event_base *base, const struct config *cfg,
 	compute_slots(cm);
 	return cm;
 oom:
-	connman_free(cm);
+	net_free(cm);
 	snprintf(err, errlen, "out of memory");
 	return NULL;
 }
@@ -1221,7 +1221,7 @@ static int queue_configured(struct connman *cm, char *err, size_t errlen)
 	return 0;
 }
 
-int connman_start(struct connman *cm, char *err, size_t errlen)
+int net_start(struct connman *cm, char *err, size_t errlen)
 {
 	struct timeval tv = { 0, TICK_US };
 
@@ -1238,7 +1238,7 @@ int connman_start(struct connman *cm, char *err, size_t errlen)
 	return 0;
 }
 
-void connman_stop(struct connman *cm)
+void net_stop(struct connman *cm)
 {
 	if (!cm || cm->stopping)
 		return;
@@ -1253,11 +1253,11 @@ void connman_stop(struct connman *cm)
 	reaper_cb(-1, 0, cm);
 }
 
-void connman_free(struct connman *cm)
+void net_free(struct connman *cm)
 {
 	if (!cm)
 		return;
-	connman_stop(cm);
+	net_stop(cm);
 	while (cm->manual) {
 		struct manual_target *t = cm->manual;
 

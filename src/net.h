@@ -47,7 +47,7 @@ enum conn_type {
 
 /* "inbound", "outbound-full-relay", "block-relay-only", "feeler", "manual",
  * "addr-fetch" (the contract's strings). Static storage. */
-const char *conn_type_name(enum conn_type t);
+const char *net_conn_type_name(enum conn_type t);
 
 /* Per-message-type statistics: known types, then "*other*". */
 #define NET_MSGTYPES 16
@@ -93,34 +93,34 @@ struct connman;
  * A connection manager for `cfg` (which must outlive it) in `base`. Opens
  * nothing yet. Returns NULL with the reason in err.
  */
-struct connman *connman_new(struct event_base *base, const struct config *cfg,
-			    char *err, size_t errlen);
+struct connman *net_new(struct event_base *base, const struct config *cfg,
+			char *err, size_t errlen);
 
 /*
  * Listen (unless -listen=0), queue -connect/-addnode/-seednode peers and
  * start the periodic timer. Returns 0, or -1 with the reason in err (e.g.
  * no listening socket could be bound).
  */
-int connman_start(struct connman *cm, char *err, size_t errlen);
+int net_start(struct connman *cm, char *err, size_t errlen);
 
 /* Close every connection (closed_connection fires for each established
  * one) and stop listening and connecting. Idempotent. */
-void connman_stop(struct connman *cm);
+void net_stop(struct connman *cm);
 
-/* Free everything; call after connman_stop. Accepts NULL. */
-void connman_free(struct connman *cm);
+/* Free everything; call after net_stop. Accepts NULL. */
+void net_free(struct connman *cm);
 
 /* The first established peer (then peer->next; skip !established). */
-struct peer *connman_peers(struct connman *cm);
+struct peer *net_peers(struct connman *cm);
 
 /* Established connections: inbound (`inbound` true) or not. */
-uint64_t connman_count(const struct connman *cm, bool inbound);
+uint64_t net_count(const struct connman *cm, bool inbound);
 
 /* The address table (owned by connman). */
-struct addrman *connman_addrman(struct connman *cm);
+struct addrman *net_addrman(struct connman *cm);
 
 /* The configuration the node runs with. */
-const struct config *connman_config(const struct connman *cm);
+const struct config *net_config(const struct connman *cm);
 
 /*
  * Send one message: frames it, queues it on the socket, counts it, fires
@@ -157,17 +157,17 @@ void net_close(struct peer *p, const char *why);
 bool net_is_local(const struct netaddr *a);
 
 /* True if a matches a -whitelist entry (IP or IP/prefix). */
-bool connman_whitelisted(const struct connman *cm, const struct netaddr *a);
+bool net_whitelisted(const struct connman *cm, const struct netaddr *a);
 
 /* The established peer with this id, or NULL. */
-struct peer *connman_find_id(struct connman *cm, int64_t id);
+struct peer *net_find_id(struct connman *cm, int64_t id);
 
 /* The established peer connected to this exact "ip:port", or NULL. */
-struct peer *connman_find_addr(struct connman *cm, const struct netaddr *a);
+struct peer *net_find_addr(struct connman *cm, const struct netaddr *a);
 
 /* True if `nonce` is the version nonce of one of our own outbound
  * connections (a connection to ourselves). */
-bool connman_is_local_nonce(const struct connman *cm, uint64_t nonce);
+bool net_is_local_nonce(const struct connman *cm, uint64_t nonce);
 
 /*
  * addnode: "add" keeps a manual connection to addr (error if already in
@@ -175,10 +175,10 @@ bool connman_is_local_nonce(const struct connman *cm, uint64_t nonce);
  * stays), "onetry" opens one connection now. Returns 0, or -1 with a
  * message in err and *code one of the rpc.h codes.
  */
-int connman_addnode(struct connman *cm, const char *addr, const char *command,
-		    int *code, char *err, size_t errlen);
+int net_addnode(struct connman *cm, const char *addr, const char *command,
+		int *code, char *err, size_t errlen);
 
 /* Ask every handshaken peer to be pinged as soon as possible. */
-void connman_ping_all(struct connman *cm);
+void net_ping_all(struct connman *cm);
 
 #endif

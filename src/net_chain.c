@@ -62,7 +62,7 @@ static void send_wbuf(struct peer *p, const char *command, struct wbuf *w)
 		net_send(p, command, w->data, w->len);
 	else
 		log_printf("net: peer=%lld %s: out of memory, not sent", (long long)p->id, command);
-	wbuf_free(w);
+	ser_write_free(w);
 }
 
 static void send_getheaders(struct peer *p)
@@ -74,7 +74,7 @@ static void send_getheaders(struct peer *p)
 		return;
 	g->version = 70016;
 	g->count = chainstate_locator(nc.cs, g->locator, MSG_MAX_LOCATOR);
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_getheaders_encode(&w, g);
 	send_wbuf(p, "getheaders", &w);
 	free(g);
@@ -87,7 +87,7 @@ static void send_inv(struct peer *p, const char *command, uint32_t type, const u
 
 	e.type = type;
 	memcpy(e.hash, hash, 32);
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_inv_encode(&w, &e, 1);
 	send_wbuf(p, command, &w);
 }
@@ -138,13 +138,13 @@ static void announce_block_cb(void *ctx, const struct block *b, const struct blo
 	(void)b;
 	/* The tip moved: a rejected transaction may be valid now (Core). */
 	memset(rejects.used, 0, sizeof(rejects.used));
-	for (struct peer *p = connman_peers(nc.cm); p; p = p->next) {
+	for (struct peer *p = net_peers(nc.cm); p; p = p->next) {
 		if (!p->established || p->closed || !np_handshake_done(p) ||
 		    p->type == CONN_FEELER || peer_has_block(p, bi))
 			continue;
 		if (p->np->sendheaders) {
 			struct wbuf w;
-			wbuf_init(&w);
+			ser_write_init(&w);
 			msg_headers_encode(&w, &bi->header, 1);
 			send_wbuf(p, "headers", &w);
 		} else {
@@ -156,7 +156,7 @@ static void announce_block_cb(void *ctx, const struct block *b, const struct blo
 /* -minimumchainwork (1 to 64 hex digits, checked by config.c) as a u256. */
 static void min_work_init(void)
 {
-	const char *hex = nc.cm ? connman_config(nc.cm)->minimumchainwork : "";
+	const char *hex = nc.cm ? net_config(nc.cm)->minimumchainwork : "";
 	char padded[65];
 	size_t n = strlen(hex);
 
@@ -176,15 +176,15 @@ void netchain_init(struct chainstate *cs, struct mempool *mp, struct connman *cm
 	nc.cs = cs;
 	nc.mp = mp;
 	nc.cm = cm;
-	dl_init(cs);
+	net_download_init(cs);
 	min_work_init();
 	chainstate_listen(cs, &l);
 }
 
 void netchain_shutdown(void)
 {
-	dl_shutdown();
-	txreq_shutdown();
+	net_download_shutdown();
+	net_txrequest_shutdown();
 }
 
 int32_t netchain_height(void)
@@ -194,22 +194,22 @@ int32_t netchain_height(void)
 
 void netchain_on_handshake(struct peer *p)
 {
-	dl_peer_init(&p->np->dl, p->id);
+	net_download_peer_init(&p->np->dl, p->id);
 	if (nc.cs && p->type != CONN_FEELER)
 		send_getheaders(p);
 }
 
 void netchain_on_closed(struct peer *p)
 {
-	dl_peer_gone(&p->np->dl);
-	txreq_peer_gone(p->id);
+	net_download_peer_gone(&p->np->dl);
+	net_txrequest_peer_gone(p->id);
 }
 
 void netchain_relay_tx(const uint8_t txid[32], const struct peer *from)
 {
 	if (!nc.cm)
 		return;
-	for (struct peer *p = connman_peers(nc.cm); p; p = p->next) {
+	for (struct peer *p = net_peers(nc.cm); p; p = p->next) {
 		if (p == from || !p->established || p->closed || !np_handshake_done(p) ||
 		    !p->np->relaytxes || p->type == CONN_BLOCK_RELAY || p->type == CONN_FEELER)
 			continue;
@@ -234,12 +234,12 @@ static bool send_getdata(struct peer *p, uint32_t type, const uint8_t (*hashes)[
 		e[i].type = type;
 		memcpy(e[i].hash, hashes[i], 32);
 	}
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_inv_encode(&w, e, n);
 	sent = !w.oom && net_send(p, "getdata", w.data, w.len) == 0;
 	if (w.oom)
 		log_printf("net: peer=%lld getdata: out of memory, not sent", (long long)p->id);
-	wbuf_free(&w);
+	ser_write_free(&w);
 	free(e);
 	return sent;
 }
@@ -252,11 +252,11 @@ static void request_blocks(struct peer *p)
 
 	if (!nc.cs || p->closed || p->type == CONN_FEELER)
 		return;
-	n = dl_next_blocks(&p->np->dl, util_mono_us(), want, DL_MAX_PER_PEER);
+	n = net_download_next_blocks(&p->np->dl, util_mono_us(), want, DL_MAX_PER_PEER);
 	if (!send_getdata(p, MSG_INV_BLOCK, (const uint8_t (*)[32])want, n)) {
 		/* Not asked after all: free for the next try, here or elsewhere. */
 		for (size_t i = 0; i < n; i++)
-			dl_block_done(&p->np->dl, want[i]);
+			net_download_block_done(&p->np->dl, want[i]);
 	}
 }
 
@@ -267,13 +267,13 @@ static void request_txs(struct peer *p, int64_t now_us)
 	uint8_t (*want)[32];
 	size_t n;
 
-	if (!nc.mp || p->closed || !txreq_count(p->id))
+	if (!nc.mp || p->closed || !net_txrequest_count(p->id))
 		return;
 	want = malloc(BATCH * sizeof(*want));
 	if (!want)
 		return;
 	do {
-		n = txreq_next(p->id, now_us, want, BATCH);
+		n = net_txrequest_next(p->id, now_us, want, BATCH);
 		send_getdata(p, MSG_INV_TX, (const uint8_t (*)[32])want, n);
 	} while (n == BATCH && !p->closed);
 	free(want);
@@ -292,7 +292,7 @@ void netchain_on_inv(struct peer *p, const struct msg_inv *inv)
 		if (type == MSG_INV_BLOCK) {
 			const struct block_index *bi = chainstate_lookup(nc.cs, e->hash);
 			if (bi)
-				dl_peer_has(&p->np->dl, bi);
+				net_download_peer_has(&p->np->dl, bi);
 			else
 				unknown_block = true;
 		} else if (type == MSG_INV_TX) {
@@ -305,7 +305,7 @@ void netchain_on_inv(struct peer *p, const struct msg_inv *inv)
 				return;
 			}
 			if (!mempool_get(nc.mp, e->hash) && !reject_known(e->hash))
-				txreq_announced(p->id, e->hash, p->type != CONN_INBOUND, now);
+				net_txrequest_announced(p->id, e->hash, p->type != CONN_INBOUND, now);
 		}
 	}
 	request_txs(p, now);
@@ -320,15 +320,15 @@ void netchain_on_notfound(struct peer *p, const struct msg_inv *inv)
 	for (uint64_t i = 0; i < inv->count; i++) {
 		const struct msg_inv_entry *e = &inv->entries[i];
 		if ((e->type & ~MSG_INV_WITNESS_FLAG) == MSG_INV_TX)
-			txreq_notfound(p->id, e->hash);
+			net_txrequest_notfound(p->id, e->hash);
 	}
 }
 
 void netchain_tick(struct peer *p, int64_t now_us)
 {
-	int64_t timeout_s = connman_config(p->cm)->blockdownloadtimeout;
+	int64_t timeout_s = net_config(p->cm)->blockdownloadtimeout;
 
-	if (dl_peer_timed_out(&p->np->dl, now_us, timeout_s * 1000000)) {
+	if (net_download_peer_timed_out(&p->np->dl, now_us, timeout_s * 1000000)) {
 		/* Core disconnects a peer that does not deliver a block it was
 		 * asked for in time; its blocks go to others. */
 		log_printf("net: peer=%lld (%s) did not send a requested block in %llds; disconnecting",
@@ -366,7 +366,7 @@ static void serve_tx(struct peer *p, const struct msg_inv_entry *e,
 		missing[(*nmissing)++] = *e;
 		return;
 	}
-	wbuf_init(&w);
+	ser_write_init(&w);
 	tx_encode(&w, &me->tx);
 	send_wbuf(p, "tx", &w);
 }
@@ -445,7 +445,7 @@ void netchain_getdata_continue(struct peer *p)
 	}
 	if (nmissing && !p->closed) {
 		struct wbuf w;
-		wbuf_init(&w);
+		ser_write_init(&w);
 		msg_inv_encode(&w, missing, nmissing);
 		send_wbuf(p, "notfound", &w);
 	}
@@ -487,7 +487,7 @@ void netchain_on_getheaders(struct peer *p, const struct msg_getheaders *g)
 	struct wbuf w;
 
 	if (!nc.cs) {
-		wbuf_init(&w);
+		ser_write_init(&w);
 		msg_headers_encode(&w, NULL, 0);
 		send_wbuf(p, "headers", &w);
 		return;
@@ -505,7 +505,7 @@ void netchain_on_getheaders(struct peer *p, const struct msg_getheaders *g)
 		if (memcmp(bi->hash, g->stop, 32) == 0)
 			break;
 	}
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_headers_encode(&w, out, n);
 	send_wbuf(p, "headers", &w);
 	free(out);
@@ -521,9 +521,9 @@ static void process_orphans(struct peer *p)
 	size_t len;
 	int64_t from;
 
-	while (!p->closed && dl_orphan_take_ready(&bytes, &len, &from)) {
+	while (!p->closed && net_download_orphan_take_ready(&bytes, &len, &from)) {
 		struct block b;
-		struct peer *src = connman_find_id(nc.cm, from);
+		struct peer *src = net_find_id(nc.cm, from);
 
 		if (block_decode_bytes(bytes, len, &b) == 0) {
 			log_debug(LOG_NET, "net: processing orphan block from peer=%lld",
@@ -570,7 +570,7 @@ static bool work_enough(const u256 *work)
 
 	if (u256_cmp(work, &nc.min_work) < 0)
 		return false;
-	work_from_bits(tip->header.bits, &per_block);
+	pow_work_from_bits(tip->header.bits, &per_block);
 	for (int i = 0; i < HEADERS_ANTIDOS_BLOCKS; i++)
 		u256_add(&have, &per_block);
 	return u256_cmp(&have, &tip->chainwork) >= 0;
@@ -595,7 +595,7 @@ static bool headers_work_ok(struct peer *p, const struct msg_headers *h)
 	for (uint64_t i = 0; i < h->count; i++) {
 		uint8_t hash[32];
 
-		work_from_bits(h->headers[i].bits, &w);
+		pow_work_from_bits(h->headers[i].bits, &w);
 		u256_add(&work, &w);
 		block_header_hash(&h->headers[i], hash);
 		fresh += chainstate_lookup(nc.cs, hash) == NULL;
@@ -636,7 +636,7 @@ void netchain_on_headers(struct peer *p, const struct msg_headers *h)
 			return;
 		}
 	}
-	dl_peer_has(&p->np->dl, last);
+	net_download_peer_has(&p->np->dl, last);
 	request_blocks(p);
 	if (h->count == MSG_MAX_HEADERS)
 		send_getheaders(p);
@@ -648,14 +648,14 @@ void netchain_on_headers(struct peer *p, const struct msg_headers *h)
 static void keep_orphan(struct peer *p, const struct block *b, const uint8_t *bytes,
 			size_t len)
 {
-	int rc = dl_orphan_add(b->hash, b->header.prev_block, bytes, len, p->id);
+	int rc = net_download_orphan_add(b->hash, b->header.prev_block, bytes, len, p->id);
 
 	if (rc < 0)
 		log_printf("net: peer=%lld orphan block not kept: out of memory",
 			   (long long)p->id);
 	else if (rc == 0)
 		log_debug(LOG_NET, "net: peer=%lld block with unknown parent kept (%zu kept)",
-			  (long long)p->id, dl_orphan_count());
+			  (long long)p->id, net_download_orphan_count());
 	send_getheaders(p);
 }
 
@@ -667,7 +667,7 @@ static void process_block(struct peer *p, const struct block *b, const uint8_t *
 	int rc = chainstate_process_block(nc.cs, b, &is_new, reason);
 
 	/* Received and processed: no longer in flight, from anyone. */
-	dl_block_done(&p->np->dl, b->hash);
+	net_download_block_done(&p->np->dl, b->hash);
 	if (rc < 0) {
 		if (strcmp(reason, "prev-blk-not-found") == 0) {
 			keep_orphan(p, b, bytes, len);
@@ -680,7 +680,7 @@ static void process_block(struct peer *p, const struct block *b, const uint8_t *
 		}
 		return;
 	}
-	dl_peer_has(&p->np->dl, chainstate_lookup(nc.cs, b->hash));
+	net_download_peer_has(&p->np->dl, chainstate_lookup(nc.cs, b->hash));
 	if (is_new)
 		p->np->last_useful_us = util_mono_us();
 }
@@ -724,7 +724,7 @@ void netchain_on_tx(struct peer *p, const uint8_t *payload, size_t len)
 		return;
 	}
 	/* The answer, from whoever: nobody else needs to be asked. */
-	txreq_forget(t.txid);
+	net_txrequest_forget(t.txid);
 	if (nc.mp && mempool_accept(nc.mp, &t, false, NULL, NULL, reason) == 0) {
 		p->np->last_useful_us = util_mono_us();
 		netchain_relay_tx(t.txid, p);

@@ -83,7 +83,7 @@ static void table_remove(size_t i)
 	}
 }
 
-bool dl_in_flight(const uint8_t hash[32])
+bool net_download_in_flight(const uint8_t hash[32])
 {
 	return dl.table[find_slot(hash)].owner != NULL;
 }
@@ -109,24 +109,24 @@ static void mark_in_flight(struct dl_peer *d, const uint8_t hash[32], int64_t no
 
 /* ---- Peers -------------------------------------------------------------- */
 
-void dl_init(struct chainstate *cs)
+void net_download_init(struct chainstate *cs)
 {
 	dl.cs = cs;
 }
 
-void dl_peer_init(struct dl_peer *d, int64_t id)
+void net_download_peer_init(struct dl_peer *d, int64_t id)
 {
 	memset(d, 0, sizeof(*d));
 	d->id = id;
 }
 
-void dl_peer_has(struct dl_peer *d, const struct block_index *bi)
+void net_download_peer_has(struct dl_peer *d, const struct block_index *bi)
 {
 	if (bi && (!d->best_known || u256_cmp(&bi->chainwork, &d->best_known->chainwork) > 0))
 		d->best_known = bi;
 }
 
-bool dl_block_done(struct dl_peer *d, const uint8_t hash[32])
+bool net_download_block_done(struct dl_peer *d, const uint8_t hash[32])
 {
 	size_t i = find_slot(hash);
 	struct dl_peer *owner = dl.table[i].owner;
@@ -143,7 +143,7 @@ bool dl_block_done(struct dl_peer *d, const uint8_t hash[32])
 	return owner == d;
 }
 
-void dl_peer_gone(struct dl_peer *d)
+void net_download_peer_gone(struct dl_peer *d)
 {
 	while (d->n_in_flight) {
 		size_t i = find_slot(d->in_flight[0]);
@@ -155,7 +155,7 @@ void dl_peer_gone(struct dl_peer *d)
 	d->best_known = NULL;
 }
 
-bool dl_peer_timed_out(const struct dl_peer *d, int64_t now_us, int64_t timeout_us)
+bool net_download_peer_timed_out(const struct dl_peer *d, int64_t now_us, int64_t timeout_us)
 {
 	for (int k = 0; k < d->n_in_flight; k++) {
 		if (now_us - d->requested_us[k] > timeout_us)
@@ -168,10 +168,10 @@ bool dl_peer_timed_out(const struct dl_peer *d, int64_t now_us, int64_t timeout_
 static bool wanted(const struct block_index *bi)
 {
 	return !(bi->status & (BLOCK_HAVE_DATA | BLOCK_FAILED | BLOCK_FAILED_CHILD)) &&
-	       !dl_in_flight(bi->hash);
+	       !net_download_in_flight(bi->hash);
 }
 
-size_t dl_next_blocks(struct dl_peer *d, int64_t now_us, uint8_t (*out)[32], size_t max)
+size_t net_download_next_blocks(struct dl_peer *d, int64_t now_us, uint8_t (*out)[32], size_t max)
 {
 	const struct block_index *tip = chainstate_tip(dl.cs), *target, *bi;
 	const struct block_index **path;
@@ -217,8 +217,8 @@ static void orphan_remove(size_t k)
 	dl.n_orphans--;
 }
 
-int dl_orphan_add(const uint8_t hash[32], const uint8_t prev[32], const uint8_t *bytes,
-		  size_t len, int64_t from_peer)
+int net_download_orphan_add(const uint8_t hash[32], const uint8_t prev[32], const uint8_t *bytes,
+			    size_t len, int64_t from_peer)
 {
 	struct dl_orphan *o;
 
@@ -245,12 +245,12 @@ int dl_orphan_add(const uint8_t hash[32], const uint8_t prev[32], const uint8_t 
 	return 0;
 }
 
-size_t dl_orphan_count(void)
+size_t net_download_orphan_count(void)
 {
 	return dl.n_orphans;
 }
 
-bool dl_orphan_take_ready(uint8_t **bytes, size_t *len, int64_t *from_peer)
+bool net_download_orphan_take_ready(uint8_t **bytes, size_t *len, int64_t *from_peer)
 {
 	for (size_t k = 0; k < dl.n_orphans; k++) {
 		struct dl_orphan *o = &dl.orphans[k];
@@ -269,7 +269,7 @@ bool dl_orphan_take_ready(uint8_t **bytes, size_t *len, int64_t *from_peer)
 	return false;
 }
 
-void dl_shutdown(void)
+void net_download_shutdown(void)
 {
 	while (dl.n_orphans)
 		orphan_remove(dl.n_orphans - 1);

@@ -95,7 +95,7 @@ static void send_wbuf(struct peer *p, const char *command, struct wbuf *w)
 		net_close(p, "out of memory building a message");
 	else
 		net_send(p, command, w->data, w->len);
-	wbuf_free(w);
+	ser_write_free(w);
 }
 
 static void send_version(struct peer *p)
@@ -114,7 +114,7 @@ static void send_version(struct peer *p)
 	util_strlcpy(v.user_agent, MSG_USER_AGENT, sizeof(v.user_agent));
 	v.start_height = netchain_height(); /* Core: our tip's height */
 	v.relay = p->type != CONN_BLOCK_RELAY;
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_version_encode(&w, &v);
 	p->np->sent_version = true;
 	send_wbuf(p, "version", &w);
@@ -127,7 +127,7 @@ static void send_ping(struct peer *p, int64_t now)
 	p->np->ping_nonce = util_random_u64() | 1;
 	p->np->ping_start_us = now;
 	p->np->next_ping_us = now + NP_PING_INTERVAL_US;
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_nonce_encode(&w, p->np->ping_nonce);
 	send_wbuf(p, "ping", &w);
 }
@@ -179,7 +179,7 @@ static void sanitize(const char *in, char *out, size_t cap)
 
 static bool version_acceptable(struct peer *p, const struct msg_version *v)
 {
-	if (p->type == CONN_INBOUND && connman_is_local_nonce(p->cm, v->nonce)) {
+	if (p->type == CONN_INBOUND && net_is_local_nonce(p->cm, v->nonce)) {
 		log_printf("net: peer=%lld (%s): connected to self, disconnecting",
 			   (long long)p->id, p->addr_str);
 		net_close(p, "connected to self");
@@ -231,16 +231,16 @@ static void on_handshake_done(struct peer *p)
 	struct wbuf w;
 
 	log_debug(LOG_NET, "net: peer=%lld (%s, %s) handshake complete", (long long)p->id,
-		  p->addr_str, conn_type_name(p->type));
+		  p->addr_str, net_conn_type_name(p->type));
 	if (p->type != CONN_INBOUND)
-		addrman_good(connman_addrman(p->cm), &p->addr, util_time_s());
+		addrman_good(net_addrman(p->cm), &p->addr, util_time_s());
 	if (p->type == CONN_FEELER) {
 		net_close(p, "feeler handshake done");
 		return;
 	}
 	net_send(p, "sendheaders", NULL, 0);
 	if (p->type != CONN_BLOCK_RELAY) {
-		wbuf_init(&w);
+		ser_write_init(&w);
 		msg_feefilter_encode(&w, 1000);
 		send_wbuf(p, "feefilter", &w);
 	}
@@ -283,7 +283,7 @@ static void on_ping(struct peer *p, const uint8_t *payload, size_t len)
 		bad_payload(p, "ping", reason);
 		return;
 	}
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_nonce_encode(&w, nonce);
 	send_wbuf(p, "pong", &w);
 }
@@ -337,7 +337,7 @@ static bool addr_token_take(struct np_peer_state *s, int64_t now_us)
 static void on_addr(struct peer *p, const uint8_t *payload, size_t len)
 {
 	static struct log_limit limited_log;
-	struct addrman *am = connman_addrman(p->cm);
+	struct addrman *am = net_addrman(p->cm);
 	char reason[MSG_REASON_MAX];
 	struct msg_addr a;
 	size_t added = 0, limited = 0;
@@ -398,9 +398,9 @@ static void on_getaddr(struct peer *p, const uint8_t *payload, size_t len)
 	entries = calloc(MSG_MAX_ADDR, sizeof(*entries));
 	if (!entries)
 		return;
-	n = addrman_sample(connman_addrman(p->cm), entries, MSG_MAX_ADDR);
+	n = addrman_sample(net_addrman(p->cm), entries, MSG_MAX_ADDR);
 	if (n) {
-		wbuf_init(&w);
+		ser_write_init(&w);
 		msg_addr_encode(&w, entries, n);
 		send_wbuf(p, "addr", &w);
 	}

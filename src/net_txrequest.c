@@ -120,7 +120,7 @@ static void remove_tx(const uint8_t txid[32])
 	}
 }
 
-bool txreq_announced(int64_t peer, const uint8_t txid[32], bool preferred, int64_t now_us)
+bool net_txrequest_announced(int64_t peer, const uint8_t txid[32], bool preferred, int64_t now_us)
 {
 	struct txreq_tx *t = find_tx(txid);
 	struct peer_count *c = count_of(peer, false);
@@ -191,7 +191,7 @@ static long best_candidate(const struct txreq_tx *t, int64_t now_us)
 	return best;
 }
 
-size_t txreq_next(int64_t peer, int64_t now_us, uint8_t (*out)[32], size_t max)
+size_t net_txrequest_next(int64_t peer, int64_t now_us, uint8_t (*out)[32], size_t max)
 {
 	size_t n = 0;
 
@@ -213,7 +213,7 @@ size_t txreq_next(int64_t peer, int64_t now_us, uint8_t (*out)[32], size_t max)
 	return n;
 }
 
-void txreq_notfound(int64_t peer, const uint8_t txid[32])
+void net_txrequest_notfound(int64_t peer, const uint8_t txid[32])
 {
 	struct txreq_tx *t = find_tx(txid);
 
@@ -223,12 +223,12 @@ void txreq_notfound(int64_t peer, const uint8_t txid[32])
 	}
 }
 
-void txreq_forget(const uint8_t txid[32])
+void net_txrequest_forget(const uint8_t txid[32])
 {
 	remove_tx(txid);
 }
 
-void txreq_peer_gone(int64_t peer)
+void net_txrequest_peer_gone(int64_t peer)
 {
 	if (!count_of(peer, false))
 		return;
@@ -256,7 +256,7 @@ void txreq_peer_gone(int64_t peer)
 	}
 }
 
-size_t txreq_count(int64_t peer)
+size_t net_txrequest_count(int64_t peer)
 {
 	struct peer_count *c;
 
@@ -266,7 +266,7 @@ size_t txreq_count(int64_t peer)
 	return c ? c->n : 0;
 }
 
-void txreq_shutdown(void)
+void net_txrequest_shutdown(void)
 {
 	for (size_t b = 0; b < TXREQ_BUCKETS; b++) {
 		while (tr.buckets[b]) {

@@ -31,7 +31,7 @@
 /* Peer `peer` announced txid at now_us. `preferred`: an outbound peer.
  * Returns false if it was ignored (already announced by this peer, the
  * peer is over its limit, or memory ran out). */
-bool txreq_announced(int64_t peer, const uint8_t txid[32], bool preferred, int64_t now_us);
+bool net_txrequest_announced(int64_t peer, const uint8_t txid[32], bool preferred, int64_t now_us);
 
 /*
  * The transactions to ask `peer` for now, at most max: those whose turn
@@ -39,23 +39,23 @@ bool txreq_announced(int64_t peer, const uint8_t txid[32], bool preferred, int64
  * TXREQ_TIMEOUT_US). Requests that expired are first given up, so the next
  * peer's turn comes. Returns the count written to out.
  */
-size_t txreq_next(int64_t peer, int64_t now_us, uint8_t (*out)[32], size_t max);
+size_t net_txrequest_next(int64_t peer, int64_t now_us, uint8_t (*out)[32], size_t max);
 
 /* The peer answered notfound for txid: its announcement is done, the next
  * peer's turn comes. */
-void txreq_notfound(int64_t peer, const uint8_t txid[32]);
+void net_txrequest_notfound(int64_t peer, const uint8_t txid[32]);
 
 /* The transaction arrived (from anyone): forget it altogether. */
-void txreq_forget(const uint8_t txid[32]);
+void net_txrequest_forget(const uint8_t txid[32]);
 
 /* The peer has gone: drop its announcements (a transaction it was asked
  * for becomes the next peer's turn). */
-void txreq_peer_gone(int64_t peer);
+void net_txrequest_peer_gone(int64_t peer);
 
 /* Outstanding announcements of one peer (all peers: peer < 0). */
-size_t txreq_count(int64_t peer);
+size_t net_txrequest_count(int64_t peer);
 
 /* Free everything. */
-void txreq_shutdown(void);
+void net_txrequest_shutdown(void);
 
 #endif

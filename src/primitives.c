@@ -62,53 +62,53 @@ fail:
 
 void tx_encode(struct wbuf *w, const struct tx *t)
 {
-	wbuf_i32(w, t->version);
-	wbuf_compact(w, t->n_in);
+	ser_write_i32(w, t->version);
+	ser_write_compact(w, t->n_in);
 	for (size_t i = 0; i < t->n_in; i++) {
 		const struct txin *in = &t->vin[i];
-		wbuf_bytes(w, in->prevout.txid, 32);
-		wbuf_u32(w, in->prevout.n);
-		wbuf_compact(w, in->script_sig_len);
-		wbuf_bytes(w, in->script_sig, in->script_sig_len);
-		wbuf_u32(w, in->sequence);
+		ser_write_bytes(w, in->prevout.txid, 32);
+		ser_write_u32(w, in->prevout.n);
+		ser_write_compact(w, in->script_sig_len);
+		ser_write_bytes(w, in->script_sig, in->script_sig_len);
+		ser_write_u32(w, in->sequence);
 	}
-	wbuf_compact(w, t->n_out);
+	ser_write_compact(w, t->n_out);
 	for (size_t i = 0; i < t->n_out; i++) {
-		wbuf_i64(w, t->vout[i].value);
-		wbuf_compact(w, t->vout[i].script_pubkey_len);
-		wbuf_bytes(w, t->vout[i].script_pubkey, t->vout[i].script_pubkey_len);
+		ser_write_i64(w, t->vout[i].value);
+		ser_write_compact(w, t->vout[i].script_pubkey_len);
+		ser_write_bytes(w, t->vout[i].script_pubkey, t->vout[i].script_pubkey_len);
 	}
-	wbuf_u32(w, t->locktime);
+	ser_write_u32(w, t->locktime);
 }
 
 void tx_finalize(struct tx *t)
 {
 	struct wbuf w;
 
-	wbuf_init(&w);
+	ser_write_init(&w);
 	tx_encode(&w, t);
 	hash_sha256d(w.data, w.len, t->txid);
 	t->size = w.len;
-	wbuf_free(&w);
+	ser_write_free(&w);
 }
 
 /* A CompactSize count of items each at least min_size bytes long, bounded
  * by what is left in r so a lying count cannot make us allocate. */
 static uint64_t read_count(struct rbuf *r, size_t min_size, uint64_t max)
 {
-	uint64_t n = rbuf_compact(r, max);
+	uint64_t n = ser_read_compact(r, max);
 
-	if (!r->err && n > rbuf_remaining(r) / min_size)
+	if (!r->err && n > ser_read_remaining(r) / min_size)
 		r->err = true;
 	return r->err ? 0 : n;
 }
 
 static uint8_t *read_script(struct rbuf *r, size_t *len)
 {
-	uint64_t n = rbuf_compact(r, MAX_SCRIPT_SIZE);
+	uint64_t n = ser_read_compact(r, MAX_SCRIPT_SIZE);
 	uint8_t *s;
 
-	if (r->err || n > rbuf_remaining(r)) {
+	if (r->err || n > ser_read_remaining(r)) {
 		r->err = true;
 		return NULL;
 	}
@@ -117,7 +117,7 @@ static uint8_t *read_script(struct rbuf *r, size_t *len)
 		r->err = true;
 		return NULL;
 	}
-	rbuf_bytes(r, s, n);
+	ser_read_bytes(r, s, n);
 	*len = n;
 	return s;
 }
@@ -127,27 +127,27 @@ int tx_decode(struct rbuf *r, struct tx *t)
 	size_t start = r->pos;
 
 	memset(t, 0, sizeof(*t));
-	t->version = rbuf_i32(r);
+	t->version = ser_read_i32(r);
 	t->n_in = read_count(r, 41, MAX_TX_IO);
 	t->vin = calloc(t->n_in ? t->n_in : 1, sizeof(*t->vin));
 	if (!t->vin)
 		r->err = true;
 	for (size_t i = 0; !r->err && i < t->n_in; i++) {
 		struct txin *in = &t->vin[i];
-		rbuf_bytes(r, in->prevout.txid, 32);
-		in->prevout.n = rbuf_u32(r);
+		ser_read_bytes(r, in->prevout.txid, 32);
+		in->prevout.n = ser_read_u32(r);
 		in->script_sig = read_script(r, &in->script_sig_len);
-		in->sequence = rbuf_u32(r);
+		in->sequence = ser_read_u32(r);
 	}
 	t->n_out = read_count(r, 9, MAX_TX_IO);
 	t->vout = calloc(t->n_out ? t->n_out : 1, sizeof(*t->vout));
 	if (!t->vout)
 		r->err = true;
 	for (size_t i = 0; !r->err && i < t->n_out; i++) {
-		t->vout[i].value = rbuf_i64(r);
+		t->vout[i].value = ser_read_i64(r);
 		t->vout[i].script_pubkey = read_script(r, &t->vout[i].script_pubkey_len);
 	}
-	t->locktime = rbuf_u32(r);
+	t->locktime = ser_read_u32(r);
 	if (r->err) {
 		tx_clear(t);
 		return -1;
@@ -161,10 +161,10 @@ int tx_decode_bytes(const uint8_t *p, size_t len, struct tx *t)
 {
 	struct rbuf r;
 
-	rbuf_init(&r, p, len);
+	ser_read_init(&r, p, len);
 	if (tx_decode(&r, t) < 0)
 		return -1;
-	if (!rbuf_done(&r)) {
+	if (!ser_read_done(&r)) {
 		tx_clear(t);
 		return -1;
 	}
@@ -209,7 +209,7 @@ void block_clear(struct block *b)
 void block_encode(struct wbuf *w, const struct block *b)
 {
 	block_header_encode(w, &b->header);
-	wbuf_compact(w, b->n_tx);
+	ser_write_compact(w, b->n_tx);
 	for (size_t i = 0; i < b->n_tx; i++)
 		tx_encode(w, &b->txs[i]);
 }
@@ -219,10 +219,10 @@ void block_finalize(struct block *b)
 	struct wbuf w;
 
 	block_header_hash(&b->header, b->hash);
-	wbuf_init(&w);
+	ser_write_init(&w);
 	block_encode(&w, b);
 	b->size = w.len;
-	wbuf_free(&w);
+	ser_write_free(&w);
 }
 
 int block_decode_bytes(const uint8_t *p, size_t len, struct block *b)
@@ -230,7 +230,7 @@ int block_decode_bytes(const uint8_t *p, size_t len, struct block *b)
 	struct rbuf r;
 
 	memset(b, 0, sizeof(*b));
-	rbuf_init(&r, p, len);
+	ser_read_init(&r, p, len);
 	block_header_decode(&r, &b->header);
 	b->n_tx = read_count(&r, 60, MAX_BLOCK_SIZE / 60);
 	b->txs = calloc(b->n_tx ? b->n_tx : 1, sizeof(*b->txs));
@@ -242,7 +242,7 @@ int block_decode_bytes(const uint8_t *p, size_t len, struct block *b)
 			break;
 		done++;
 	}
-	if (r.err || !rbuf_done(&r)) {
+	if (r.err || !ser_read_done(&r)) {
 		b->n_tx = done;
 		block_clear(b);
 		return -1;
@@ -252,7 +252,7 @@ int block_decode_bytes(const uint8_t *p, size_t len, struct block *b)
 	return 0;
 }
 
-void merkle_root(const uint8_t (*hashes)[32], size_t n, uint8_t root[32], bool *mutated)
+void block_compute_merkle_root(const uint8_t (*hashes)[32], size_t n, uint8_t root[32], bool *mutated)
 {
 	uint8_t (*level)[32];
 	bool mut = false;
@@ -294,7 +294,7 @@ void block_merkle_root(const struct block *b, uint8_t root[32], bool *mutated)
 		abort();
 	for (size_t i = 0; i < b->n_tx; i++)
 		memcpy(ids[i], b->txs[i].txid, 32);
-	merkle_root((const uint8_t (*)[32])ids, b->n_tx, root, mutated);
+	block_compute_merkle_root((const uint8_t (*)[32])ids, b->n_tx, root, mutated);
 	free(ids);
 }
 
@@ -391,7 +391,7 @@ int u256_from_hex(const char *hex, u256 *a)
 
 /* ---- Targets and work ------------------------------------------------ */
 
-int target_from_bits(uint32_t bits, u256 *target)
+int pow_target_from_bits(uint32_t bits, u256 *target)
 {
 	unsigned size = bits >> 24;
 	uint32_t mant = bits & 0x007fffff;
@@ -410,7 +410,7 @@ int target_from_bits(uint32_t bits, u256 *target)
 	return u256_is_zero(target) ? -1 : 0;
 }
 
-uint32_t target_to_bits(const u256 *target)
+uint32_t pow_target_to_bits(const u256 *target)
 {
 	unsigned size = (unsigned)(u256_bits(target) + 7) / 8;
 	uint64_t mant;
@@ -430,7 +430,7 @@ uint32_t target_to_bits(const u256 *target)
 	return (uint32_t)(mant | (uint64_t)size << 24);
 }
 
-bool hash_meets_target(const uint8_t hash[32], const u256 *target)
+bool pow_hash_meets_target(const uint8_t hash[32], const u256 *target)
 {
 	u256 h;
 
@@ -447,13 +447,13 @@ bool hash_meets_target(const uint8_t hash[32], const u256 *target)
  * 2^256 / (t + 1) == (~t / (t + 1)) + 1, which stays within 256 bits.
  * Long division, bit by bit: work is computed once per header.
  */
-void work_from_bits(uint32_t bits, u256 *work)
+void pow_work_from_bits(uint32_t bits, u256 *work)
 {
 	u256 t, num, den, q = { { 0 } }, rem = { { 0 } };
 	static const u256 one = { { 1, 0, 0, 0 } };
 
 	memset(work, 0, sizeof(*work));
-	if (target_from_bits(bits, &t) < 0)
+	if (pow_target_from_bits(bits, &t) < 0)
 		return;
 	for (int i = 0; i < 4; i++)
 		num.w[i] = ~t.w[i];

@@ -109,7 +109,7 @@ int block_decode_bytes(const uint8_t *p, size_t len, struct block *b);
  * level (CVE-2012-2459), which makes a block invalid. Zero for no tx.
  */
 void block_merkle_root(const struct block *b, uint8_t root[32], bool *mutated);
-void merkle_root(const uint8_t (*hashes)[32], size_t n, uint8_t root[32], bool *mutated);
+void block_compute_merkle_root(const uint8_t (*hashes)[32], size_t n, uint8_t root[32], bool *mutated);
 
 /* ---- Compact targets and work ---------------------------------------- */
 
@@ -119,16 +119,16 @@ typedef struct { uint64_t w[4]; } u256; /* w[0] least significant */
  * Decode nBits into a 256-bit target. Returns 0, or -1 if the target is
  * negative, zero or overflows 256 bits (such bits are invalid).
  */
-int target_from_bits(uint32_t bits, u256 *target);
+int pow_target_from_bits(uint32_t bits, u256 *target);
 
-/* The compact form of target (inverse of target_from_bits, rounding down). */
-uint32_t target_to_bits(const u256 *target);
+/* The compact form of target (inverse of pow_target_from_bits, rounding down). */
+uint32_t pow_target_to_bits(const u256 *target);
 
 /* True if the hash, read as a little-endian 256-bit number, is <= target. */
-bool hash_meets_target(const uint8_t hash[32], const u256 *target);
+bool pow_hash_meets_target(const uint8_t hash[32], const u256 *target);
 
 /* Work a block with this target proves: 2^256 / (target + 1). */
-void work_from_bits(uint32_t bits, u256 *work);
+void pow_work_from_bits(uint32_t bits, u256 *work);
 
 void u256_add(u256 *a, const u256 *b);                /* a += b (mod 2^256) */
 int u256_cmp(const u256 *a, const u256 *b);           /* -1, 0, 1 */

@@ -84,15 +84,15 @@ void chainstate_close(struct chainstate *cs);
 void chainstate_listen(struct chainstate *cs, const struct chain_listener *l);
 
 /* The genesis block, built from constants. Caller clears it. */
-int chain_genesis_block(struct block *b);
+int chainstate_genesis_block(struct block *b);
 
 /* The BIP34 push of a height that starts every coinbase scriptSig (OP_0,
  * OP_1..OP_16, or a minimal little-endian number). Returns its length (at
  * most 6). */
-size_t chain_height_push(int32_t height, uint8_t out[6]);
+size_t chainstate_height_push(int32_t height, uint8_t out[6]);
 
 /* Block subsidy at a height. */
-int64_t chain_subsidy(int32_t height);
+int64_t chainstate_subsidy(int32_t height);
 
 /* Active chain. */
 const struct block_index *chainstate_tip(const struct chainstate *cs);

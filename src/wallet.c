@@ -468,10 +468,10 @@ static int store_tx(struct wallet *w, const struct wallet_tx *wtx, char *err, si
 	struct walletdb_tx row = { .time = wtx->time, .from_me = wtx->from_me, .fee = wtx->fee };
 	int rc;
 
-	wbuf_init(&b);
+	ser_write_init(&b);
 	tx_encode(&b, &wtx->tx);
 	if (b.oom) {
-		wbuf_free(&b);
+		ser_write_free(&b);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -480,7 +480,7 @@ static int store_tx(struct wallet *w, const struct wallet_tx *wtx, char *err, si
 	row.raw_len = b.len;
 	util_strlcpy(row.comment, wtx->comment, sizeof(row.comment));
 	rc = batch_begin(w, err, errlen) < 0 ? -1 : walletdb_put_tx(w->db, &row, err, errlen);
-	wbuf_free(&b);
+	ser_write_free(&b);
 	return rc;
 }
 
@@ -1016,10 +1016,10 @@ size_t wallet_resubmit(struct wallet *w, bool relay_all)
 	return n + reaccept(w);
 }
 
-struct wallet *wallet_open(const char *name, const char *dir, bool create_new,
-			   struct chainstate *cs, struct mempool *mp,
-			   const struct wallet_options *o, wallet_relay_fn relay, char *err,
-			   size_t errlen)
+struct wallet *wallet_new(const char *name, const char *dir, bool create_new,
+			  struct chainstate *cs, struct mempool *mp,
+			  const struct wallet_options *o, wallet_relay_fn relay, char *err,
+			  size_t errlen)
 {
 	struct wallet *w = calloc(1, sizeof(*w));
 	char path[4200];

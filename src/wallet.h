@@ -98,10 +98,10 @@ typedef void (*wallet_relay_fn)(const uint8_t txid[32]);
  * keys and transactions, rescans, and re-offers unconfirmed transactions
  * to the mempool. NULL with the reason in err.
  */
-struct wallet *wallet_open(const char *name, const char *dir, bool create,
-			   struct chainstate *cs, struct mempool *mp,
-			   const struct wallet_options *o, wallet_relay_fn relay, char *err,
-			   size_t errlen);
+struct wallet *wallet_new(const char *name, const char *dir, bool create,
+			  struct chainstate *cs, struct mempool *mp,
+			  const struct wallet_options *o, wallet_relay_fn relay, char *err,
+			  size_t errlen);
 void wallet_free(struct wallet *w);   /* accepts NULL */
 
 const char *wallet_name(const struct wallet *w);

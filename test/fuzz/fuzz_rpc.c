@@ -67,7 +67,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	FUZZ_ASSERT(log_open("/dev/null", false, err, sizeof(err)) == 0);
-	FUZZ_ASSERT(keys_init() == 0);
+	FUZZ_ASSERT(key_init() == 0);
 	config_init(&cfg);
 	snprintf(cfg.datadir, sizeof(cfg.datadir), "%s", dir);
 	base = event_base_new();
@@ -77,7 +77,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	FUZZ_ASSERT(mp);
 	l.ctx = mp;
 	chainstate_listen(cs, &l);
-	cm = connman_new(base, &cfg, err, sizeof(err));
+	cm = net_new(base, &cfg, err, sizeof(err));
 	dispatch = rpc_dispatch_new();
 	FUZZ_ASSERT(cm && dispatch && rpc_net_register(dispatch, cm) == 0 &&
 		    rpc_chain_register(dispatch, cs, mp) == 0);

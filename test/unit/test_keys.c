@@ -29,8 +29,8 @@ UNIT_TEST(keys_from_secret_known_and_invalid)
 	struct key k;
 	char hex[67];
 
-	CHECK_EQ_INT(keys_init(), 0);
-	CHECK_EQ_INT(keys_init(), 0); /* again: harmless */
+	CHECK_EQ_INT(key_init(), 0);
+	CHECK_EQ_INT(key_init(), 0); /* again: harmless */
 	secret_one(s);
 	CHECK_EQ_INT(key_from_secret(&k, s), 0);
 	hash_hex(k.pub, 33, hex);
@@ -69,7 +69,7 @@ UNIT_TEST(keys_generate_gives_distinct_valid_keys)
 	CHECK_EQ_INT(key_generate(&b), 0);
 	CHECK(memcmp(a.secret, b.secret, 32) != 0);
 	CHECK(a.pub[0] == 0x02 || a.pub[0] == 0x03);
-	hash160(a.pub, 33, h);
+	script_hash160(a.pub, 33, h);
 	CHECK(memcmp(h, a.h160, 20) == 0);
 	CHECK_EQ_INT(key_from_secret(&again, a.secret), 0);
 	CHECK(memcmp(again.pub, a.pub, 33) == 0);
@@ -80,7 +80,7 @@ UNIT_TEST(keys_base58check_known_vectors)
 	uint8_t p[40];
 	char out[KEYS_ADDR_MAX];
 
-	/* Bitcoin's version-0 address of hash160 00..00. */
+	/* Bitcoin's version-0 address of script_hash160 00..00. */
 	memset(p, 0, 21);
 	CHECK_EQ_INT(base58check_encode(p, 21, out, sizeof(out)), 0);
 	CHECK_EQ_STR(out, "1111111111111111111114oLvT2");

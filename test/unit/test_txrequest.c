@@ -22,7 +22,7 @@ static void txid_of(int k, uint8_t out[32])
 /* How many txids peer is asked for at now (and which, in out). */
 static size_t next(int64_t peer, int64_t now, uint8_t (*out)[32])
 {
-	return txreq_next(peer, now, out, 64);
+	return net_txrequest_next(peer, now, out, 64);
 }
 
 UNIT_TEST(txreq_one_peer_at_a_time)
@@ -30,13 +30,13 @@ UNIT_TEST(txreq_one_peer_at_a_time)
 	uint8_t t[32], got[64][32];
 	const int64_t now = 1000000000;
 
-	txreq_shutdown();
+	net_txrequest_shutdown();
 	txid_of(1, t);
 	/* Three inbound peers announce; none may be asked before the delay. */
 	for (int64_t p = 1; p <= 3; p++)
-		CHECK(txreq_announced(p, t, false, now + p));
-	CHECK(!txreq_announced(2, t, false, now + 10)); /* repeat: ignored */
-	CHECK_EQ_INT(txreq_count(-1), 3);
+		CHECK(net_txrequest_announced(p, t, false, now + p));
+	CHECK(!net_txrequest_announced(2, t, false, now + 10)); /* repeat: ignored */
+	CHECK_EQ_INT(net_txrequest_count(-1), 3);
 	CHECK_EQ_INT(next(1, now + 5, got), 0);
 	/* After it: the first announcer only. */
 	int64_t later = now + TXREQ_INBOUND_DELAY_US + 10;
@@ -47,21 +47,21 @@ UNIT_TEST(txreq_one_peer_at_a_time)
 	CHECK_EQ_INT(next(1, later, got), 0); /* asked already */
 	CHECK_EQ_INT(next(2, later, got), 0); /* still peer 1's */
 	/* notfound from peer 1: peer 2's turn. */
-	txreq_notfound(1, t);
+	net_txrequest_notfound(1, t);
 	CHECK_EQ_INT(next(3, later, got), 0);
 	CHECK_EQ_INT(next(2, later, got), 1);
 	/* Peer 2 does not answer in time: peer 3's turn. */
 	CHECK_EQ_INT(next(3, later + TXREQ_TIMEOUT_US - 1, got), 0);
 	CHECK_EQ_INT(next(3, later + TXREQ_TIMEOUT_US, got), 1);
 	/* Peer 3 goes: nobody is left to ask. */
-	txreq_peer_gone(3);
+	net_txrequest_peer_gone(3);
 	CHECK_EQ_INT(next(1, later + TXREQ_TIMEOUT_US, got), 0);
 	CHECK_EQ_INT(next(2, later + TXREQ_TIMEOUT_US, got), 0);
 	/* The transaction arrives: everything about it is forgotten. */
-	txreq_forget(t);
-	CHECK_EQ_INT(txreq_count(-1), 0);
-	CHECK_EQ_INT(txreq_count(1), 0);
-	txreq_shutdown();
+	net_txrequest_forget(t);
+	CHECK_EQ_INT(net_txrequest_count(-1), 0);
+	CHECK_EQ_INT(net_txrequest_count(1), 0);
+	net_txrequest_shutdown();
 }
 
 UNIT_TEST(txreq_disconnect_hands_over_and_outbound_first)
@@ -69,37 +69,37 @@ UNIT_TEST(txreq_disconnect_hands_over_and_outbound_first)
 	uint8_t t[32], got[64][32];
 	const int64_t now = 5000000000;
 
-	txreq_shutdown();
+	net_txrequest_shutdown();
 	txid_of(2, t);
-	txreq_announced(10, t, false, now);     /* inbound, first */
-	txreq_announced(11, t, true, now + 1);  /* outbound, later */
+	net_txrequest_announced(10, t, false, now);     /* inbound, first */
+	net_txrequest_announced(11, t, true, now + 1);  /* outbound, later */
 	/* The outbound peer may be asked at once, and is preferred. */
 	CHECK_EQ_INT(next(10, now + 1, got), 0);
 	CHECK_EQ_INT(next(11, now + 1, got), 1);
 	/* It disconnects while asked: the inbound peer's turn once eligible. */
-	txreq_peer_gone(11);
+	net_txrequest_peer_gone(11);
 	CHECK_EQ_INT(next(10, now + 2, got), 0);
 	CHECK_EQ_INT(next(10, now + TXREQ_INBOUND_DELAY_US, got), 1);
-	CHECK_EQ_INT(txreq_count(10), 1);
-	txreq_peer_gone(10);
-	CHECK_EQ_INT(txreq_count(-1), 0);
-	txreq_shutdown();
+	CHECK_EQ_INT(net_txrequest_count(10), 1);
+	net_txrequest_peer_gone(10);
+	CHECK_EQ_INT(net_txrequest_count(-1), 0);
+	net_txrequest_shutdown();
 }
 
 UNIT_TEST(txreq_per_peer_limit)
 {
 	uint8_t t[32];
 
-	txreq_shutdown();
+	net_txrequest_shutdown();
 	for (int k = 0; k < TXREQ_MAX_PER_PEER; k++) {
 		txid_of(k, t);
-		CHECK(txreq_announced(7, t, true, 0));
+		CHECK(net_txrequest_announced(7, t, true, 0));
 	}
 	txid_of(TXREQ_MAX_PER_PEER, t);
-	CHECK(!txreq_announced(7, t, true, 0));
-	CHECK(txreq_announced(8, t, true, 0)); /* another peer may */
-	CHECK_EQ_INT(txreq_count(7), TXREQ_MAX_PER_PEER);
-	txreq_peer_gone(7);
-	CHECK_EQ_INT(txreq_count(-1), 1);
-	txreq_shutdown();
+	CHECK(!net_txrequest_announced(7, t, true, 0));
+	CHECK(net_txrequest_announced(8, t, true, 0)); /* another peer may */
+	CHECK_EQ_INT(net_txrequest_count(7), TXREQ_MAX_PER_PEER);
+	net_txrequest_peer_gone(7);
+	CHECK_EQ_INT(net_txrequest_count(-1), 1);
+	net_txrequest_shutdown();
 }

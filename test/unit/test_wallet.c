@@ -168,7 +168,7 @@ static int fx_open(struct fixture *f)
 	char err[512];
 
 	memset(f, 0, sizeof(*f));
-	if (!unit_tmpdir(f->dir, sizeof(f->dir), "wallet") || keys_init() < 0)
+	if (!unit_tmpdir(f->dir, sizeof(f->dir), "wallet") || key_init() < 0)
 		return -1;
 	snprintf(f->wdir, sizeof(f->wdir), "%s/w", f->dir);
 	if (mkdir(f->wdir, 0700) < 0)
@@ -183,9 +183,9 @@ static int fx_open(struct fixture *f)
 	chainstate_listen(f->cs, &wl);
 	mempool_listen(f->mp, &pl);
 	f->o = (struct wallet_options){ 10000, 10000, 10000, 0, false, 1000 };
-	f->w = wallet_open("unit", f->wdir, true, f->cs, f->mp, &f->o, NULL, err, sizeof(err));
+	f->w = wallet_new("unit", f->wdir, true, f->cs, f->mp, &f->o, NULL, err, sizeof(err));
 	if (!f->w)
-		fprintf(stderr, "  wallet_open: %s\n", err);
+		fprintf(stderr, "  wallet_new: %s\n", err);
 	return f->w ? 0 : -1;
 }
 
@@ -203,9 +203,9 @@ static int reopen(struct fixture *f)
 	char err[512];
 
 	wallet_free(f->w);
-	f->w = wallet_open("unit", f->wdir, false, f->cs, f->mp, &f->o, NULL, err, sizeof(err));
+	f->w = wallet_new("unit", f->wdir, false, f->cs, f->mp, &f->o, NULL, err, sizeof(err));
 	if (!f->w)
-		fprintf(stderr, "  wallet_open: %s\n", err);
+		fprintf(stderr, "  wallet_new: %s\n", err);
 	return f->w ? 0 : -1;
 }
 
