@@ -91,13 +91,13 @@ UTIL_SRCS   := src/util.c src/log.c src/hashmap.c
 WIRE_SRCS   := src/hash.c src/ser.c src/block_header.c src/msg.c src/netaddr.c
 # Transactions and blocks, scripts, keys.
 CRYPTO_SRCS := src/primitives.c src/script.c src/keys.c
-# The chain: block store and chainstate, coins cache, validation, mempool,
-# miner.
-CHAIN_SRCS  := src/dbwrapper.c src/coins.c src/validation.c src/miner.c src/mempool.c
+# The chain: LevelDB, coins cache, transaction checks, block store and
+# chainstate (validation), mempool, miner.
+CHAIN_SRCS  := src/db.c src/coins.c src/tx_check.c src/chainstate.c src/miner.c src/mempool.c
 # The wallet: coin selection, its SQLite file, keys and balances, sending,
 # the set of loaded wallets.
 WALLET_SRCS := src/coinselection.c src/wallet_select.c src/walletdb.c src/wallet.c \
-	src/wallet_spend.c src/wallet_manager.c
+	src/wallet_send.c src/wallet_manager.c
 # Peers: address book, bans, message logging, eviction, the connection
 # manager, message handling, block and transaction sync.
 NET_SRCS    := src/addrman.c src/banman.c src/msglog.c src/net_evict.c src/net.c \

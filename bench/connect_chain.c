@@ -30,7 +30,7 @@
 #include "miner.h"
 #include "primitives.h"
 #include "script.h"
-#include "validation.h"
+#include "chainstate.h"
 
 #define FEE 1000   /* per transaction, sat */
 

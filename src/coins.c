@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dbwrapper.h"
+#include "db.h"
 #include "hashmap.h"
 #include "log.h"
 #include "tracepoints.h"

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "dbwrapper.h"
+#include "db.h"
 #include "log.h"
 #include "msg.h"
 #include "msglog.h"
@@ -31,7 +31,7 @@
 #include "rpc_chain.h"
 #include "rpc_net.h"
 #include "util.h"
-#include "validation.h"
+#include "chainstate.h"
 #include "keys.h"
 #include "rpc_wallet.h"
 #include "tracesock.h"

@@ -22,7 +22,7 @@
 #include "mempool.h"
 #include "msg.h"
 #include "net.h"
-#include "validation.h"
+#include "chainstate.h"
 
 /* Attach the chain and mempool (and register the chain listener that
  * announces new blocks). Call once before peers connect. */

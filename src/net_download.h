@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "validation.h"
+#include "chainstate.h"
 
 #define DL_MAX_PER_PEER 16              /* Core's MAX_BLOCKS_IN_TRANSIT_PER_PEER */
 #define DL_WINDOW 1024                  /* Core's BLOCK_DOWNLOAD_WINDOW */

@@ -15,7 +15,7 @@
 
 #include "mempool.h"
 #include "rpc.h"
-#include "validation.h"
+#include "chainstate.h"
 
 /* Register the commands. Returns 0 or -1 (name clash, no memory). */
 int rpc_chain_register(struct rpc_dispatch *d, struct chainstate *cs, struct mempool *mp);

@@ -1,6 +1,6 @@
 /*
  * wallet.c — keys, transactions, chain following and balances of one
- * wallet (wallet.h). Sending is in wallet_spend.c.
+ * wallet (wallet.h). Sending is in wallet_send.c.
  */
 #include "wallet.h"
 

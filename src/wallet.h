@@ -1,7 +1,7 @@
 /*
  * wallet.h — one named wallet: keys derived from a seed, the transactions
  * that pay or spend them, balances, and building and sending payments
- * (wallet_spend.c, with coin selection from coinselection.h).
+ * (wallet_send.c, with coin selection from coinselection.h).
  *
  * Keys: secret(chain, index) = HMAC-SHA256(seed, "moneyrocket wallet key"
  * || chain || index || counter), 32-bit little-endian fields, counter the
@@ -40,7 +40,7 @@
 #include "coinselection.h"
 #include "keys.h"
 #include "mempool.h"
-#include "validation.h"
+#include "chainstate.h"
 #include "walletdb.h"
 
 #define WALLET_NAME_MAX 65   /* as CONFIG_NAME_MAX */
@@ -169,7 +169,7 @@ void wallet_tx_removed(struct wallet *w, const struct mempool_entry *e, const ch
  */
 size_t wallet_resubmit(struct wallet *w, bool relay_all);
 
-/* ---- Sending (wallet_spend.c) ---------------------------------------- */
+/* ---- Sending (wallet_send.c) ---------------------------------------- */
 
 struct wallet_recipient {
 	uint8_t h160[20];
@@ -224,7 +224,7 @@ struct wallet_error {
 int wallet_send(struct wallet *w, const struct wallet_send_request *req,
 		struct wallet_send_result *res, struct wallet_error *e);
 
-/* ---- For wallet_spend.c ---------------------------------------------- */
+/* ---- For wallet_send.c ---------------------------------------------- */
 
 /* The transaction was created and signed by us: store it (committed),
  * then offer it to the mempool and relay it. 0, or -1 with the mempool's

@@ -2,7 +2,7 @@
  * wallet_select.h — the wallet's coin selection step (Bitcoin's
  * SelectCoins): group the candidate coins, choose by waste
  * (coinselection.h), and report the choice on coin_selection:
- * selected_coins. Kept apart from wallet_spend.c so the benchmark can
+ * selected_coins. Kept apart from wallet_send.c so the benchmark can
  * time exactly what a payment runs, tracepoint included, without a node.
  */
 #ifndef MR_WALLET_SELECT_H

@@ -26,7 +26,7 @@
 #include "rpc_chain.h"
 #include "rpc_net.h"
 #include "rpc_wallet.h"
-#include "validation.h"
+#include "chainstate.h"
 #include "wallet.h"
 
 static struct rpc_dispatch *dispatch;

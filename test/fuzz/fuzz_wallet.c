@@ -16,7 +16,7 @@
 #include "keys.h"
 #include "log.h"
 #include "mempool.h"
-#include "validation.h"
+#include "chainstate.h"
 #include "wallet.h"
 
 static struct chainstate *cs;

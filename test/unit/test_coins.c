@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "coins.h"
-#include "dbwrapper.h"
+#include "db.h"
 #include "script.h"
 #include "unit.h"
 

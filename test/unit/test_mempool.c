@@ -20,7 +20,7 @@
 #include "script.h"
 #include "unit.h"
 #include "util.h"
-#include "validation.h"
+#include "chainstate.h"
 
 /* ---- Policy arithmetic ---------------------------------------------------- */
 

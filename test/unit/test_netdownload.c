@@ -15,7 +15,7 @@
 #include "net_download.h"
 #include "unit.h"
 #include "util.h"
-#include "validation.h"
+#include "chainstate.h"
 
 #define N 40
 

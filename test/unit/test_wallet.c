@@ -17,7 +17,7 @@
 #include "script.h"
 #include "unit.h"
 #include "util.h"
-#include "validation.h"
+#include "chainstate.h"
 #include "wallet.h"
 #include "walletdb.h"
 
@@ -297,7 +297,7 @@ UNIT_TEST(wallet_send_fee_change_and_errors)
 	CHECK_EQ_INT(wtx->tx.n_in, 1);
 	CHECK_EQ_INT(wtx->tx.n_out, 2);
 	CHECK(res.change_pos == 0 || res.change_pos == 1);
-	/* 20 sat/vB of the signed size, or a vbyte more (wallet_spend.c). */
+	/* 20 sat/vB of the signed size, or a vbyte more (wallet_send.c). */
 	CHECK(res.fee >= 20 * (int64_t)wtx->tx.size && res.fee <= 20 * (int64_t)wtx->tx.size + 20);
 	CHECK_EQ_INT(wtx->tx.vout[1 - res.change_pos].value, COIN);
 	CHECK_EQ_INT(wallet_tx_debit(f.w, wtx) - wallet_tx_credit(f.w, wtx), COIN + res.fee);

@@ -1,5 +1,5 @@
 /*
- * wallet_spend.c — building, signing and sending a payment (wallet.h's
+ * wallet_send.c — building, signing and sending a payment (wallet.h's
  * wallet_send), in the shape of Bitcoin Core's CreateTransaction:
  *
  *   1. a first attempt with the wallet's grouping (-avoidpartialspends);
