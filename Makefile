@@ -89,8 +89,8 @@ UTIL_SRCS   := src/util.c src/log.c src/hashmap.c
 # Encoding and the wire protocol: serialization, hashes, block headers,
 # message framing, addresses.
 WIRE_SRCS   := src/hash.c src/ser.c src/block_header.c src/msg.c src/netaddr.c
-# Transactions and blocks, scripts, keys.
-CRYPTO_SRCS := src/primitives.c src/script.c src/keys.c
+# Transactions, blocks, 256-bit numbers and proof of work, scripts, keys.
+CRYPTO_SRCS := src/tx.c src/block.c src/u256.c src/pow.c src/script.c src/keys.c
 # The chain: LevelDB, coins cache, transaction checks, block store and
 # chainstate (validation), mempool, miner.
 CHAIN_SRCS  := src/db.c src/coins.c src/tx_check.c src/chainstate.c src/miner.c src/mempool.c

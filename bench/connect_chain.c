@@ -26,11 +26,11 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "block.h"
+#include "chainstate.h"
 #include "keys.h"
 #include "miner.h"
-#include "primitives.h"
 #include "script.h"
-#include "chainstate.h"
 
 #define FEE 1000   /* per transaction, sat */
 

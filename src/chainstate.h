@@ -24,10 +24,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "block.h"
 #include "coins.h"
 #include "hashmap.h"
-#include "primitives.h"
 #include "tx_check.h"
+#include "pow.h"
 
 #define CHAIN_POW_BITS 0x207fffffu
 #define CHAIN_HALVING_INTERVAL 150

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "primitives.h"
+#include "tx.h"
 
 struct db;
 

@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "primitives.h"
+#include "tx.h"
 
 /* Bitcoin's limits and defaults. */
 #define CS_BNB_MAX_TRIES 100000        /* BnB: TOTAL_TRIES */

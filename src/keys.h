@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "primitives.h"
+#include "tx.h"
 
 #define KEYS_ADDR_VERSION 0x6f
 #define KEYS_WIF_VERSION 0xef

@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "primitives.h"
+#include "block.h"
 #include "chainstate.h"
 
 #define MEMPOOL_MAX_TX_SIZE 100000

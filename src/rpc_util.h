@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "primitives.h"
 #include "rpc.h"
+#include "tx.h"
 
 /* A hash as RPC shows it (hex, reversed). */
 json_t *rpc_util_hash_json(const uint8_t h[32]);

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "primitives.h"
+#include "tx.h"
 
 #define SCRIPT_P2PKH_LEN 25
 #define SCRIPT_REASON_MAX 96

@@ -204,3 +204,14 @@ bool ser_read_done(const struct rbuf *r)
 {
 	return !r->err && r->pos == r->len;
 }
+
+/* A CompactSize count of items each at least min_size bytes long, bounded
+ * by what is left in r so a lying count cannot make us allocate. */
+uint64_t ser_read_count(struct rbuf *r, size_t min_size, uint64_t max)
+{
+	uint64_t n = ser_read_compact(r, max);
+
+	if (!r->err && n > ser_read_remaining(r) / min_size)
+		r->err = true;
+	return r->err ? 0 : n;
+}

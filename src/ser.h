@@ -62,6 +62,11 @@ int64_t ser_read_i64(struct rbuf *r);
 /* CompactSize, rejecting non-canonical encodings and values above `max`
  * (both set err). */
 uint64_t ser_read_compact(struct rbuf *r, uint64_t max);
+/* A CompactSize count of items each at least min_size bytes long (and at
+ * most max), bounded by what is left in r, so a lying count cannot make
+ * the caller allocate: too large a count sets err. Returns 0 once err is
+ * set. */
+uint64_t ser_read_count(struct rbuf *r, size_t min_size, uint64_t max);
 /* A CompactSize-prefixed string into out (cap bytes incl. NUL); a string
  * longer than cap-1 or containing NUL sets err. */
 void ser_read_varstr(struct rbuf *r, char *out, size_t cap);

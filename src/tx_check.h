@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "coins.h"
-#include "primitives.h"
+#include "block.h"
 
 #define COINBASE_MATURITY 100
 #define CHAIN_REASON_MAX 118       /* reason strings, NUL included */

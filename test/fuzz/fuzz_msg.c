@@ -10,9 +10,9 @@
  */
 #include <string.h>
 
+#include "block.h"
 #include "fuzz.h"
 #include "msg.h"
-#include "primitives.h"
 #include "ser.h"
 
 static const char *const commands[] = {

@@ -9,9 +9,9 @@
  */
 #include <string.h>
 
+#include "block.h"
 #include "fuzz.h"
 #include "hash.h"
-#include "primitives.h"
 #include "ser.h"
 
 static void tx_case(const uint8_t *p, size_t len)

@@ -1,7 +1,7 @@
 /*
  * Unit tests for src/script.c (script_hash160, P2PKH, sigops, legacy sighash,
  * verification with every way a scriptSig can be wrong) and the parts of
- * src/primitives.c they build on (tx round trip, genesis txid, merkle
+ * src/tx.c, block.c and pow.c they build on (tx round trip, genesis txid, merkle
  * roots, compact targets and work).
  */
 #include <stdlib.h>
@@ -9,9 +9,10 @@
 
 #include <secp256k1.h>
 
+#include "block.h"
 #include "hash.h"
 #include "keys.h"
-#include "primitives.h"
+#include "pow.h"
 #include "script.h"
 #include "ser.h"
 #include "unit.h"
