@@ -90,7 +90,8 @@ UTIL_SRCS   := src/util.c src/log.c src/hashmap.c
 # message framing, addresses.
 WIRE_SRCS   := src/hash.c src/ser.c src/block_header.c src/msg.c src/netaddr.c
 # Transactions, blocks, 256-bit numbers and proof of work, scripts, keys.
-CRYPTO_SRCS := src/tx.c src/block.c src/u256.c src/pow.c src/script.c src/keys.c
+CRYPTO_SRCS := src/tx.c src/block.c src/u256.c src/pow.c src/script.c src/key.c \
+	src/address.c src/base58check.c
 # The chain: LevelDB, coins cache, transaction checks, block store and
 # chainstate (validation), mempool, miner.
 CHAIN_SRCS  := src/db.c src/coins.c src/tx_check.c src/chainstate.c src/miner.c src/mempool.c

@@ -28,7 +28,7 @@
 
 #include "block.h"
 #include "chainstate.h"
-#include "keys.h"
+#include "key.h"
 #include "miner.h"
 #include "script.h"
 

@@ -19,22 +19,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chainstate.h"
 #include "config.h"
 #include "db.h"
+#include "key.h"
 #include "log.h"
+#include "mempool.h"
 #include "msg.h"
 #include "msglog.h"
-#include "mempool.h"
 #include "net.h"
 #include "net_chain.h"
 #include "rpc.h"
 #include "rpc_chain.h"
 #include "rpc_net.h"
-#include "util.h"
-#include "chainstate.h"
-#include "keys.h"
 #include "rpc_wallet.h"
 #include "tracesock.h"
+#include "util.h"
 
 
 /* Mempool expiry and the periodic chainstate write are checked this often. */

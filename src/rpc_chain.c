@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "address.h"
 #include "hash.h"
-#include "keys.h"
+#include "key.h"
 #include "miner.h"
 #include "net_chain.h"
 #include "rpc_util.h"
@@ -939,7 +940,7 @@ static int rpc_getmempoolentry(void *ctx, json_t *params, json_t **result,
 static int rpc_getnewkeypair(void *ctx, json_t *params, json_t **result, struct rpc_error *err)
 {
 	struct key k;
-	char wif[KEYS_WIF_MAX], addr[KEYS_ADDR_MAX];
+	char wif[KEY_WIF_MAX], addr[ADDRESS_MAX];
 
 	(void)ctx; (void)params;
 	if (key_generate(&k) < 0)

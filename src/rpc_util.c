@@ -5,8 +5,8 @@
 
 #include <stdlib.h>
 
+#include "address.h"
 #include "hash.h"
-#include "keys.h"
 #include "script.h"
 
 json_t *rpc_util_hash_json(const uint8_t h[32])
@@ -42,7 +42,7 @@ json_t *rpc_util_script_json(const uint8_t *s, size_t n)
 
 	json_object_set_new(o, "hex", rpc_util_hex_json(s, n));
 	if (script_is_p2pkh(s, n, h160)) {
-		char addr[KEYS_ADDR_MAX];
+		char addr[ADDRESS_MAX];
 		address_encode(h160, addr);
 		json_object_set_new(o, "address", json_string(addr));
 		json_object_set_new(o, "type", json_string("pubkeyhash"));

@@ -232,7 +232,7 @@ static int new_address(void *ctx, json_t *params, uint32_t chain, json_t **resul
 		       struct rpc_error *err)
 {
 	struct wallet *w = request_wallet(ctx, err);
-	char addr[KEYS_ADDR_MAX], why[512];
+	char addr[ADDRESS_MAX], why[512];
 
 	if (!w)
 		return -1;
@@ -259,7 +259,7 @@ static int rpc_dumpprivkey(void *ctx, json_t *params, json_t **result, struct rp
 	struct wallet *w = request_wallet(ctx, err);
 	const struct key *k;
 	uint8_t h160[20];
-	char wif[KEYS_WIF_MAX];
+	char wif[KEY_WIF_MAX];
 
 	if (!w || param_address(params, 0, h160, err) < 0)
 		return -1;
@@ -315,7 +315,7 @@ static void unspent_cb(void *ctx, const struct wallet_coin *c)
 {
 	struct unspent_ctx *u = ctx;
 	const char *label = "";
-	char addr[KEYS_ADDR_MAX], spk[2 * SCRIPT_P2PKH_LEN + 1];
+	char addr[ADDRESS_MAX], spk[2 * SCRIPT_P2PKH_LEN + 1];
 	json_t *o;
 	const struct txout *txo = &c->wtx->tx.vout[c->n];
 	bool mature = !tx_is_coinbase(&c->wtx->tx) || c->depth > COINBASE_MATURITY;
@@ -415,7 +415,7 @@ static void tx_entries(const struct wallet *w, const struct wallet_tx *wtx, bool
 		const char *label = "";
 		bool p2pkh = script_is_p2pkh(o->script_pubkey, o->script_pubkey_len, h160);
 		bool mine = p2pkh && wallet_key(w, h160, &label, &chain);
-		char addr[KEYS_ADDR_MAX] = "";
+		char addr[ADDRESS_MAX] = "";
 
 		if (p2pkh)
 			address_encode(h160, addr);

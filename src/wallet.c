@@ -286,7 +286,7 @@ static int next_key(struct wallet *w, uint32_t chain, const char *label, struct 
 }
 
 int wallet_new_address(struct wallet *w, uint32_t chain, const char *label,
-		       char addr[KEYS_ADDR_MAX], char *err, size_t errlen)
+		       char addr[ADDRESS_MAX], char *err, size_t errlen)
 {
 	struct wkey k;
 

@@ -6,7 +6,7 @@
  * Keys: secret(chain, index) = HMAC-SHA256(seed, "moneyrocket wallet key"
  * || chain || index || counter), 32-bit little-endian fields, counter the
  * first from 0 giving a valid secp256k1 secret. Chain 0 gives receiving
- * addresses, chain 1 change. Addresses are P2PKH in Base58Check (keys.h:
+ * addresses, chain 1 change. Addresses are P2PKH in Base58Check (address.h:
  * version 0x6f, a 4-byte SHA256d checksum).
  *
  * Storage: walletdb.h. Every key handed out and every transaction sent is
@@ -37,10 +37,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "coinselection.h"
-#include "keys.h"
-#include "mempool.h"
+#include "address.h"
 #include "chainstate.h"
+#include "coinselection.h"
+#include "key.h"
+#include "mempool.h"
 #include "walletdb.h"
 
 #define WALLET_NAME_MAX 65   /* as CONFIG_NAME_MAX */
@@ -109,7 +110,7 @@ const char *wallet_name(const struct wallet *w);
 /* A new receiving (chain 0, label) or change (chain 1) address, committed
  * before it is returned. 0 or -1 with err. */
 int wallet_new_address(struct wallet *w, uint32_t chain, const char *label,
-		       char addr[KEYS_ADDR_MAX], char *err, size_t errlen);
+		       char addr[ADDRESS_MAX], char *err, size_t errlen);
 
 /* The key paying to h160 if it is the wallet's; NULL otherwise. label and
  * chain may be NULL. */

@@ -15,9 +15,10 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "chainstate.h"
 #include "config.h"
 #include "fuzz.h"
-#include "keys.h"
+#include "key.h"
 #include "log.h"
 #include "mempool.h"
 #include "net.h"
@@ -26,7 +27,6 @@
 #include "rpc_chain.h"
 #include "rpc_net.h"
 #include "rpc_wallet.h"
-#include "chainstate.h"
 #include "wallet.h"
 
 static struct rpc_dispatch *dispatch;

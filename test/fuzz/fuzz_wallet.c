@@ -11,12 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chainstate.h"
 #include "config.h"
 #include "fuzz.h"
-#include "keys.h"
+#include "key.h"
 #include "log.h"
 #include "mempool.h"
-#include "chainstate.h"
 #include "wallet.h"
 
 static struct chainstate *cs;

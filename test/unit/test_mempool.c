@@ -12,15 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chainstate.h"
 #include "coins.h"
-#include "keys.h"
+#include "key.h"
 #include "mempool.h"
 #include "mempool_policy.h"
 #include "miner.h"
 #include "script.h"
 #include "unit.h"
 #include "util.h"
-#include "chainstate.h"
 
 /* ---- Policy arithmetic ---------------------------------------------------- */
 

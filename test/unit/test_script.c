@@ -11,7 +11,7 @@
 
 #include "block.h"
 #include "hash.h"
-#include "keys.h"
+#include "key.h"
 #include "pow.h"
 #include "script.h"
 #include "ser.h"

@@ -10,14 +10,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "keys.h"
+#include "address.h"
+#include "chainstate.h"
+#include "key.h"
 #include "mempool.h"
 #include "miner.h"
 #include "rpc.h"
 #include "script.h"
 #include "unit.h"
 #include "util.h"
-#include "chainstate.h"
 #include "wallet.h"
 #include "walletdb.h"
 
@@ -211,7 +212,7 @@ static int reopen(struct fixture *f)
 
 static void mine_addr(struct fixture *f, uint8_t h160[20])
 {
-	char addr[KEYS_ADDR_MAX], err[256];
+	char addr[ADDRESS_MAX], err[256];
 
 	CHECK_EQ_INT(wallet_new_address(f->w, 0, "mining", addr, err, sizeof(err)), 0);
 	CHECK_EQ_INT(address_decode(addr, h160), 0);
@@ -222,7 +223,7 @@ UNIT_TEST(wallet_keys_balances_and_reopen)
 	struct fixture f;
 	struct wallet_balances b;
 	uint8_t h160[20];
-	char a1[KEYS_ADDR_MAX], a2[KEYS_ADDR_MAX], err[256];
+	char a1[ADDRESS_MAX], a2[ADDRESS_MAX], err[256];
 
 	REQUIRE(fx_open(&f) == 0);
 	mine_addr(&f, h160);

@@ -1,7 +1,7 @@
 /*
- * keys.c — secp256k1 keys, P2PKH signing, Base58Check addresses and WIF.
+ * key.c — secp256k1 keys, P2PKH signing, and WIF.
  */
-#include "keys.h"
+#include "key.h"
 
 #include <secp256k1.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "base58check.h"
 #include "hash.h"
 #include "script.h"
 
@@ -115,131 +116,14 @@ int key_sign_p2pkh_input(const struct key *k, struct tx *t, size_t in)
 	return 0;
 }
 
-/* ---- Base58Check --------------------------------------------------------- */
-
-static const char B58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-
-/* Plain Base58 of n bytes into out (cap incl. NUL). Returns 0 or -1. */
-static int base58_encode(const uint8_t *p, size_t n, char *out, size_t cap)
-{
-	uint8_t digits[128] = { 0 }; /* base-58 digits, least significant first */
-	size_t ndig = 0, zeros = 0, k = 0;
-
-	if (n > 80)
-		return -1;
-	while (zeros < n && p[zeros] == 0)
-		zeros++;
-	for (size_t i = zeros; i < n; i++) {
-		unsigned carry = p[i];
-		for (size_t j = 0; j < ndig; j++) {
-			carry += (unsigned)digits[j] << 8;
-			digits[j] = (uint8_t)(carry % 58);
-			carry /= 58;
-		}
-		while (carry) {
-			digits[ndig++] = (uint8_t)(carry % 58);
-			carry /= 58;
-		}
-	}
-	if (zeros + ndig + 1 > cap)
-		return -1;
-	for (size_t i = 0; i < zeros; i++)
-		out[k++] = '1';
-	while (ndig)
-		out[k++] = B58[digits[--ndig]];
-	out[k] = '\0';
-	return 0;
-}
-
-/* Plain Base58 decode into out; returns the byte count or -1. */
-static int base58_decode(const char *s, uint8_t *out, size_t cap)
-{
-	uint8_t bytes[128] = { 0 }; /* least significant first */
-	size_t nbytes = 0, zeros = 0, len = strlen(s);
-
-	if (len > 150)
-		return -1;
-	while (s[zeros] == '1')
-		zeros++;
-	for (size_t i = zeros; i < len; i++) {
-		const char *d = strchr(B58, s[i]);
-		unsigned carry;
-		if (!d || !s[i])
-			return -1;
-		carry = (unsigned)(d - B58);
-		for (size_t j = 0; j < nbytes; j++) {
-			carry += (unsigned)bytes[j] * 58;
-			bytes[j] = carry & 0xff;
-			carry >>= 8;
-		}
-		while (carry) {
-			if (nbytes == sizeof(bytes))
-				return -1;
-			bytes[nbytes++] = carry & 0xff;
-			carry >>= 8;
-		}
-	}
-	if (zeros + nbytes > cap)
-		return -1;
-	memset(out, 0, zeros);
-	for (size_t i = 0; i < nbytes; i++)
-		out[zeros + i] = bytes[nbytes - 1 - i];
-	return (int)(zeros + nbytes);
-}
-
-int base58check_encode(const uint8_t *payload, size_t len, char *out, size_t cap)
-{
-	uint8_t buf[84], check[32];
-
-	if (len > 80)
-		return -1;
-	memcpy(buf, payload, len);
-	hash_sha256d(payload, len, check);
-	memcpy(buf + len, check, 4);
-	return base58_encode(buf, len + 4, out, cap);
-}
-
-int base58check_decode(const char *text, uint8_t *out, size_t cap)
-{
-	uint8_t buf[100], check[32];
-	int n = base58_decode(text, buf, sizeof(buf));
-
-	if (n < 4)
-		return -1;
-	hash_sha256d(buf, (size_t)n - 4, check);
-	if (memcmp(check, buf + n - 4, 4) != 0 || (size_t)n - 4 > cap)
-		return -1;
-	memcpy(out, buf, (size_t)n - 4);
-	return n - 4;
-}
-
-void address_encode(const uint8_t h160[20], char out[KEYS_ADDR_MAX])
-{
-	uint8_t p[21];
-
-	p[0] = KEYS_ADDR_VERSION;
-	memcpy(p + 1, h160, 20);
-	base58check_encode(p, sizeof(p), out, KEYS_ADDR_MAX);
-}
-
-int address_decode(const char *addr, uint8_t h160[20])
-{
-	uint8_t p[32];
-
-	if (base58check_decode(addr, p, sizeof(p)) != 21 || p[0] != KEYS_ADDR_VERSION)
-		return -1;
-	memcpy(h160, p + 1, 20);
-	return 0;
-}
-
-void key_to_wif(const struct key *k, char out[KEYS_WIF_MAX])
+void key_to_wif(const struct key *k, char out[KEY_WIF_MAX])
 {
 	uint8_t p[34];
 
-	p[0] = KEYS_WIF_VERSION;
+	p[0] = KEY_WIF_VERSION;
 	memcpy(p + 1, k->secret, 32);
 	p[33] = 0x01;
-	base58check_encode(p, sizeof(p), out, KEYS_WIF_MAX);
+	base58check_encode(p, sizeof(p), out, KEY_WIF_MAX);
 	memset(p, 0, sizeof(p));
 }
 
@@ -248,7 +132,7 @@ int key_from_wif(struct key *k, const char *wif)
 	uint8_t p[40];
 	int rc;
 
-	if (base58check_decode(wif, p, sizeof(p)) != 34 || p[0] != KEYS_WIF_VERSION ||
+	if (base58check_decode(wif, p, sizeof(p)) != 34 || p[0] != KEY_WIF_VERSION ||
 	    p[33] != 0x01)
 		return -1;
 	rc = key_from_secret(k, p + 1);
