@@ -94,7 +94,8 @@ CRYPTO_SRCS := src/tx.c src/block.c src/u256.c src/pow.c src/script.c src/key.c 
 	src/address.c src/base58check.c
 # The chain: LevelDB, coins cache, transaction checks, block store and
 # chainstate (validation), mempool, miner.
-CHAIN_SRCS  := src/db.c src/coins.c src/tx_check.c src/chainstate.c src/miner.c src/mempool.c
+CHAIN_SRCS  := src/db.c src/coin.c src/coins.c src/tx_check.c src/chainstate.c src/miner.c \
+	src/mempool.c
 # The wallet: coin selection, its SQLite file, keys and balances, sending,
 # the set of loaded wallets.
 WALLET_SRCS := src/coinselection.c src/wallet_select.c src/walletdb.c src/wallet.c \

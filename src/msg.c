@@ -10,8 +10,6 @@
 
 #include "hash.h"
 
-const uint8_t MSG_MAGIC[4] = { 0x4d, 0x52, 0x4b, 0x54 };
-
 /* The command is printable ASCII, then only NULs up to 12 bytes. */
 static bool command_ok(const uint8_t raw[MSG_COMMAND_SIZE])
 {
