@@ -194,6 +194,8 @@ int coinselection_group_coins(const struct cs_coin *coins, size_t n, bool avoid_
 
 void coinselection_result_free(struct cs_result *r)
 {
+	if (!r)
+		return;
 	free(r->groups);
 	memset(r, 0, sizeof(*r));
 }

@@ -151,7 +151,7 @@ struct cs_group {
 #define CS_GROUP_MAX_COINS 100
 int coinselection_group_coins(const struct cs_coin *coins, size_t n, bool avoid_partial,
 			      struct cs_group **out, size_t *n_out);
-void coinselection_groups_free(struct cs_group *g, size_t n);
+void coinselection_groups_free(struct cs_group *g, size_t n);   /* accepts NULL */
 
 /* A selection: which groups, and what they add up to. */
 struct cs_result {
@@ -171,7 +171,7 @@ struct cs_result {
 	bool completed;           /* BnB/CoinGrinder: searched everything */
 };
 
-void coinselection_result_free(struct cs_result *r);   /* frees groups, zeroes r */
+void coinselection_result_free(struct cs_result *r);   /* frees groups, zeroes r; NULL ok */
 
 /*
  * Set r->change and r->waste under p (Bitcoin's RecalculateWaste):

@@ -175,8 +175,11 @@ static int request_wallet(const char *uri, char **wallet)
 
 static void pending_free(struct rpc_pending *p)
 {
-	struct rpc_pending **pp = &p->s->pending;
+	struct rpc_pending **pp;
 
+	if (!p)
+		return;
+	pp = &p->s->pending;
 	while (*pp && *pp != p)
 		pp = &(*pp)->next;
 	if (*pp)

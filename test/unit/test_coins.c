@@ -183,3 +183,12 @@ UNIT_TEST(coins_usage_follows_entries)
 	db_close(db);
 	unit_rmtree(dir);
 }
+
+/* Every _free (and _clear) accepts NULL, as free() does: the test is that
+ * these calls return (the sanitizer run catches a NULL dereference). */
+UNIT_TEST(coins_free_functions_accept_null)
+{
+	coins_cache_free(NULL);
+	coin_clear(NULL);
+	db_batch_free(NULL);
+}

@@ -413,3 +413,11 @@ UNIT_TEST(cs_select_least_waste_and_ties)
 	coinselection_result_free(&r);
 	CHECK(strcmp(coinselection_algo_name(CS_ALGO_COINGRINDER), "coingrinder") == 0);
 }
+
+/* Every _free (and _clear) accepts NULL, as free() does: the test is that
+ * these calls return (the sanitizer run catches a NULL dereference). */
+UNIT_TEST(coinselection_free_functions_accept_null)
+{
+	coinselection_groups_free(NULL, 0);
+	coinselection_result_free(NULL);
+}

@@ -633,3 +633,10 @@ UNIT_TEST(mempool_many_entries)
 	tx_clear(&rbf);
 	fx_close(&f);
 }
+
+/* Every _free (and _clear) accepts NULL, as free() does: the test is that
+ * these calls return (the sanitizer run catches a NULL dereference). */
+UNIT_TEST(mempool_free_accepts_null)
+{
+	mempool_free(NULL);
+}

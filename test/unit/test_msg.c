@@ -806,3 +806,12 @@ UNIT_TEST(msg_random_headers_never_crash)
 		free(copy);
 	}
 }
+
+/* Every _free (and _clear) accepts NULL, as free() does: the test is that
+ * these calls return (the sanitizer run catches a NULL dereference). */
+UNIT_TEST(msg_free_functions_accept_null)
+{
+	msg_addr_free(NULL);
+	msg_inv_free(NULL);
+	msg_headers_free(NULL);
+}

@@ -932,3 +932,11 @@ UNIT_TEST(primitives_compact_targets_and_work)
 		CHECK(!pow_hash_meets_target(h, &t));
 	}
 }
+
+/* Every _free (and _clear) accepts NULL, as free() does: the test is that
+ * these calls return (the sanitizer run catches a NULL dereference). */
+UNIT_TEST(tx_and_block_clear_accept_null)
+{
+	tx_clear(NULL);
+	block_clear(NULL);
+}

@@ -239,3 +239,10 @@ UNIT_TEST(ser_varstr_limits)
 	CHECK(r.err);
 	CHECK_EQ_STR(out, "");
 }
+
+/* Every _free (and _clear) accepts NULL, as free() does: the test is that
+ * these calls return (the sanitizer run catches a NULL dereference). */
+UNIT_TEST(ser_write_free_accepts_null)
+{
+	ser_write_free(NULL);
+}

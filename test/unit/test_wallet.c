@@ -20,6 +20,7 @@
 #include "unit.h"
 #include "util.h"
 #include "wallet.h"
+#include "wallet_manager.h"
 #include "walletdb.h"
 
 /* ---- walletdb ----------------------------------------------------------- */
@@ -356,4 +357,12 @@ UNIT_TEST(wallet_follows_disconnect)
 	wallet_balances(f.w, &b);
 	CHECK_EQ_INT(b.trusted, 50 * COIN);
 	fx_close(&f);
+}
+
+/* Every _free (and _clear) accepts NULL, as free() does: the test is that
+ * these calls return (the sanitizer run catches a NULL dereference). */
+UNIT_TEST(wallet_free_functions_accept_null)
+{
+	wallet_free(NULL);
+	wallet_manager_free(NULL);
 }
