@@ -2,7 +2,7 @@
 #
 #   make            build everything (node, tools, test programs)
 #   make check      install what is missing, build, run every test (and the
-#                   layer check, make layers)
+#                   layer and name checks, make layers)
 #   make demo       install what is missing, build, run the demo network
 #   make bench      build and print the benchmark tables
 #   make install PREFIX=/usr/local   install trace.h, its .pc and CMake package
@@ -82,7 +82,8 @@ ALL_TARGETS += $(TRACE_CONTRACT)
 # ---- What links what -------------------------------------------------------
 # Every program's sources, here and nowhere else, grouped by the layers of
 # doc/architecture.md (a file may include headers of its own layer and the
-# layers below; `make check` runs contrib/devtools/check-layers.py).
+# layers below; `make check` runs contrib/devtools/check-layers.py, and
+# check-names.py: src/NAME.c exports only NAME_*).
 
 # Utilities: clocks and random numbers, logging, the hash map.
 UTIL_SRCS   := src/util.c src/log.c src/hashmap.c
@@ -217,9 +218,12 @@ check: setup
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory layers unit contract functional fuzz-short
 
-# Includes in src/ point down the layers of doc/architecture.md.
-layers:
+# Includes in src/ point down the layers of doc/architecture.md, and every
+# external symbol of src/NAME.c starts with NAME_ (read from the objects,
+# so they are built first).
+layers: $(sort $(NODE_DAEMON_OBJS) $(NODE_CLI_OBJS) $(NODE_TRACE_OBJS))
 	$(Q)$(PYTHON) contrib/devtools/check-layers.py
+	$(Q)$(PYTHON) contrib/devtools/check-names.py --objdir $(NODE_OBJDIR)
 
 # Unit tests run twice: plain, then under AddressSanitizer + UBSan.
 unit: $(UNIT_TEST_BIN) $(UNIT_TEST_SAN)
