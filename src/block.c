@@ -64,7 +64,8 @@ int block_decode_bytes(const uint8_t *p, size_t len, struct block *b)
 	return 0;
 }
 
-void block_compute_merkle_root(const uint8_t (*hashes)[32], size_t n, uint8_t root[32], bool *mutated)
+void block_compute_merkle_root(const uint8_t (*hashes)[32], size_t n, uint8_t root[32],
+			       bool *mutated)
 {
 	uint8_t (*level)[32];
 	bool mut = false;

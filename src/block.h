@@ -40,6 +40,8 @@ int block_decode_bytes(const uint8_t *p, size_t len, struct block *b);
  * level (CVE-2012-2459), which makes a block invalid. Zero for no tx.
  */
 void block_merkle_root(const struct block *b, uint8_t root[32], bool *mutated);
-void block_compute_merkle_root(const uint8_t (*hashes)[32], size_t n, uint8_t root[32], bool *mutated);
+/* The same over n hashes (Bitcoin Core's ComputeMerkleRoot). */
+void block_compute_merkle_root(const uint8_t (*hashes)[32], size_t n, uint8_t root[32],
+			       bool *mutated);
 
 #endif

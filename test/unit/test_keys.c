@@ -1,7 +1,7 @@
 /*
- * Unit tests for src/key.c, src/address.c and src/base58check.c: secret-key validation, public keys, random
- * keys, Base58Check (known vectors, round trips, rejects), addresses and
- * WIF.
+ * Unit tests for src/key.c, src/address.c and src/base58check.c:
+ * secret-key validation, public keys, random keys, Base58Check (known
+ * vectors, round trips, rejects), addresses and WIF.
  */
 #include <string.h>
 
