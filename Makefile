@@ -2,7 +2,7 @@
 #
 #   make            build everything (node, tools, test programs)
 #   make check      install what is missing, build, run every test (and the
-#                   layer check, make layers)
+#                   layer and name checks, make layers)
 #   make demo       install what is missing, build, run the demo network
 #   make bench      build and print the benchmark tables
 #   make install PREFIX=/usr/local   install trace.h, its .pc and CMake package
@@ -82,22 +82,25 @@ ALL_TARGETS += $(TRACE_CONTRACT)
 # ---- What links what -------------------------------------------------------
 # Every program's sources, here and nowhere else, grouped by the layers of
 # doc/architecture.md (a file may include headers of its own layer and the
-# layers below; `make check` runs contrib/devtools/check-layers.py).
+# layers below; `make check` runs contrib/devtools/check-layers.py, and
+# check-names.py: src/NAME.c exports only NAME_*).
 
 # Utilities: clocks and random numbers, logging, the hash map.
 UTIL_SRCS   := src/util.c src/log.c src/hashmap.c
 # Encoding and the wire protocol: serialization, hashes, block headers,
 # message framing, addresses.
 WIRE_SRCS   := src/hash.c src/ser.c src/block_header.c src/msg.c src/netaddr.c
-# Transactions and blocks, scripts, keys.
-CRYPTO_SRCS := src/primitives.c src/script.c src/keys.c
-# The chain: block store and chainstate, coins cache, validation, mempool,
-# miner.
-CHAIN_SRCS  := src/dbwrapper.c src/coins.c src/validation.c src/miner.c src/mempool.c
+# Transactions, blocks, 256-bit numbers and proof of work, scripts, keys.
+CRYPTO_SRCS := src/tx.c src/block.c src/u256.c src/pow.c src/script.c src/key.c \
+	src/address.c src/base58check.c
+# The chain: LevelDB, coins cache, transaction checks, block store and
+# chainstate (validation), mempool, miner.
+CHAIN_SRCS  := src/db.c src/coin.c src/coins.c src/tx_check.c src/chainstate.c src/miner.c \
+	src/mempool.c
 # The wallet: coin selection, its SQLite file, keys and balances, sending,
 # the set of loaded wallets.
 WALLET_SRCS := src/coinselection.c src/wallet_select.c src/walletdb.c src/wallet.c \
-	src/wallet_spend.c src/wallet_manager.c
+	src/wallet_send.c src/wallet_manager.c
 # Peers: address book, bans, message logging, eviction, the connection
 # manager, message handling, block and transaction sync.
 NET_SRCS    := src/addrman.c src/banman.c src/msglog.c src/net_evict.c src/net.c \
@@ -216,9 +219,12 @@ check: setup
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory layers unit contract functional fuzz-short
 
-# Includes in src/ point down the layers of doc/architecture.md.
-layers:
+# Includes in src/ point down the layers of doc/architecture.md, and every
+# external symbol of src/NAME.c starts with NAME_ (read from the objects,
+# so they are built first).
+layers: $(sort $(NODE_DAEMON_OBJS) $(NODE_CLI_OBJS) $(NODE_TRACE_OBJS))
 	$(Q)$(PYTHON) contrib/devtools/check-layers.py
+	$(Q)$(PYTHON) contrib/devtools/check-names.py --objdir $(NODE_OBJDIR)
 
 # Unit tests run twice: plain, then under AddressSanitizer + UBSan.
 unit: $(UNIT_TEST_BIN) $(UNIT_TEST_SAN)

@@ -26,11 +26,11 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "keys.h"
+#include "block.h"
+#include "chainstate.h"
+#include "key.h"
 #include "miner.h"
-#include "primitives.h"
 #include "script.h"
-#include "validation.h"
 
 #define FEE 1000   /* per transaction, sat */
 
@@ -129,11 +129,11 @@ static int mine(struct chainstate *cs, const uint8_t *spk, const struct tx *txs,
 		return -1;
 	}
 	memcpy(coinbase_txid, b.txs[0].txid, 32);
-	wbuf_init(&w);
+	ser_write_init(&w);
 	block_encode(&w, &b);
 	len = (uint32_t)w.len;
 	rc = w.oom || fwrite(&len, 4, 1, f) != 1 || fwrite(w.data, 1, w.len, f) != w.len ? -1 : 0;
-	wbuf_free(&w);
+	ser_write_free(&w);
 	block_clear(&b);
 	return rc;
 }
@@ -160,7 +160,7 @@ static int generate(const char *path, int blocks, int per_block)
 		if (mine(cs, spk, NULL, 0, f, cb) < 0)
 			goto out;
 		memcpy(coinbases[n_cb].op.txid, cb, 32);
-		coinbases[n_cb].value = chain_subsidy(height + 1);
+		coinbases[n_cb].value = chainstate_subsidy(height + 1);
 		n_cb++;
 	}
 	/* Fan out mature coinbases into per_block coins, ten per block. */
@@ -278,7 +278,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	if (keys_init() < 0)
+	if (key_init() < 0)
 		return 1;
 	if (argc == 5 && strcmp(argv[1], "generate") == 0)
 		return generate(argv[2], atoi(argv[3]), atoi(argv[4])) < 0;

@@ -45,13 +45,13 @@ static struct cs_coin *make_coins(size_t n, const struct cs_params *p, struct cs
 	for (size_t i = 0; c && i < n; i++) {
 		struct outpoint op = { .n = (uint32_t)i };
 		uint8_t dest[20] = { 0 };
-		double u = (double)cs_rng_below(rng, 1000000) / 1e6;
+		double u = (double)coinselection_rng_below(rng, 1000000) / 1e6;
 		int64_t value = (int64_t)(10000.0 * pow(100000.0, u)); /* 1e4 .. 1e9 sat */
-		size_t addr = cs_rng_below(rng, 10) == 0 && i ? i - 1 : i;
+		size_t addr = coinselection_rng_below(rng, 10) == 0 && i ? i - 1 : i;
 
 		memcpy(op.txid, &i, sizeof(i));
 		memcpy(dest, &addr, sizeof(addr));
-		cs_coin_init(&c[i], &op, value, CS_P2PKH_INPUT_BYTES, dest, 6, p);
+		coinselection_coin_init(&c[i], &op, value, CS_P2PKH_INPUT_BYTES, dest, 6, p);
 	}
 	return c;
 }
@@ -70,20 +70,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: wallet_select N_COINS REPS\n");
 		return 2;
 	}
-	cs_rng_seed(&rng, 20261123);
-	cs_params_init(&p, 10000, 10000, 10000, COIN, 0, &rng);
+	coinselection_rng_seed(&rng, 20261123);
+	coinselection_params_init(&p, 10000, 10000, 10000, COIN, 0, &rng);
 	coins = make_coins(n, &p, &rng);
 	if (!coins)
 		return 1;
 	for (int i = 0; i < reps; i++) {
-		int64_t payment = 1000000 + (int64_t)cs_rng_below(&rng, 199000000);
-		int64_t target = payment + cs_fee(p.feerate, 10 + CS_P2PKH_OUTPUT_BYTES);
+		int64_t payment = 1000000 + (int64_t)coinselection_rng_below(&rng, 199000000);
+		int64_t target = payment + coinselection_fee(p.feerate, 10 + CS_P2PKH_OUTPUT_BYTES);
 		struct cs_group *g;
 		size_t ng;
 		struct cs_result r;
 		double t0;
 
-		cs_params_init(&p, 10000, 10000, 10000, payment, 0, &rng);
+		coinselection_params_init(&p, 10000, 10000, 10000, payment, 0, &rng);
 		t0 = now_us();
 		if (wallet_select_coins("bench", coins, n, false, target, &p, &rng, &g, &ng,
 					&r) != CS_OK) {
@@ -92,8 +92,8 @@ int main(int argc, char **argv)
 		}
 		t[i] = now_us() - t0;
 		selected += r.n_inputs;
-		cs_result_free(&r);
-		cs_groups_free(g, ng);
+		coinselection_result_free(&r);
+		coinselection_groups_free(g, ng);
 	}
 	qsort(t, (size_t)reps, sizeof(*t), cmp_double);
 	min = t[0];

@@ -9,22 +9,22 @@
 
 void block_header_encode(struct wbuf *out, const struct block_header *h)
 {
-	wbuf_i32(out, h->version);
-	wbuf_bytes(out, h->prev_block, sizeof(h->prev_block));
-	wbuf_bytes(out, h->merkle_root, sizeof(h->merkle_root));
-	wbuf_u32(out, h->time);
-	wbuf_u32(out, h->bits);
-	wbuf_u32(out, h->nonce);
+	ser_write_i32(out, h->version);
+	ser_write_bytes(out, h->prev_block, sizeof(h->prev_block));
+	ser_write_bytes(out, h->merkle_root, sizeof(h->merkle_root));
+	ser_write_u32(out, h->time);
+	ser_write_u32(out, h->bits);
+	ser_write_u32(out, h->nonce);
 }
 
 void block_header_decode(struct rbuf *r, struct block_header *h)
 {
-	h->version = rbuf_i32(r);
-	rbuf_bytes(r, h->prev_block, sizeof(h->prev_block));
-	rbuf_bytes(r, h->merkle_root, sizeof(h->merkle_root));
-	h->time = rbuf_u32(r);
-	h->bits = rbuf_u32(r);
-	h->nonce = rbuf_u32(r);
+	h->version = ser_read_i32(r);
+	ser_read_bytes(r, h->prev_block, sizeof(h->prev_block));
+	ser_read_bytes(r, h->merkle_root, sizeof(h->merkle_root));
+	h->time = ser_read_u32(r);
+	h->bits = ser_read_u32(r);
+	h->nonce = ser_read_u32(r);
 }
 
 void block_header_hash(const struct block_header *h, uint8_t out[32])

@@ -1,6 +1,6 @@
 /*
  * block_header.h — the 80-byte block header: its fields, serialization and
- * hash. It sits below both users: primitives.h (a block is a header and
+ * hash. It sits below both users: block.h (a block is a header and
  * transactions) and the wire layer (msg.h: headers messages), so neither
  * depends on the other for it.
  */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dbwrapper.h"
+#include "db.h"
 #include "hashmap.h"
 #include "log.h"
 #include "tracepoints.h"
@@ -45,61 +45,6 @@ const char *coins_flush_mode_name(uint32_t mode)
 	static const char *const names[] = { "NONE", "IF_NEEDED", "PERIODIC", "ALWAYS" };
 
 	return mode < 4 ? names[mode] : "?";
-}
-
-/* ---- Coins ------------------------------------------------------------ */
-
-void coin_clear(struct coin *c)
-{
-	if (!c)
-		return;
-	free(c->script);
-	memset(c, 0, sizeof(*c));
-}
-
-int coin_copy(struct coin *dst, const struct coin *src)
-{
-	*dst = *src;
-	dst->script = malloc(src->script_len ? src->script_len : 1);
-	if (!dst->script) {
-		memset(dst, 0, sizeof(*dst));
-		return -1;
-	}
-	memcpy(dst->script, src->script, src->script_len);
-	return 0;
-}
-
-void coin_encode(struct wbuf *w, const struct coin *c)
-{
-	wbuf_compact(w, (uint64_t)c->height * 2 + (c->coinbase ? 1 : 0));
-	wbuf_i64(w, c->value);
-	wbuf_compact(w, c->script_len);
-	wbuf_bytes(w, c->script, c->script_len);
-}
-
-int coin_decode(struct rbuf *r, struct coin *c)
-{
-	uint64_t code = rbuf_compact(r, (uint64_t)UINT32_MAX * 2 + 1);
-	uint64_t n;
-
-	memset(c, 0, sizeof(*c));
-	c->height = (uint32_t)(code >> 1);
-	c->coinbase = code & 1;
-	c->value = rbuf_i64(r);
-	n = rbuf_compact(r, MAX_SCRIPT_SIZE);
-	if (r->err || n > rbuf_remaining(r) || c->value < 0 || c->value > MAX_MONEY)
-		goto bad;
-	c->script = malloc(n ? n : 1);
-	if (!c->script)
-		goto bad;
-	rbuf_bytes(r, c->script, n);
-	c->script_len = n;
-	if (!r->err)
-		return 0;
-bad:
-	r->err = true;
-	coin_clear(c);
-	return -1;
 }
 
 /* ---- Tracepoints ------------------------------------------------------ */
@@ -220,8 +165,8 @@ static int db_read_coin(struct coins_cache *c, const struct outpoint *op, struct
 	}
 	if (rc == 0)
 		return 0;
-	rbuf_init(&r, val, vlen);
-	rc = coin_decode(&r, coin) == 0 && rbuf_done(&r) ? 1 : -1;
+	ser_read_init(&r, val, vlen);
+	rc = coin_decode(&r, coin) == 0 && ser_read_done(&r) ? 1 : -1;
 	if (rc < 0)
 		log_printf("coins: corrupt coin record in the chainstate database");
 	free(val);
@@ -384,7 +329,7 @@ static int batch_dirty(struct coins_cache *c, struct db_batch *b)
 	struct hashmap_node *n;
 	struct wbuf w;
 
-	wbuf_init(&w);
+	ser_write_init(&w);
 	hashmap_iter_init(&it, c->map);
 	while ((n = hashmap_iter_next(&it))) {
 		struct entry *e = HASHMAP_ENTRY(n, struct entry, node);
@@ -398,14 +343,14 @@ static int batch_dirty(struct coins_cache *c, struct db_batch *b)
 				db_batch_delete(b, key, sizeof(key));
 			continue;
 		}
-		wbuf_reset(&w);
+		ser_write_reset(&w);
 		coin_encode(&w, &e->coin);
 		if (w.oom)
 			break;
 		db_batch_put(b, key, sizeof(key), w.data, w.len);
 	}
 	int rc = w.oom ? -1 : 0;
-	wbuf_free(&w);
+	ser_write_free(&w);
 	return rc;
 }
 
@@ -477,8 +422,8 @@ static int visit_cb(void *ctx, const uint8_t *key, size_t klen, const uint8_t *v
 	}
 	memcpy(op.txid, key + 1, 32);
 	op.n = (uint32_t)key[33] << 24 | (uint32_t)key[34] << 16 | (uint32_t)key[35] << 8 | key[36];
-	rbuf_init(&r, val, vlen);
-	if (coin_decode(&r, &coin) < 0 || !rbuf_done(&r)) {
+	ser_read_init(&r, val, vlen);
+	if (coin_decode(&r, &coin) < 0 || !ser_read_done(&r)) {
 		coin_clear(&coin);
 		v->bad = true;
 		return -1;

@@ -22,17 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "primitives.h"
+#include "coin.h"
+#include "tx.h"
 
 struct db;
-
-struct coin {
-	int64_t value;
-	uint8_t *script; /* owned */
-	size_t script_len;
-	uint32_t height;
-	bool coinbase;
-};
 
 /* Flush modes, numbered as the utxocache:flush tracepoint reports them. */
 enum coins_flush_mode {
@@ -44,14 +37,6 @@ enum coins_flush_mode {
 
 /* "NONE", "IF_NEEDED", "PERIODIC", "ALWAYS" ("?" otherwise). */
 const char *coins_flush_mode_name(uint32_t mode);
-
-void coin_clear(struct coin *c);
-/* Deep copy. Returns 0 or -1 (no memory). */
-int coin_copy(struct coin *dst, const struct coin *src);
-
-/* Serialization shared with undo data. */
-void coin_encode(struct wbuf *w, const struct coin *c);
-int coin_decode(struct rbuf *r, struct coin *c); /* 0 or -1 (c cleared) */
 
 struct coins_cache;
 

@@ -19,7 +19,7 @@ static uint64_t splitmix64(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
-void cs_rng_seed(struct cs_rng *r, uint64_t seed)
+void coinselection_rng_seed(struct cs_rng *r, uint64_t seed)
 {
 	for (int i = 0; i < 4; i++)
 		r->s[i] = splitmix64(&seed);
@@ -30,7 +30,7 @@ static uint64_t rotl(uint64_t x, int k)
 	return (x << k) | (x >> (64 - k));
 }
 
-uint64_t cs_rng_next(struct cs_rng *r)
+uint64_t coinselection_rng_next(struct cs_rng *r)
 {
 	uint64_t *s = r->s, result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
 
@@ -44,19 +44,19 @@ uint64_t cs_rng_next(struct cs_rng *r)
 }
 
 /* Rejection sampling: no modulo bias. */
-uint64_t cs_rng_below(struct cs_rng *r, uint64_t n)
+uint64_t coinselection_rng_below(struct cs_rng *r, uint64_t n)
 {
 	uint64_t limit = UINT64_MAX - UINT64_MAX % n, x;
 
 	do
-		x = cs_rng_next(r);
+		x = coinselection_rng_next(r);
 	while (x >= limit);
 	return x % n;
 }
 
 /* ---- Fees, parameters, coins --------------------------------------------- */
 
-int64_t cs_fee(int64_t feerate, int64_t vbytes)
+int64_t coinselection_fee(int64_t feerate, int64_t vbytes)
 {
 	__int128 n = (__int128)feerate * vbytes;
 
@@ -75,14 +75,14 @@ static int64_t change_target(int64_t payment, int64_t change_fee, struct cs_rng 
 		return change_fee + CS_CHANGE_LOWER;
 	upper = payment * 2 < CS_CHANGE_UPPER ? payment * 2 : CS_CHANGE_UPPER;
 	return change_fee + CS_CHANGE_LOWER +
-	       (int64_t)cs_rng_below(rng, (uint64_t)(upper - CS_CHANGE_LOWER));
+	       (int64_t)coinselection_rng_below(rng, (uint64_t)(upper - CS_CHANGE_LOWER));
 }
 
-void cs_params_init(struct cs_params *p, int64_t feerate, int64_t long_term_feerate,
-		    int64_t discard_feerate, int64_t payment, int64_t max_input_bytes,
-		    struct cs_rng *rng)
+void coinselection_params_init(struct cs_params *p, int64_t feerate, int64_t long_term_feerate,
+			       int64_t discard_feerate, int64_t payment, int64_t max_input_bytes,
+			       struct cs_rng *rng)
 {
-	int64_t dust = cs_fee(CS_DUST_RELAY_FEERATE, CS_P2PKH_OUTPUT_BYTES + CS_P2PKH_INPUT_BYTES);
+	int64_t dust = coinselection_fee(CS_DUST_RELAY_FEERATE, CS_P2PKH_OUTPUT_BYTES + CS_P2PKH_INPUT_BYTES);
 	int64_t spend_later;
 
 	memset(p, 0, sizeof(*p));
@@ -91,24 +91,24 @@ void cs_params_init(struct cs_params *p, int64_t feerate, int64_t long_term_feer
 	p->discard_feerate = discard_feerate;
 	p->change_output_bytes = CS_P2PKH_OUTPUT_BYTES;
 	p->change_spend_bytes = CS_P2PKH_INPUT_BYTES;
-	p->change_fee = cs_fee(feerate, p->change_output_bytes);
-	spend_later = cs_fee(discard_feerate, p->change_spend_bytes);
+	p->change_fee = coinselection_fee(feerate, p->change_output_bytes);
+	spend_later = coinselection_fee(discard_feerate, p->change_spend_bytes);
 	p->cost_of_change = p->change_fee + spend_later;
 	p->min_viable_change = spend_later + 1 > dust ? spend_later + 1 : dust;
 	p->change_target = change_target(payment, p->change_fee, rng);
 	p->max_input_bytes = max_input_bytes;
 }
 
-void cs_coin_init(struct cs_coin *c, const struct outpoint *op, int64_t value,
-		  int32_t input_bytes, const uint8_t dest[20], int32_t depth,
-		  const struct cs_params *p)
+void coinselection_coin_init(struct cs_coin *c, const struct outpoint *op, int64_t value,
+			     int32_t input_bytes, const uint8_t dest[20], int32_t depth,
+			     const struct cs_params *p)
 {
 	memset(c, 0, sizeof(*c));
 	c->op = *op;
 	c->value = value;
 	c->input_bytes = input_bytes;
-	c->fee = cs_fee(p->feerate, input_bytes);
-	c->long_term_fee = cs_fee(p->long_term_feerate, input_bytes);
+	c->fee = coinselection_fee(p->feerate, input_bytes);
+	c->long_term_fee = coinselection_fee(p->long_term_feerate, input_bytes);
 	c->effective_value = value - c->fee;
 	memcpy(c->dest, dest, 20);
 	c->depth = depth;
@@ -116,7 +116,7 @@ void cs_coin_init(struct cs_coin *c, const struct outpoint *op, int64_t value,
 
 /* ---- Groups ------------------------------------------------------------------ */
 
-void cs_groups_free(struct cs_group *g, size_t n)
+void coinselection_groups_free(struct cs_group *g, size_t n)
 {
 	for (size_t i = 0; g && i < n; i++)
 		free(g[i].coins);
@@ -160,8 +160,8 @@ static size_t keep_positive(struct cs_group *g, size_t n)
 	return k;
 }
 
-int cs_group_coins(const struct cs_coin *coins, size_t n, bool avoid_partial,
-		   struct cs_group **out, size_t *n_out)
+int coinselection_group_coins(const struct cs_coin *coins, size_t n, bool avoid_partial,
+			      struct cs_group **out, size_t *n_out)
 {
 	struct cs_group *g = calloc(n ? n : 1, sizeof(*g));
 	size_t ng = 0;
@@ -178,7 +178,7 @@ int cs_group_coins(const struct cs_coin *coins, size_t n, bool avoid_partial,
 			grp->coins = malloc((avoid_partial ? CS_GROUP_MAX_COINS : 1) *
 					    sizeof(*grp->coins));
 			if (!grp->coins) {
-				cs_groups_free(g, ng);
+				coinselection_groups_free(g, ng);
 				return CS_NOMEM;
 			}
 			ng++;
@@ -192,8 +192,10 @@ int cs_group_coins(const struct cs_coin *coins, size_t n, bool avoid_partial,
 
 /* ---- Results ------------------------------------------------------------------ */
 
-void cs_result_free(struct cs_result *r)
+void coinselection_result_free(struct cs_result *r)
 {
+	if (!r)
+		return;
 	free(r->groups);
 	memset(r, 0, sizeof(*r));
 }
@@ -218,7 +220,7 @@ static void result_add(struct cs_result *r, const struct cs_group *g, size_t idx
 	r->input_bytes += g->input_bytes;
 }
 
-void cs_result_finish(struct cs_result *r, const struct cs_params *p)
+void coinselection_result_finish(struct cs_result *r, const struct cs_params *p)
 {
 	int64_t change = r->selected_effective_value - r->target - p->change_fee;
 
@@ -304,8 +306,8 @@ static bool bnb_backtrack(struct bnb *s, size_t *pos)
 	return true;
 }
 
-int cs_bnb(const struct cs_group *g, size_t n, int64_t target, int64_t cost_of_change,
-	   size_t max_tries, struct cs_result *r)
+int coinselection_bnb(const struct cs_group *g, size_t n, int64_t target, int64_t cost_of_change,
+		      size_t max_tries, struct cs_result *r)
 {
 	struct bnb s = { .g = g, .n = n };
 	size_t *best = NULL, n_best = 0, pos = 0, tries;
@@ -385,9 +387,9 @@ out:
  * value, less excess). A branch is cut when it already weighs at least
  * the best, or when the rest cannot reach the target.
  */
-int cs_coingrinder(const struct cs_group *g, size_t n, int64_t target,
-		   int64_t change_target_cg, int64_t max_input_bytes, size_t max_tries,
-		   struct cs_result *r)
+int coinselection_coingrinder(const struct cs_group *g, size_t n, int64_t target,
+			      int64_t change_target_cg, int64_t max_input_bytes, size_t max_tries,
+			      struct cs_result *r)
 {
 	size_t *order, *sel, *best, n_sel = 0, n_best = 0, pos = 0, tries;
 	int64_t total = target + change_target_cg, value = 0, bytes = 0;
@@ -466,7 +468,7 @@ static size_t *shuffled(size_t n, struct cs_rng *rng)
 	for (size_t i = 0; i < n; i++)
 		v[i] = i;
 	for (size_t i = n; i > 1; i--) {
-		size_t j = (size_t)cs_rng_below(rng, i), t = v[i - 1];
+		size_t j = (size_t)coinselection_rng_below(rng, i), t = v[i - 1];
 
 		v[i - 1] = v[j];
 		v[j] = t;
@@ -493,7 +495,7 @@ static void approximate_best_subset(const struct cs_group *g, const size_t *apps
 		memset(inc, 0, n * sizeof(*inc));
 		for (int pass = 0; pass < 2 && !reached; pass++)
 			for (size_t i = 0; i < n; i++) {
-				if (pass == 0 ? !(cs_rng_next(rng) & 1) : inc[i])
+				if (pass == 0 ? !(coinselection_rng_next(rng) & 1) : inc[i])
 					continue;
 				total += g[apps[i]].effective_value;
 				inc[i] = true;
@@ -543,8 +545,8 @@ static int knapsack_pick(const struct cs_group *g, size_t *apps, size_t n_apps,
 	return CS_OK;
 }
 
-int cs_knapsack(const struct cs_group *g, size_t n, int64_t target, int64_t change_target,
-		struct cs_rng *rng, struct cs_result *r)
+int coinselection_knapsack(const struct cs_group *g, size_t n, int64_t target, int64_t change_target,
+			   struct cs_rng *rng, struct cs_result *r)
 {
 	size_t *idx, *apps, n_apps = 0;
 	ptrdiff_t lowest_larger = -1;
@@ -594,8 +596,8 @@ out:
 
 /* ---- Single Random Draw ---------------------------------------------------------- */
 
-int cs_srd(const struct cs_group *g, size_t n, int64_t target, int64_t change_fee,
-	   int64_t max_input_bytes, struct cs_rng *rng, struct cs_result *r)
+int coinselection_srd(const struct cs_group *g, size_t n, int64_t target, int64_t change_fee,
+		      int64_t max_input_bytes, struct cs_rng *rng, struct cs_result *r)
 {
 	int64_t goal = target + CS_CHANGE_LOWER + change_fee, value = 0, bytes = 0;
 	size_t *idx, *held, n_held = 0;
@@ -639,7 +641,7 @@ out:
 
 /* ---- Choosing --------------------------------------------------------------------- */
 
-const char *cs_algo_name(enum cs_algo a)
+const char *coinselection_algo_name(enum cs_algo a)
 {
 	switch (a) {
 	case CS_ALGO_BNB:
@@ -664,8 +666,8 @@ static bool better(const struct cs_result *a, const struct cs_result *b)
 	return a->n_inputs > b->n_inputs;
 }
 
-int cs_select(const struct cs_group *g, size_t n, int64_t target, const struct cs_params *p,
-	      struct cs_rng *rng, struct cs_result *best)
+int coinselection_select(const struct cs_group *g, size_t n, int64_t target, const struct cs_params *p,
+			 struct cs_rng *rng, struct cs_result *best)
 {
 	bool have = false, nomem = false;
 
@@ -678,33 +680,33 @@ int cs_select(const struct cs_group *g, size_t n, int64_t target, const struct c
 
 		switch (a) {
 		case CS_ALGO_BNB:
-			rc = cs_bnb(g, n, target, p->cost_of_change, CS_BNB_MAX_TRIES, &r);
+			rc = coinselection_bnb(g, n, target, p->cost_of_change, CS_BNB_MAX_TRIES, &r);
 			break;
 		case CS_ALGO_COINGRINDER:
 			if (p->feerate <= 3 * p->long_term_feerate)
 				continue;
-			rc = cs_coingrinder(g, n, target, p->change_target, p->max_input_bytes,
-					    CS_COINGRINDER_MAX_TRIES, &r);
+			rc = coinselection_coingrinder(g, n, target, p->change_target, p->max_input_bytes,
+						       CS_COINGRINDER_MAX_TRIES, &r);
 			break;
 		case CS_ALGO_KNAPSACK:
-			rc = cs_knapsack(g, n, target, p->change_target, rng, &r);
+			rc = coinselection_knapsack(g, n, target, p->change_target, rng, &r);
 			break;
 		default:
-			rc = cs_srd(g, n, target, p->change_fee, p->max_input_bytes, rng, &r);
+			rc = coinselection_srd(g, n, target, p->change_fee, p->max_input_bytes, rng, &r);
 			break;
 		}
 		nomem |= rc == CS_NOMEM;
 		if (rc != CS_OK || (p->max_input_bytes > 0 && r.input_bytes > p->max_input_bytes)) {
-			cs_result_free(&r);
+			coinselection_result_free(&r);
 			continue;
 		}
-		cs_result_finish(&r, p);
+		coinselection_result_finish(&r, p);
 		if (!have || better(&r, best)) {
-			cs_result_free(best);
+			coinselection_result_free(best);
 			*best = r;
 			have = true;
 		} else {
-			cs_result_free(&r);
+			coinselection_result_free(&r);
 		}
 	}
 	if (have)

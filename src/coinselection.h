@@ -9,7 +9,7 @@
  * and benchmarks are reproducible.
  *
  * Units: amounts in satoshis (int64), sizes in virtual bytes, fee rates in
- * satoshis per 1000 virtual bytes (sat/kvB). cs_fee rounds up, as
+ * satoshis per 1000 virtual bytes (sat/kvB). coinselection_fee rounds up, as
  * Bitcoin's CFeeRate::GetFee does.
  *
  * Vocabulary (Bitcoin's):
@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "primitives.h"
+#include "tx.h"
 
 /* Bitcoin's limits and defaults. */
 #define CS_BNB_MAX_TRIES 100000        /* BnB: TOTAL_TRIES */
@@ -73,26 +73,26 @@ struct cs_rng {
 };
 
 /* Seed from a 64-bit value (splitmix64 expands it). */
-void cs_rng_seed(struct cs_rng *r, uint64_t seed);
-uint64_t cs_rng_next(struct cs_rng *r);
+void coinselection_rng_seed(struct cs_rng *r, uint64_t seed);
+uint64_t coinselection_rng_next(struct cs_rng *r);
 /* Uniform in [0, n); n > 0. */
-uint64_t cs_rng_below(struct cs_rng *r, uint64_t n);
+uint64_t coinselection_rng_below(struct cs_rng *r, uint64_t n);
 
 /* Fee for `vbytes` at `feerate` sat/kvB, rounded up. */
-int64_t cs_fee(int64_t feerate, int64_t vbytes);
+int64_t coinselection_fee(int64_t feerate, int64_t vbytes);
 
 /* Everything the algorithms and the waste metric need to know about the
- * fee environment. Fill with cs_params_init. */
+ * fee environment. Fill with coinselection_params_init. */
 struct cs_params {
 	int64_t feerate;            /* effective, sat/kvB */
 	int64_t long_term_feerate;  /* sat/kvB (-consolidatefeerate) */
 	int64_t discard_feerate;    /* sat/kvB: spending change later */
 	int32_t change_output_bytes;
 	int32_t change_spend_bytes;
-	int64_t change_fee;         /* cs_fee(feerate, change_output_bytes) */
-	int64_t cost_of_change;     /* change_fee + cs_fee(discard, change_spend) */
+	int64_t change_fee;         /* coinselection_fee(feerate, change_output_bytes) */
+	int64_t cost_of_change;     /* change_fee + coinselection_fee(discard, change_spend) */
 	int64_t min_viable_change;  /* smaller change is dropped to fees: the
-				       larger of cs_fee(discard, change_spend)+1
+				       larger of coinselection_fee(discard, change_spend)+1
 				       and the change output's dust threshold */
 	int64_t change_target;      /* Knapsack's and CoinGrinder's extra:
 				       change_fee plus a random amount in
@@ -107,26 +107,26 @@ struct cs_params {
  * Fill p for P2PKH inputs and change: the three fee rates, the payment
  * total (for the change target, drawn from rng) and max_input_bytes.
  */
-void cs_params_init(struct cs_params *p, int64_t feerate, int64_t long_term_feerate,
-		    int64_t discard_feerate, int64_t payment, int64_t max_input_bytes,
-		    struct cs_rng *rng);
+void coinselection_params_init(struct cs_params *p, int64_t feerate, int64_t long_term_feerate,
+			       int64_t discard_feerate, int64_t payment, int64_t max_input_bytes,
+			       struct cs_rng *rng);
 
 struct cs_coin {
 	struct outpoint op;
 	int64_t value;
 	int32_t input_bytes;
-	int64_t fee;              /* cs_fee(p->feerate, input_bytes) */
-	int64_t long_term_fee;    /* cs_fee(p->long_term_feerate, input_bytes) */
+	int64_t fee;              /* coinselection_fee(p->feerate, input_bytes) */
+	int64_t long_term_fee;    /* coinselection_fee(p->long_term_feerate, input_bytes) */
 	int64_t effective_value;  /* value - fee */
-	uint8_t dest[20];         /* hash160 paid to: the grouping key */
+	uint8_t dest[20];         /* script_hash160 paid to: the grouping key */
 	int32_t depth;            /* confirmations (0: in the mempool) */
 	bool from_me;             /* unconfirmed change of our own */
 };
 
 /* Set c's value, size, fee fields and effective value under p. */
-void cs_coin_init(struct cs_coin *c, const struct outpoint *op, int64_t value,
-		  int32_t input_bytes, const uint8_t dest[20], int32_t depth,
-		  const struct cs_params *p);
+void coinselection_coin_init(struct cs_coin *c, const struct outpoint *op, int64_t value,
+			     int32_t input_bytes, const uint8_t dest[20], int32_t depth,
+			     const struct cs_params *p);
 
 struct cs_group {
 	size_t *coins;            /* indexes into the caller's coin array (owned) */
@@ -145,13 +145,13 @@ struct cs_group {
  * at most CS_GROUP_MAX_COINS each (a larger set splits into several,
  * as Bitcoin's OUTPUT_GROUP_MAX_ENTRIES). Groups whose effective value is
  * not positive are left out (spending them costs more than they bring).
- * On success *out (caller frees with cs_groups_free) and *n_out are set.
+ * On success *out (caller frees with coinselection_groups_free) and *n_out are set.
  * Returns CS_OK or CS_NOMEM.
  */
 #define CS_GROUP_MAX_COINS 100
-int cs_group_coins(const struct cs_coin *coins, size_t n, bool avoid_partial,
-		   struct cs_group **out, size_t *n_out);
-void cs_groups_free(struct cs_group *g, size_t n);
+int coinselection_group_coins(const struct cs_coin *coins, size_t n, bool avoid_partial,
+			      struct cs_group **out, size_t *n_out);
+void coinselection_groups_free(struct cs_group *g, size_t n);   /* accepts NULL */
 
 /* A selection: which groups, and what they add up to. */
 struct cs_result {
@@ -165,13 +165,13 @@ struct cs_result {
 	int64_t fee;              /* sum of the inputs' fees */
 	int64_t long_term_fee;
 	int64_t input_bytes;
-	int64_t change;           /* set by cs_result_finish: 0 = no change */
-	int64_t waste;            /* set by cs_result_finish */
+	int64_t change;           /* set by coinselection_result_finish: 0 = no change */
+	int64_t waste;            /* set by coinselection_result_finish */
 	size_t tries;             /* BnB/CoinGrinder: steps taken */
 	bool completed;           /* BnB/CoinGrinder: searched everything */
 };
 
-void cs_result_free(struct cs_result *r);   /* frees groups, zeroes r */
+void coinselection_result_free(struct cs_result *r);   /* frees groups, zeroes r; NULL ok */
 
 /*
  * Set r->change and r->waste under p (Bitcoin's RecalculateWaste):
@@ -180,45 +180,45 @@ void cs_result_free(struct cs_result *r);   /* frees groups, zeroes r */
  * cost_of_change when change > 0, else plus the excess
  * selected_effective_value - target.
  */
-void cs_result_finish(struct cs_result *r, const struct cs_params *p);
+void coinselection_result_finish(struct cs_result *r, const struct cs_params *p);
 
 /*
  * The algorithms. Each takes the groups, the target, and writes *r (a
- * fresh result: the caller frees it with cs_result_free whatever the
+ * fresh result: the caller frees it with coinselection_result_free whatever the
  * status). They return CS_OK, CS_INSUFFICIENT when the groups' total
  * effective value is below the target, CS_NO_SOLUTION or CS_NOMEM.
- * None of them calls cs_result_finish.
+ * None of them calls coinselection_result_finish.
  *
- * cs_bnb: depth-first search over groups sorted by descending effective
+ * coinselection_bnb: depth-first search over groups sorted by descending effective
  *   value for the selection with effective value in [target, target +
  *   cost_of_change] (no change needed) of least waste, at most max_tries
  *   steps; skips a group equal in value and fee to one just left out;
  *   prunes by waste only while the fee rate is above the long-term rate.
- * cs_coingrinder: the selection of least input weight whose effective
+ * coinselection_coingrinder: the selection of least input weight whose effective
  *   value covers target + change_target_cg (with change), at most
  *   max_tries steps (Bitcoin's CoinGrinder; used when the fee rate is
  *   high, above 3x the long-term rate).
- * cs_knapsack: Bitcoin's KnapsackSolver over a shuffled copy: an exact
+ * coinselection_knapsack: Bitcoin's KnapsackSolver over a shuffled copy: an exact
  *   match, else all smaller groups if they sum exactly, else the best of
  *   ApproximateBestSubset (CS_KNAPSACK_ITERATIONS) for target and for
  *   target + p->change_target, or the smallest larger group.
- * cs_srd: groups in random order until target + CS_CHANGE_LOWER +
+ * coinselection_srd: groups in random order until target + CS_CHANGE_LOWER +
  *   p->change_fee is covered; over max_input_bytes, the group with the
  *   least effective value is dropped and drawing goes on.
  */
-int cs_bnb(const struct cs_group *g, size_t n, int64_t target, int64_t cost_of_change,
-	   size_t max_tries, struct cs_result *r);
-int cs_coingrinder(const struct cs_group *g, size_t n, int64_t target,
-		   int64_t change_target_cg, int64_t max_input_bytes, size_t max_tries,
-		   struct cs_result *r);
-int cs_knapsack(const struct cs_group *g, size_t n, int64_t target, int64_t change_target,
-		struct cs_rng *rng, struct cs_result *r);
-int cs_srd(const struct cs_group *g, size_t n, int64_t target, int64_t change_fee,
-	   int64_t max_input_bytes, struct cs_rng *rng, struct cs_result *r);
+int coinselection_bnb(const struct cs_group *g, size_t n, int64_t target, int64_t cost_of_change,
+		      size_t max_tries, struct cs_result *r);
+int coinselection_coingrinder(const struct cs_group *g, size_t n, int64_t target,
+			      int64_t change_target_cg, int64_t max_input_bytes, size_t max_tries,
+			      struct cs_result *r);
+int coinselection_knapsack(const struct cs_group *g, size_t n, int64_t target, int64_t change_target,
+			   struct cs_rng *rng, struct cs_result *r);
+int coinselection_srd(const struct cs_group *g, size_t n, int64_t target, int64_t change_fee,
+		      int64_t max_input_bytes, struct cs_rng *rng, struct cs_result *r);
 
 /*
  * Run every applicable algorithm and keep the result of least waste
- * (each finished with cs_result_finish). Ties: more inputs win (they
+ * (each finished with coinselection_result_finish). Ties: more inputs win (they
  * consolidate at the same cost, as Bitcoin's SelectionResult::operator<),
  * then the earlier algorithm in enum cs_algo order. CoinGrinder runs only
  * when p->feerate > 3 * p->long_term_feerate. Results over
@@ -226,10 +226,10 @@ int cs_srd(const struct cs_group *g, size_t n, int64_t target, int64_t change_fe
  * CS_INSUFFICIENT (the total is too small), CS_NO_SOLUTION (enough
  * funds but nothing fits max_input_bytes), or CS_NOMEM.
  */
-int cs_select(const struct cs_group *g, size_t n, int64_t target, const struct cs_params *p,
-	      struct cs_rng *rng, struct cs_result *best);
+int coinselection_select(const struct cs_group *g, size_t n, int64_t target, const struct cs_params *p,
+			 struct cs_rng *rng, struct cs_result *best);
 
 /* "bnb", "coingrinder", "knapsack", "srd", "manual". */
-const char *cs_algo_name(enum cs_algo a);
+const char *coinselection_algo_name(enum cs_algo a);
 
 #endif

@@ -132,6 +132,8 @@ void config_init(struct config *cfg)
 
 static void list_free(struct config_list *l)
 {
+	if (!l)
+		return;
 	for (size_t i = 0; i < l->n; i++)
 		free(l->items[i]);
 	free(l->items);

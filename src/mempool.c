@@ -223,6 +223,8 @@ void mempool_listen(struct mempool *mp, const struct mempool_listener *l)
 
 static void entry_free(struct mp_entry *e)
 {
+	if (!e)
+		return;
 	tx_clear(&e->pub.tx);
 	free(e->spends);
 	free(e);

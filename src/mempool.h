@@ -34,8 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "primitives.h"
-#include "validation.h"
+#include "block.h"
+#include "chainstate.h"
 
 #define MEMPOOL_MAX_TX_SIZE 100000
 #define MEMPOOL_DEFAULT_MIN_RELAY_FEERATE 1000 /* sat/kvB */

@@ -21,7 +21,7 @@ static int make_coinbase(struct tx *cb, int32_t height, int64_t value, const uin
 	uint8_t sig[16];
 	size_t n = 0;
 
-	n = chain_height_push(height, sig);
+	n = chainstate_height_push(height, sig);
 	sig[n++] = 8;
 	extra_nonce++;
 	memcpy(sig + n, &extra_nonce, 8);
@@ -94,10 +94,10 @@ static void grind(struct block *b)
 {
 	u256 target;
 
-	target_from_bits(b->header.bits, &target);
+	pow_target_from_bits(b->header.bits, &target);
 	for (;;) {
 		block_header_hash(&b->header, b->hash);
-		if (hash_meets_target(b->hash, &target))
+		if (pow_hash_meets_target(b->hash, &target))
 			return;
 		if (++b->header.nonce == 0)
 			b->header.time++;
@@ -133,7 +133,7 @@ int miner_create_block(struct chainstate *cs, struct mempool *mp, const uint8_t 
 		block_clear(out);
 		return -1;
 	}
-	if (make_coinbase(&out->txs[0], height, chain_subsidy(height) + fees, spk, spk_len) < 0)
+	if (make_coinbase(&out->txs[0], height, chainstate_subsidy(height) + fees, spk, spk_len) < 0)
 		goto oom;
 	out->header.version = 1;
 	memcpy(out->header.prev_block, tip->hash, 32);

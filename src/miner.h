@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "mempool.h"
-#include "validation.h"
+#include "chainstate.h"
 
 /*
  * Build a block on the tip paying to spk: with txs (n of them, in order)

@@ -19,23 +19,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chainstate.h"
 #include "config.h"
-#include "dbwrapper.h"
+#include "db.h"
+#include "key.h"
 #include "log.h"
+#include "mempool.h"
 #include "msg.h"
 #include "msglog.h"
-#include "mempool.h"
 #include "net.h"
 #include "net_chain.h"
 #include "net_processing.h"
 #include "rpc.h"
 #include "rpc_chain.h"
 #include "rpc_net.h"
-#include "util.h"
-#include "validation.h"
-#include "keys.h"
 #include "rpc_wallet.h"
 #include "tracesock.h"
+#include "util.h"
 
 
 /* Mempool expiry and the periodic chainstate write are checked this often. */
@@ -224,7 +224,7 @@ static void chain_start(struct node *n)
 	struct chain_listener l = { mempool_block_connected, mempool_block_disconnected, NULL };
 	char err[512];
 
-	if (keys_init() < 0)
+	if (key_init() < 0)
 		die("cannot initialise secp256k1");
 	n->chain = chainstate_open(n->cfg.datadir, &cp, err, sizeof(err));
 	if (!n->chain) {
@@ -248,14 +248,14 @@ static void relay_wallet_tx(void *ctx, const uint8_t txid[32])
 /*
  * The network layers, bottom up: the connection manager, message handling,
  * block and transaction sync (each layer handed to the one below as
- * callbacks), and their RPCs. Peers connect later, in connman_start.
+ * callbacks), and their RPCs. Peers connect later, in net_start.
  */
 static void network_start(struct node *n)
 {
 	struct net_processing_sync sync;
 	char err[512] = "out of memory";
 
-	n->connman = connman_new(n->base, &n->cfg, err, sizeof(err));
+	n->connman = net_new(n->base, &n->cfg, err, sizeof(err));
 	n->net_chain = n->connman ? net_chain_new(n->chain, n->mempool, n->connman) : NULL;
 	if (n->net_chain) {
 		sync = net_chain_sync(n->net_chain);
@@ -316,12 +316,12 @@ static void node_start(struct node *n)
 	if (!n->maintenance || event_add(n->maintenance, &tv) < 0)
 		die("cannot start the maintenance timer");
 	events = net_processing_events(n->net_processing);
-	if (connman_start(n->connman, &events, err, sizeof(err)) < 0) {
+	if (net_start(n->connman, &events, err, sizeof(err)) < 0) {
 		log_printf("net: %s", err);
 		die("%s", err);
 	}
-	n->rpc = rpc_server_new(n->base, n->dispatch, n->cfg.datadir, (uint16_t)n->cfg.rpcport,
-				rpc_stop_cb, n, err, sizeof(err));
+	n->rpc = rpc_http_new(n->base, n->dispatch, n->cfg.datadir, (uint16_t)n->cfg.rpcport,
+			      rpc_stop_cb, n, err, sizeof(err));
 	if (!n->rpc) {
 		log_printf("rpc: %s", err);
 		die("rpc: %s", err);
@@ -337,9 +337,9 @@ static void node_start(struct node *n)
  * flushed, log last. */
 static void node_shutdown(struct node *n)
 {
-	connman_stop(n->connman);
-	rpc_server_free(n->rpc);
-	connman_free(n->connman);
+	net_stop(n->connman);
+	rpc_http_free(n->rpc);
+	net_free(n->connman);
 	net_processing_free(n->net_processing); /* after the peers it kept state of */
 	if (n->maintenance)
 		event_free(n->maintenance);

@@ -10,8 +10,6 @@
 
 #include "hash.h"
 
-const uint8_t MSG_MAGIC[4] = { 0x4d, 0x52, 0x4b, 0x54 };
-
 /* The command is printable ASCII, then only NULs up to 12 bytes. */
 static bool command_ok(const uint8_t raw[MSG_COMMAND_SIZE])
 {
@@ -36,11 +34,11 @@ int msg_header_parse(const uint8_t raw[MSG_HEADER_SIZE], struct msg_header *out,
 	struct rbuf r;
 	uint8_t magic[4], command[MSG_COMMAND_SIZE];
 
-	rbuf_init(&r, raw, MSG_HEADER_SIZE);
-	rbuf_bytes(&r, magic, sizeof(magic));
-	rbuf_bytes(&r, command, sizeof(command));
-	out->length = rbuf_u32(&r);
-	rbuf_bytes(&r, out->checksum, sizeof(out->checksum));
+	ser_read_init(&r, raw, MSG_HEADER_SIZE);
+	ser_read_bytes(&r, magic, sizeof(magic));
+	ser_read_bytes(&r, command, sizeof(command));
+	out->length = ser_read_u32(&r);
+	ser_read_bytes(&r, out->checksum, sizeof(out->checksum));
 	if (memcmp(magic, MSG_MAGIC, sizeof(magic)) != 0) {
 		snprintf(reason, MSG_REASON_MAX, "wrong network magic");
 		return -1;
@@ -76,38 +74,38 @@ void msg_frame(struct wbuf *out, const char *command, const uint8_t *payload,
 
 	memcpy(cmd, command, n < MSG_COMMAND_SIZE ? n : MSG_COMMAND_SIZE);
 	hash_sha256d(payload, len, h);
-	wbuf_bytes(out, MSG_MAGIC, sizeof(MSG_MAGIC));
-	wbuf_bytes(out, cmd, sizeof(cmd));
-	wbuf_u32(out, (uint32_t)len);
-	wbuf_bytes(out, h, 4);
-	wbuf_bytes(out, payload, len);
+	ser_write_bytes(out, MSG_MAGIC, sizeof(MSG_MAGIC));
+	ser_write_bytes(out, cmd, sizeof(cmd));
+	ser_write_u32(out, (uint32_t)len);
+	ser_write_bytes(out, h, 4);
+	ser_write_bytes(out, payload, len);
 }
 
 static void netaddr_encode(struct wbuf *out, const struct msg_netaddr *a)
 {
-	wbuf_u64(out, a->services);
-	wbuf_bytes(out, a->ip, sizeof(a->ip));
-	wbuf_u16be(out, a->port);
+	ser_write_u64(out, a->services);
+	ser_write_bytes(out, a->ip, sizeof(a->ip));
+	ser_write_u16be(out, a->port);
 }
 
 static void netaddr_decode(struct rbuf *r, struct msg_netaddr *a)
 {
-	a->services = rbuf_u64(r);
-	rbuf_bytes(r, a->ip, sizeof(a->ip));
-	a->port = rbuf_u16be(r);
+	a->services = ser_read_u64(r);
+	ser_read_bytes(r, a->ip, sizeof(a->ip));
+	a->port = ser_read_u16be(r);
 }
 
 void msg_version_encode(struct wbuf *out, const struct msg_version *v)
 {
-	wbuf_i32(out, v->version);
-	wbuf_u64(out, v->services);
-	wbuf_i64(out, v->timestamp);
+	ser_write_i32(out, v->version);
+	ser_write_u64(out, v->services);
+	ser_write_i64(out, v->timestamp);
 	netaddr_encode(out, &v->addr_recv);
 	netaddr_encode(out, &v->addr_from);
-	wbuf_u64(out, v->nonce);
-	wbuf_varstr(out, v->user_agent);
-	wbuf_i32(out, v->start_height);
-	wbuf_u8(out, v->relay ? 1 : 0);
+	ser_write_u64(out, v->nonce);
+	ser_write_varstr(out, v->user_agent);
+	ser_write_i32(out, v->start_height);
+	ser_write_u8(out, v->relay ? 1 : 0);
 }
 
 int msg_version_decode(const uint8_t *p, size_t len, struct msg_version *out,
@@ -117,20 +115,20 @@ int msg_version_decode(const uint8_t *p, size_t len, struct msg_version *out,
 
 	memset(out, 0, sizeof(*out));
 	out->relay = true;
-	rbuf_init(&r, p, len);
-	out->version = rbuf_i32(&r);
-	out->services = rbuf_u64(&r);
-	out->timestamp = rbuf_i64(&r);
+	ser_read_init(&r, p, len);
+	out->version = ser_read_i32(&r);
+	out->services = ser_read_u64(&r);
+	out->timestamp = ser_read_i64(&r);
 	netaddr_decode(&r, &out->addr_recv);
 	netaddr_decode(&r, &out->addr_from);
-	out->nonce = rbuf_u64(&r);
-	rbuf_varstr(&r, out->user_agent, sizeof(out->user_agent));
+	out->nonce = ser_read_u64(&r);
+	ser_read_varstr(&r, out->user_agent, sizeof(out->user_agent));
 	/* Optional, but a field that is started must be complete: 1 to 3
 	 * bytes of start_height is a truncated message, not an old one. */
-	if (rbuf_remaining(&r) > 0)
-		out->start_height = rbuf_i32(&r);
-	if (rbuf_remaining(&r) > 0)
-		out->relay = rbuf_u8(&r) != 0;
+	if (ser_read_remaining(&r) > 0)
+		out->start_height = ser_read_i32(&r);
+	if (ser_read_remaining(&r) > 0)
+		out->relay = ser_read_u8(&r) != 0;
 	if (r.err) {
 		snprintf(reason, MSG_REASON_MAX, "malformed version message");
 		return -1;
@@ -143,9 +141,9 @@ int msg_nonce_decode(const char *command, const uint8_t *p, size_t len,
 {
 	struct rbuf r;
 
-	rbuf_init(&r, p, len);
-	*nonce = rbuf_u64(&r);
-	if (r.err || rbuf_remaining(&r) != 0) {
+	ser_read_init(&r, p, len);
+	*nonce = ser_read_u64(&r);
+	if (r.err || ser_read_remaining(&r) != 0) {
 		snprintf(reason, MSG_REASON_MAX, "malformed %s message", command);
 		return -1;
 	}
@@ -183,10 +181,10 @@ int msg_count_check(const char *command, const uint8_t *p, size_t len,
 		*count = 0;
 		return 0;
 	}
-	rbuf_init(&r, p, len);
-	rbuf_bytes(&r, skip, c->prefix);
+	ser_read_init(&r, p, len);
+	ser_read_bytes(&r, skip, c->prefix);
 	/* Read the count without a limit first, to report how large it was. */
-	*count = rbuf_compact(&r, UINT64_MAX);
+	*count = ser_read_compact(&r, UINT64_MAX);
 	if (r.err) {
 		snprintf(reason, MSG_REASON_MAX, "malformed %s message", command);
 		return -1;
@@ -201,7 +199,7 @@ int msg_count_check(const char *command, const uint8_t *p, size_t len,
 		return -1;
 	}
 	/* The entries (plus getheaders' stop hash) must fill the rest exactly. */
-	if (rbuf_remaining(&r) != *count * c->entry_size + (c->prefix ? 32 : 0)) {
+	if (ser_read_remaining(&r) != *count * c->entry_size + (c->prefix ? 32 : 0)) {
 		snprintf(reason, MSG_REASON_MAX, "malformed %s message", command);
 		return -1;
 	}
@@ -250,7 +248,7 @@ int msg_unframe(const uint8_t *buf, size_t len, struct msg_header *hdr,
 
 void msg_nonce_encode(struct wbuf *out, uint64_t nonce)
 {
-	wbuf_u64(out, nonce);
+	ser_write_u64(out, nonce);
 }
 
 int msg_empty_decode(const char *command, size_t len, char reason[MSG_REASON_MAX])
@@ -260,7 +258,7 @@ int msg_empty_decode(const char *command, size_t len, char reason[MSG_REASON_MAX
 
 void msg_feefilter_encode(struct wbuf *out, int64_t feerate)
 {
-	wbuf_i64(out, feerate);
+	ser_write_i64(out, feerate);
 }
 
 int msg_feefilter_decode(const uint8_t *p, size_t len, int64_t *feerate,
@@ -268,9 +266,9 @@ int msg_feefilter_decode(const uint8_t *p, size_t len, int64_t *feerate,
 {
 	struct rbuf r;
 
-	rbuf_init(&r, p, len);
-	*feerate = rbuf_i64(&r);
-	if (!rbuf_done(&r) || *feerate < 0) {
+	ser_read_init(&r, p, len);
+	*feerate = ser_read_i64(&r);
+	if (!ser_read_done(&r) || *feerate < 0) {
 		*feerate = 0;
 		return malformed("feefilter", reason);
 	}
@@ -288,14 +286,14 @@ static int read_count(struct rbuf *r, const char *command, const char *what,
 		      uint64_t limit, size_t entry_size, size_t tail, uint64_t *count,
 		      char reason[MSG_REASON_MAX])
 {
-	*count = rbuf_compact(r, UINT64_MAX);
+	*count = ser_read_compact(r, UINT64_MAX);
 	if (r->err)
 		return malformed(command, reason);
 	if (*count > limit)
 		return fail(reason, MSG_ERR_TOO_MANY, "%s %s size = %llu", command, what,
 			    (unsigned long long)*count);
 	/* count <= limit keeps the product far from overflowing. */
-	if (rbuf_remaining(r) != *count * entry_size + tail)
+	if (ser_read_remaining(r) != *count * entry_size + tail)
 		return malformed(command, reason);
 	return 0;
 }
@@ -316,9 +314,9 @@ static int nomem(const char *command, char reason[MSG_REASON_MAX])
 
 void msg_addr_encode(struct wbuf *out, const struct msg_addr_entry *entries, size_t n)
 {
-	wbuf_compact(out, n);
+	ser_write_compact(out, n);
 	for (size_t i = 0; i < n; i++) {
-		wbuf_u32(out, entries[i].time);
+		ser_write_u32(out, entries[i].time);
 		netaddr_encode(out, &entries[i].addr);
 	}
 }
@@ -330,7 +328,7 @@ int msg_addr_decode(const uint8_t *p, size_t len, struct msg_addr *out,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rbuf_init(&r, p, len);
+	ser_read_init(&r, p, len);
 	rc = read_count(&r, "addr", "message", MSG_MAX_ADDR, ADDR_ENTRY_SIZE, 0,
 			&out->count, reason);
 	if (rc != 0)
@@ -339,11 +337,11 @@ int msg_addr_decode(const uint8_t *p, size_t len, struct msg_addr *out,
 	if (out->count && !out->entries)
 		return nomem("addr", reason);
 	for (uint64_t i = 0; i < out->count; i++) {
-		out->entries[i].time = rbuf_u32(&r);
+		out->entries[i].time = ser_read_u32(&r);
 		netaddr_decode(&r, &out->entries[i].addr);
 	}
 	/* read_count checked the length, so this only guards our own arithmetic. */
-	if (!rbuf_done(&r)) {
+	if (!ser_read_done(&r)) {
 		msg_addr_free(out);
 		return malformed("addr", reason);
 	}
@@ -360,10 +358,10 @@ void msg_addr_free(struct msg_addr *a)
 
 void msg_inv_encode(struct wbuf *out, const struct msg_inv_entry *entries, size_t n)
 {
-	wbuf_compact(out, n);
+	ser_write_compact(out, n);
 	for (size_t i = 0; i < n; i++) {
-		wbuf_u32(out, entries[i].type);
-		wbuf_bytes(out, entries[i].hash, sizeof(entries[i].hash));
+		ser_write_u32(out, entries[i].type);
+		ser_write_bytes(out, entries[i].hash, sizeof(entries[i].hash));
 	}
 }
 
@@ -374,7 +372,7 @@ int msg_inv_decode(const char *command, const uint8_t *p, size_t len,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rbuf_init(&r, p, len);
+	ser_read_init(&r, p, len);
 	rc = read_count(&r, command, "message", MSG_MAX_INV, INV_ENTRY_SIZE, 0,
 			&out->count, reason);
 	if (rc != 0)
@@ -383,10 +381,10 @@ int msg_inv_decode(const char *command, const uint8_t *p, size_t len,
 	if (out->count && !out->entries)
 		return nomem(command, reason);
 	for (uint64_t i = 0; i < out->count; i++) {
-		out->entries[i].type = rbuf_u32(&r);
-		rbuf_bytes(&r, out->entries[i].hash, sizeof(out->entries[i].hash));
+		out->entries[i].type = ser_read_u32(&r);
+		ser_read_bytes(&r, out->entries[i].hash, sizeof(out->entries[i].hash));
 	}
-	if (!rbuf_done(&r)) {
+	if (!ser_read_done(&r)) {
 		msg_inv_free(out);
 		return malformed(command, reason);
 	}
@@ -405,11 +403,11 @@ void msg_getheaders_encode(struct wbuf *out, const struct msg_getheaders *g)
 {
 	uint64_t n = g->count < MSG_MAX_LOCATOR ? g->count : MSG_MAX_LOCATOR;
 
-	wbuf_u32(out, g->version);
-	wbuf_compact(out, n);
+	ser_write_u32(out, g->version);
+	ser_write_compact(out, n);
 	for (uint64_t i = 0; i < n; i++)
-		wbuf_bytes(out, g->locator[i], 32);
-	wbuf_bytes(out, g->stop, sizeof(g->stop));
+		ser_write_bytes(out, g->locator[i], 32);
+	ser_write_bytes(out, g->stop, sizeof(g->stop));
 }
 
 int msg_getheaders_decode(const uint8_t *p, size_t len, struct msg_getheaders *out,
@@ -419,8 +417,8 @@ int msg_getheaders_decode(const uint8_t *p, size_t len, struct msg_getheaders *o
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rbuf_init(&r, p, len);
-	out->version = rbuf_u32(&r);
+	ser_read_init(&r, p, len);
+	out->version = ser_read_u32(&r);
 	if (r.err)
 		return malformed("getheaders", reason);
 	rc = read_count(&r, "getheaders", "locator", MSG_MAX_LOCATOR, 32,
@@ -428,17 +426,17 @@ int msg_getheaders_decode(const uint8_t *p, size_t len, struct msg_getheaders *o
 	if (rc != 0)
 		return rc;
 	for (uint64_t i = 0; i < out->count; i++)
-		rbuf_bytes(&r, out->locator[i], 32);
-	rbuf_bytes(&r, out->stop, sizeof(out->stop));
-	return rbuf_done(&r) ? 0 : malformed("getheaders", reason);
+		ser_read_bytes(&r, out->locator[i], 32);
+	ser_read_bytes(&r, out->stop, sizeof(out->stop));
+	return ser_read_done(&r) ? 0 : malformed("getheaders", reason);
 }
 
 void msg_headers_encode(struct wbuf *out, const struct block_header *h, size_t n)
 {
-	wbuf_compact(out, n);
+	ser_write_compact(out, n);
 	for (size_t i = 0; i < n; i++) {
 		block_header_encode(out, &h[i]);
-		wbuf_compact(out, 0);
+		ser_write_compact(out, 0);
 	}
 }
 
@@ -449,7 +447,7 @@ int msg_headers_decode(const uint8_t *p, size_t len, struct msg_headers *out,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rbuf_init(&r, p, len);
+	ser_read_init(&r, p, len);
 	/* Each entry is 80 bytes and a one-byte transaction count of 0. */
 	rc = read_count(&r, "headers", "message", MSG_MAX_HEADERS,
 			BLOCK_HEADER_SIZE + 1, 0, &out->count, reason);
@@ -460,9 +458,9 @@ int msg_headers_decode(const uint8_t *p, size_t len, struct msg_headers *out,
 		return nomem("headers", reason);
 	for (uint64_t i = 0; i < out->count; i++) {
 		block_header_decode(&r, &out->headers[i]);
-		rbuf_compact(&r, 0); /* a non-zero transaction count sets err */
+		ser_read_compact(&r, 0); /* a non-zero transaction count sets err */
 	}
-	if (!rbuf_done(&r)) {
+	if (!ser_read_done(&r)) {
 		msg_headers_free(out);
 		return malformed("headers", reason);
 	}

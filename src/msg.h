@@ -36,7 +36,8 @@
 #define MSG_MAX_ADDR 1000
 #define MSG_MAX_LOCATOR 101
 
-extern const uint8_t MSG_MAGIC[4]; /* "MRKT" */
+/* The network magic, "MRKT": a 4-byte array (sizeof is 4), no symbol. */
+#define MSG_MAGIC ((const uint8_t[4]){ 0x4d, 0x52, 0x4b, 0x54 })
 
 /* A parsed header. */
 struct msg_header {

@@ -53,7 +53,7 @@ struct manual_target {
 struct connman {
 	struct event_base *base;
 	const struct config *cfg;
-	struct net_events ev;    /* the message handler (connman_start) */
+	struct net_events ev;    /* the message handler (net_start) */
 	struct peer *peers;      /* attempts and established, newest first */
 	struct peer *graveyard;  /* closed, freed by the reaper */
 	struct event *reaper;
@@ -78,7 +78,7 @@ struct connman {
 
 /* ---- Names ------------------------------------------------------------- */
 
-const char *conn_type_name(enum conn_type t)
+const char *net_conn_type_name(enum conn_type t)
 {
 	static const char *const names[] = {
 		"inbound", "outbound-full-relay", "block-relay-only",
@@ -166,12 +166,12 @@ static void peer_unlink(struct connman *cm, struct peer *p)
 	event_active(cm->reaper, EV_TIMEOUT, 0);
 }
 
-struct peer *connman_peers(struct connman *cm)
+struct peer *net_peers(struct connman *cm)
 {
 	return cm->peers;
 }
 
-uint64_t connman_count(const struct connman *cm, bool inbound)
+uint64_t net_count(const struct connman *cm, bool inbound)
 {
 	uint64_t n = 0;
 
@@ -190,17 +190,17 @@ static int count_type(const struct connman *cm, enum conn_type t)
 	return n;
 }
 
-struct addrman *connman_addrman(struct connman *cm)
+struct addrman *net_addrman(struct connman *cm)
 {
 	return cm->addrman;
 }
 
-const struct config *connman_config(const struct connman *cm)
+const struct config *net_config(const struct connman *cm)
 {
 	return cm->cfg;
 }
 
-struct peer *connman_find_id(struct connman *cm, int64_t id)
+struct peer *net_find_id(struct connman *cm, int64_t id)
 {
 	for (struct peer *p = cm->peers; p; p = p->next) {
 		if (p->established && p->id == id)
@@ -224,14 +224,14 @@ static struct peer *find_any(struct connman *cm, const struct netaddr *a)
 	return NULL;
 }
 
-struct peer *connman_find_addr(struct connman *cm, const struct netaddr *a)
+struct peer *net_find_addr(struct connman *cm, const struct netaddr *a)
 {
 	struct peer *p = find_any(cm, a);
 
 	return p && p->established ? p : NULL;
 }
 
-bool connman_whitelisted(const struct connman *cm, const struct netaddr *a)
+bool net_whitelisted(const struct connman *cm, const struct netaddr *a)
 {
 	const struct config_list *wl = &cm->cfg->whitelist;
 
@@ -247,7 +247,7 @@ bool connman_whitelisted(const struct connman *cm, const struct netaddr *a)
 	return false;
 }
 
-bool connman_is_local_nonce(const struct connman *cm, uint64_t nonce)
+bool net_is_local_nonce(const struct connman *cm, uint64_t nonce)
 {
 	for (const struct peer *p = cm->peers; p; p = p->next) {
 		if (p->type != CONN_INBOUND && p->local_nonce && p->local_nonce == nonce)
@@ -261,7 +261,7 @@ bool connman_is_local_nonce(const struct connman *cm, uint64_t nonce)
 static void trace_closed(struct peer *p)
 {
 	trace_net_closed_connection((int64_t)p->id,
-			   (const char *)p->addr_str, conn_type_name(p->type),
+			   (const char *)p->addr_str, net_conn_type_name(p->type),
 			   (uint32_t)p->network, (uint64_t)p->conntime);
 }
 
@@ -276,10 +276,10 @@ void net_close(struct peer *p, const char *why)
 		p->cm->ev.closed(p->cm->ev.ctx, p); /* what was asked of it goes to others */
 		trace_closed(p);
 		log_debug(LOG_NET, "net: peer=%lld (%s, %s) disconnected: %s",
-			  (long long)p->id, p->addr_str, conn_type_name(p->type), why);
+			  (long long)p->id, p->addr_str, net_conn_type_name(p->type), why);
 	} else {
 		log_debug(LOG_NET, "net: connection to %s (%s) failed: %s", p->addr_str,
-			  conn_type_name(p->type), why);
+			  net_conn_type_name(p->type), why);
 	}
 	if (p->bev) {
 		bufferevent_free(p->bev);
@@ -374,17 +374,17 @@ int net_send(struct peer *p, const char *command, const uint8_t *payload, size_t
 
 	if (p->closed || !p->bev)
 		return -1;
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_frame(&w, command, payload, len);
 	if (w.oom || bufferevent_write(p->bev, w.data, w.len) < 0) {
-		wbuf_free(&w);
+		ser_write_free(&w);
 		net_close(p, "out of memory queueing a message");
 		return -1;
 	}
-	wbuf_free(&w);
+	ser_write_free(&w);
 	count_msg(p, command, len, true);
 	trace_net_outbound_message((int64_t)p->id,
-			   (const char *)p->addr_str, conn_type_name(p->type), command,
+			   (const char *)p->addr_str, net_conn_type_name(p->type), command,
 			   (uint64_t)len, bytes);
 	if (p->msglog)
 		msglog_write(p->msglog, true, command, bytes, len);
@@ -425,7 +425,7 @@ static void deliver(struct peer *p, const char *command, const uint8_t *payload,
 
 	count_msg(p, command, len, false);
 	trace_net_inbound_message((int64_t)p->id,
-			   (const char *)p->addr_str, conn_type_name(p->type), command,
+			   (const char *)p->addr_str, net_conn_type_name(p->type), command,
 			   (uint64_t)len, bytes);
 	if (p->msglog)
 		msglog_write(p->msglog, false, command, bytes, len);
@@ -629,12 +629,12 @@ static void trace_established(struct connman *cm, struct peer *p)
 {
 	if (p->type == CONN_INBOUND)
 		trace_net_inbound_connection((int64_t)p->id,
-				   (const char *)p->addr_str, conn_type_name(p->type),
-				   (uint32_t)p->network, connman_count(cm, true));
+				   (const char *)p->addr_str, net_conn_type_name(p->type),
+				   (uint32_t)p->network, net_count(cm, true));
 	else
 		trace_net_outbound_connection((int64_t)p->id,
-				   (const char *)p->addr_str, conn_type_name(p->type),
-				   (uint32_t)p->network, connman_count(cm, false));
+				   (const char *)p->addr_str, net_conn_type_name(p->type),
+				   (uint32_t)p->network, net_count(cm, false));
 }
 
 /* The TCP connection is up (accepted, or our connect completed). */
@@ -653,7 +653,7 @@ static void peer_established(struct connman *cm, struct peer *p)
 	}
 	trace_established(cm, p);
 	log_debug(LOG_NET, "net: peer=%lld connected: %s (%s), local %s", (long long)p->id,
-		  p->addr_str, conn_type_name(p->type), p->addrbind_str);
+		  p->addr_str, net_conn_type_name(p->type), p->addrbind_str);
 	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
 	cm->ev.established(cm->ev.ctx, p);
 }
@@ -685,7 +685,7 @@ static bool evict_one(struct connman *cm)
 {
 	struct evict_candidate *c;
 	struct peer **who;
-	size_t n = 0, max = (size_t)connman_count(cm, true);
+	size_t n = 0, max = (size_t)net_count(cm, true);
 	long victim;
 
 	c = calloc(max ? max : 1, sizeof(*c));
@@ -699,12 +699,12 @@ static bool evict_one(struct connman *cm)
 						 p->prefer_evict };
 		who[n++] = p;
 	}
-	victim = c && who ? evict_select(c, n) : -1;
+	victim = c && who ? net_evict_select(c, n) : -1;
 	if (victim >= 0) {
 		struct peer *p = who[victim];
 
 		trace_net_evicted_inbound_connection((int64_t)p->id,
-				   (const char *)p->addr_str, conn_type_name(p->type),
+				   (const char *)p->addr_str, net_conn_type_name(p->type),
 				   (uint32_t)p->network, (uint64_t)p->conntime);
 		log_debug(LOG_NET, "net: evicting peer=%lld (%s) for a new inbound connection",
 			  (long long)p->id, p->addr_str);
@@ -724,7 +724,7 @@ static bool evict_one(struct connman *cm)
 static bool inbound_admit(struct connman *cm, const struct netaddr *a, const char *str,
 			  bool noban, bool *prefer_evict)
 {
-	uint64_t inbound = connman_count(cm, true);
+	uint64_t inbound = net_count(cm, true);
 
 	*prefer_evict = false;
 	if (cm->stopping)
@@ -761,7 +761,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		return;
 	}
 	netaddr_format(&a, str, sizeof(str));
-	noban = connman_whitelisted(cm, &a);
+	noban = net_whitelisted(cm, &a);
 	if (!inbound_admit(cm, &a, str, noban, &prefer_evict)) {
 		evutil_closesocket(fd);
 		return;
@@ -832,7 +832,7 @@ static struct peer *connect_to(struct connman *cm, const struct netaddr *a,
 	}
 	bufferevent_setcb(p->bev, read_cb, write_cb, event_cb, p);
 	bufferevent_set_timeouts(p->bev, NULL, &tv);
-	log_debug(LOG_NET, "net: connecting to %s (%s)", p->addr_str, conn_type_name(type));
+	log_debug(LOG_NET, "net: connecting to %s (%s)", p->addr_str, net_conn_type_name(type));
 	if (bufferevent_socket_connect(p->bev, (struct sockaddr *)&ss, (int)len) < 0) {
 		net_close(p, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		return NULL;
@@ -1014,52 +1014,52 @@ static int manual_add(struct connman *cm, const struct netaddr *a)
 	return 0;
 }
 
-enum connman_err connman_addnode(struct connman *cm, const char *addr,
-				 const char *command, char *err, size_t errlen)
+enum net_err net_addnode(struct connman *cm, const char *addr,
+			     const char *command, char *err, size_t errlen)
 {
 	struct netaddr a;
 	struct manual_target **pp;
 
 	if (netaddr_parse(addr, MSG_DEFAULT_PORT, &a) < 0) {
 		snprintf(err, errlen, "Invalid address: %s (expected IP:PORT or [IPv6]:PORT)", addr);
-		return CONNMAN_ERR_PARAM;
+		return NET_ERR_PARAM;
 	}
 	if (strcmp(command, "onetry") == 0) {
 		if (find_any(cm, &a))
-			return CONNMAN_OK;
+			return NET_OK;
 		if (!manual_room(cm)) {
 			snprintf(err, errlen, "Cannot connect to %s: already %d manual connections",
 				 addr, NET_MAX_MANUAL);
-			return CONNMAN_ERR_CONNECT;
+			return NET_ERR_CONNECT;
 		}
 		if (!connect_to(cm, &a, CONN_MANUAL)) {
 			snprintf(err, errlen, "Cannot connect to %s", addr);
-			return CONNMAN_ERR_CONNECT;
+			return NET_ERR_CONNECT;
 		}
-		return CONNMAN_OK;
+		return NET_OK;
 	}
 	if (strcmp(command, "add") == 0) {
 		int rc = manual_add(cm, &a);
 
 		if (rc == 0)
-			return CONNMAN_OK;
+			return NET_OK;
 		snprintf(err, errlen, rc > 0 ? "Error: Node already added" : "out of memory");
-		return rc > 0 ? CONNMAN_ERR_ALREADY_ADDED : CONNMAN_ERR_NOMEM;
+		return rc > 0 ? NET_ERR_ALREADY_ADDED : NET_ERR_NOMEM;
 	}
 	if (strcmp(command, "remove") == 0) {
 		pp = manual_find(cm, &a);
 		if (!*pp) {
 			snprintf(err, errlen,
 				 "Error: Node could not be removed. It has not been added previously.");
-			return CONNMAN_ERR_NOT_ADDED;
+			return NET_ERR_NOT_ADDED;
 		}
 		struct manual_target *t = *pp;
 		*pp = t->next;
 		free(t);
-		return CONNMAN_OK;
+		return NET_OK;
 	}
 	snprintf(err, errlen, "command must be one of: add, remove, onetry (got '%s')", command);
-	return CONNMAN_ERR_PARAM;
+	return NET_ERR_PARAM;
 }
 
 /* ---- Listening --------------------------------------------------------- */
@@ -1158,8 +1158,8 @@ static void compute_slots(struct connman *cm)
 		(int)cm->cfg->maxconnections - NET_OUTBOUND_SLOTS : 0;
 }
 
-struct connman *connman_new(struct event_base *base, const struct config *cfg,
-			    char *err, size_t errlen)
+struct connman *net_new(struct event_base *base, const struct config *cfg,
+			char *err, size_t errlen)
 {
 	struct connman *cm = calloc(1, sizeof(*cm));
 
@@ -1179,7 +1179,7 @@ struct connman *connman_new(struct event_base *base, const struct config *cfg,
 	compute_slots(cm);
 	return cm;
 oom:
-	connman_free(cm);
+	net_free(cm);
 	snprintf(err, errlen, "out of memory");
 	return NULL;
 }
@@ -1211,8 +1211,8 @@ static int queue_configured(struct connman *cm, char *err, size_t errlen)
 	return 0;
 }
 
-int connman_start(struct connman *cm, const struct net_events *events, char *err,
-		  size_t errlen)
+int net_start(struct connman *cm, const struct net_events *events, char *err,
+	      size_t errlen)
 {
 	struct timeval tv = { 0, TICK_US };
 
@@ -1231,7 +1231,7 @@ int connman_start(struct connman *cm, const struct net_events *events, char *err
 	return 0;
 }
 
-void connman_stop(struct connman *cm)
+void net_stop(struct connman *cm)
 {
 	if (!cm || cm->stopping)
 		return;
@@ -1246,11 +1246,11 @@ void connman_stop(struct connman *cm)
 	reaper_cb(-1, 0, cm);
 }
 
-void connman_free(struct connman *cm)
+void net_free(struct connman *cm)
 {
 	if (!cm)
 		return;
-	connman_stop(cm);
+	net_stop(cm);
 	while (cm->manual) {
 		struct manual_target *t = cm->manual;
 

@@ -49,7 +49,7 @@ enum conn_type {
 
 /* "inbound", "outbound-full-relay", "block-relay-only", "feeler", "manual",
  * "addr-fetch" (the contract's strings). Static storage. */
-const char *conn_type_name(enum conn_type t);
+const char *net_conn_type_name(enum conn_type t);
 
 /* Per-message-type statistics: known types, then "*other*". */
 #define NET_MSGTYPES 16
@@ -133,8 +133,8 @@ struct net_events {
  * A connection manager for `cfg` (which must outlive it) in `base`. Opens
  * nothing yet. Returns NULL with the reason in err.
  */
-struct connman *connman_new(struct event_base *base, const struct config *cfg,
-			    char *err, size_t errlen);
+struct connman *net_new(struct event_base *base, const struct config *cfg,
+			char *err, size_t errlen);
 
 /*
  * Listen (unless -listen=0), queue -connect/-addnode/-seednode peers and
@@ -142,27 +142,27 @@ struct connman *connman_new(struct event_base *base, const struct config *cfg,
  * its ctx must outlive the connections). Returns 0, or -1 with the reason
  * in err (e.g. no listening socket could be bound).
  */
-int connman_start(struct connman *cm, const struct net_events *events, char *err,
-		  size_t errlen);
+int net_start(struct connman *cm, const struct net_events *events, char *err,
+	      size_t errlen);
 
 /* Close every connection (closed_connection fires for each established
  * one) and stop listening and connecting. Idempotent. */
-void connman_stop(struct connman *cm);
+void net_stop(struct connman *cm);
 
-/* Free everything; call after connman_stop. Accepts NULL. */
-void connman_free(struct connman *cm);
+/* Free everything; call after net_stop. Accepts NULL. */
+void net_free(struct connman *cm);
 
 /* The first established peer (then peer->next; skip !established). */
-struct peer *connman_peers(struct connman *cm);
+struct peer *net_peers(struct connman *cm);
 
 /* Established connections: inbound (`inbound` true) or not. */
-uint64_t connman_count(const struct connman *cm, bool inbound);
+uint64_t net_count(const struct connman *cm, bool inbound);
 
 /* The address table (owned by connman). */
-struct addrman *connman_addrman(struct connman *cm);
+struct addrman *net_addrman(struct connman *cm);
 
 /* The configuration the node runs with. */
-const struct config *connman_config(const struct connman *cm);
+const struct config *net_config(const struct connman *cm);
 
 /*
  * Send one message: frames it, queues it on the socket, counts it, fires
@@ -199,35 +199,35 @@ void net_close(struct peer *p, const char *why);
 bool net_is_local(const struct netaddr *a);
 
 /* True if a matches a -whitelist entry (IP or IP/prefix). */
-bool connman_whitelisted(const struct connman *cm, const struct netaddr *a);
+bool net_whitelisted(const struct connman *cm, const struct netaddr *a);
 
 /* The established peer with this id, or NULL. */
-struct peer *connman_find_id(struct connman *cm, int64_t id);
+struct peer *net_find_id(struct connman *cm, int64_t id);
 
 /* The established peer connected to this exact "ip:port", or NULL. */
-struct peer *connman_find_addr(struct connman *cm, const struct netaddr *a);
+struct peer *net_find_addr(struct connman *cm, const struct netaddr *a);
 
 /* True if `nonce` is the version nonce of one of our own outbound
  * connections (a connection to ourselves). */
-bool connman_is_local_nonce(const struct connman *cm, uint64_t nonce);
+bool net_is_local_nonce(const struct connman *cm, uint64_t nonce);
 
-/* Why connman_addnode failed (rpc_net.c turns these into RPC codes). */
-enum connman_err {
-	CONNMAN_OK = 0,
-	CONNMAN_ERR_PARAM,          /* a bad address or command */
-	CONNMAN_ERR_ALREADY_ADDED,  /* "add": already in the list */
-	CONNMAN_ERR_NOT_ADDED,      /* "remove": not in the list */
-	CONNMAN_ERR_CONNECT,        /* "onetry": no slot, or connect() failed */
-	CONNMAN_ERR_NOMEM,
+/* Why net_addnode failed (rpc_net.c turns these into RPC codes). */
+enum net_err {
+	NET_OK = 0,
+	NET_ERR_PARAM,          /* a bad address or command */
+	NET_ERR_ALREADY_ADDED,  /* "add": already in the list */
+	NET_ERR_NOT_ADDED,      /* "remove": not in the list */
+	NET_ERR_CONNECT,        /* "onetry": no slot, or connect() failed */
+	NET_ERR_NOMEM,
 };
 
 /*
  * addnode: "add" keeps a manual connection to addr (error if already in
  * the list), "remove" forgets it (error if absent; an open connection
- * stays), "onetry" opens one connection now. Returns CONNMAN_OK, or an
+ * stays), "onetry" opens one connection now. Returns NET_OK, or an
  * error with a message in err.
  */
-enum connman_err connman_addnode(struct connman *cm, const char *addr,
-				 const char *command, char *err, size_t errlen);
+enum net_err net_addnode(struct connman *cm, const char *addr,
+			     const char *command, char *err, size_t errlen);
 
 #endif

@@ -93,7 +93,7 @@ static void send_wbuf(struct peer *p, const char *command, struct wbuf *w)
 		net_send(p, command, w->data, w->len);
 	else
 		log_printf("net: peer=%lld %s: out of memory, not sent", (long long)p->id, command);
-	wbuf_free(w);
+	ser_write_free(w);
 }
 
 static void send_getheaders(struct net_chain *nc, struct peer *p)
@@ -105,7 +105,7 @@ static void send_getheaders(struct net_chain *nc, struct peer *p)
 		return;
 	g->version = 70016;
 	g->count = chainstate_locator(nc->cs, g->locator, MSG_MAX_LOCATOR);
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_getheaders_encode(&w, g);
 	send_wbuf(p, "getheaders", &w);
 	free(g);
@@ -118,7 +118,7 @@ static void send_inv(struct peer *p, const char *command, uint32_t type, const u
 
 	e.type = type;
 	memcpy(e.hash, hash, 32);
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_inv_encode(&w, &e, 1);
 	send_wbuf(p, command, &w);
 }
@@ -170,13 +170,13 @@ static void announce_block_cb(void *ctx, const struct block *b, const struct blo
 	(void)b;
 	/* The tip moved: a rejected transaction may be valid now (Core). */
 	memset(nc->rejects.used, 0, sizeof(nc->rejects.used));
-	for (struct peer *p = connman_peers(nc->cm); p; p = p->next) {
+	for (struct peer *p = net_peers(nc->cm); p; p = p->next) {
 		if (!p->established || p->closed || !p->handshake_done ||
 		    p->type == CONN_FEELER || peer_has_block(p, bi))
 			continue;
 		if (st(p)->sendheaders) {
 			struct wbuf w;
-			wbuf_init(&w);
+			ser_write_init(&w);
 			msg_headers_encode(&w, &bi->header, 1);
 			send_wbuf(p, "headers", &w);
 		} else {
@@ -188,7 +188,7 @@ static void announce_block_cb(void *ctx, const struct block *b, const struct blo
 /* -minimumchainwork (1 to 64 hex digits, checked by config.c) as a u256. */
 static void min_work_init(struct net_chain *nc)
 {
-	const char *hex = nc->cm ? connman_config(nc->cm)->minimumchainwork : "";
+	const char *hex = nc->cm ? net_config(nc->cm)->minimumchainwork : "";
 	char padded[65];
 	size_t n = strlen(hex);
 
@@ -212,20 +212,20 @@ static int32_t height_cb(void *ctx)
 
 static void on_handshake(struct net_chain *nc, struct peer *p)
 {
-	dl_peer_init(&st(p)->dl, p->id);
+	net_download_peer_init(&st(p)->dl, p->id);
 	if (p->type != CONN_FEELER)
 		send_getheaders(nc, p);
 }
 
 static void on_closed(struct net_chain *nc, struct peer *p)
 {
-	dl_peer_gone(nc->dl, &st(p)->dl);
-	txreq_peer_gone(nc->txreq, p->id);
+	net_download_peer_gone(nc->dl, &st(p)->dl);
+	net_txrequest_peer_gone(nc->txreq, p->id);
 }
 
 void net_chain_relay_tx(struct net_chain *nc, const uint8_t txid[32], const struct peer *from)
 {
-	for (struct peer *p = connman_peers(nc->cm); p; p = p->next) {
+	for (struct peer *p = net_peers(nc->cm); p; p = p->next) {
 		if (p == from || !p->established || p->closed || !p->handshake_done ||
 		    !st(p)->relaytxes || p->type == CONN_BLOCK_RELAY || p->type == CONN_FEELER)
 			continue;
@@ -250,12 +250,12 @@ static bool send_getdata(struct peer *p, uint32_t type, const uint8_t (*hashes)[
 		e[i].type = type;
 		memcpy(e[i].hash, hashes[i], 32);
 	}
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_inv_encode(&w, e, n);
 	sent = !w.oom && net_send(p, "getdata", w.data, w.len) == 0;
 	if (w.oom)
 		log_printf("net: peer=%lld getdata: out of memory, not sent", (long long)p->id);
-	wbuf_free(&w);
+	ser_write_free(&w);
 	free(e);
 	return sent;
 }
@@ -268,11 +268,11 @@ static void request_blocks(struct net_chain *nc, struct peer *p)
 
 	if (p->closed || p->type == CONN_FEELER)
 		return;
-	n = dl_next_blocks(nc->dl, &st(p)->dl, util_mono_us(), want, DL_MAX_PER_PEER);
+	n = net_download_next_blocks(nc->dl, &st(p)->dl, util_mono_us(), want, DL_MAX_PER_PEER);
 	if (!send_getdata(p, MSG_INV_BLOCK, (const uint8_t (*)[32])want, n)) {
 		/* Not asked after all: free for the next try, here or elsewhere. */
 		for (size_t i = 0; i < n; i++)
-			dl_block_done(nc->dl, &st(p)->dl, want[i]);
+			net_download_block_done(nc->dl, &st(p)->dl, want[i]);
 	}
 }
 
@@ -283,13 +283,13 @@ static void request_txs(struct net_chain *nc, struct peer *p, int64_t now_us)
 	uint8_t (*want)[32];
 	size_t n;
 
-	if (p->closed || !txreq_count(nc->txreq, p->id))
+	if (p->closed || !net_txrequest_count(nc->txreq, p->id))
 		return;
 	want = malloc(BATCH * sizeof(*want));
 	if (!want)
 		return;
 	do {
-		n = txreq_next(nc->txreq, p->id, now_us, want, BATCH);
+		n = net_txrequest_next(nc->txreq, p->id, now_us, want, BATCH);
 		send_getdata(p, MSG_INV_TX, (const uint8_t (*)[32])want, n);
 	} while (n == BATCH && !p->closed);
 	free(want);
@@ -306,7 +306,7 @@ static void on_inv(struct net_chain *nc, struct peer *p, const struct msg_inv *i
 		if (type == MSG_INV_BLOCK) {
 			const struct block_index *bi = chainstate_lookup(nc->cs, e->hash);
 			if (bi)
-				dl_peer_has(&st(p)->dl, bi);
+				net_download_peer_has(&st(p)->dl, bi);
 			else
 				unknown_block = true;
 		} else if (type == MSG_INV_TX) {
@@ -319,7 +319,7 @@ static void on_inv(struct net_chain *nc, struct peer *p, const struct msg_inv *i
 				return;
 			}
 			if (!mempool_get(nc->mp, e->hash) && !reject_known(nc, e->hash))
-				txreq_announced(nc->txreq, p->id, e->hash, p->type != CONN_INBOUND, now);
+				net_txrequest_announced(nc->txreq, p->id, e->hash, p->type != CONN_INBOUND, now);
 		}
 	}
 	request_txs(nc, p, now);
@@ -334,15 +334,15 @@ static void on_notfound(struct net_chain *nc, struct peer *p, const struct msg_i
 	for (uint64_t i = 0; i < inv->count; i++) {
 		const struct msg_inv_entry *e = &inv->entries[i];
 		if ((e->type & ~MSG_INV_WITNESS_FLAG) == MSG_INV_TX)
-			txreq_notfound(nc->txreq, p->id, e->hash);
+			net_txrequest_notfound(nc->txreq, p->id, e->hash);
 	}
 }
 
 static void tick(struct net_chain *nc, struct peer *p, int64_t now_us)
 {
-	int64_t timeout_s = connman_config(p->cm)->blockdownloadtimeout;
+	int64_t timeout_s = net_config(p->cm)->blockdownloadtimeout;
 
-	if (dl_peer_timed_out(&st(p)->dl, now_us, timeout_s * 1000000)) {
+	if (net_download_peer_timed_out(&st(p)->dl, now_us, timeout_s * 1000000)) {
 		/* Core disconnects a peer that does not deliver a block it was
 		 * asked for in time; its blocks go to others. */
 		log_printf("net: peer=%lld (%s) did not send a requested block in %llds; disconnecting",
@@ -380,7 +380,7 @@ static void serve_tx(struct net_chain *nc, struct peer *p, const struct msg_inv_
 		missing[(*nmissing)++] = *e;
 		return;
 	}
-	wbuf_init(&w);
+	ser_write_init(&w);
 	tx_encode(&w, &me->tx);
 	send_wbuf(p, "tx", &w);
 }
@@ -453,7 +453,7 @@ static void getdata_continue(struct net_chain *nc, struct peer *p)
 	}
 	if (nmissing && !p->closed) {
 		struct wbuf w;
-		wbuf_init(&w);
+		ser_write_init(&w);
 		msg_inv_encode(&w, missing, nmissing);
 		send_wbuf(p, "notfound", &w);
 	}
@@ -508,7 +508,7 @@ static void on_getheaders(struct net_chain *nc, struct peer *p,
 		if (memcmp(bi->hash, g->stop, 32) == 0)
 			break;
 	}
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_headers_encode(&w, out, n);
 	send_wbuf(p, "headers", &w);
 	free(out);
@@ -524,9 +524,9 @@ static void process_orphans(struct net_chain *nc, struct peer *p)
 	size_t len;
 	int64_t from;
 
-	while (!p->closed && dl_orphan_take_ready(nc->dl, &bytes, &len, &from)) {
+	while (!p->closed && net_download_orphan_take_ready(nc->dl, &bytes, &len, &from)) {
 		struct block b;
-		struct peer *src = connman_find_id(nc->cm, from);
+		struct peer *src = net_find_id(nc->cm, from);
 
 		if (block_decode_bytes(bytes, len, &b) == 0) {
 			log_debug(LOG_NET, "net: processing orphan block from peer=%lld",
@@ -573,7 +573,7 @@ static bool work_enough(struct net_chain *nc, const u256 *work)
 
 	if (u256_cmp(work, &nc->min_work) < 0)
 		return false;
-	work_from_bits(tip->header.bits, &per_block);
+	pow_work_from_bits(tip->header.bits, &per_block);
 	for (int i = 0; i < HEADERS_ANTIDOS_BLOCKS; i++)
 		u256_add(&have, &per_block);
 	return u256_cmp(&have, &tip->chainwork) >= 0;
@@ -597,7 +597,7 @@ static bool headers_work_ok(struct net_chain *nc, struct peer *p, const struct m
 	for (uint64_t i = 0; i < h->count; i++) {
 		uint8_t hash[32];
 
-		work_from_bits(h->headers[i].bits, &w);
+		pow_work_from_bits(h->headers[i].bits, &w);
 		u256_add(&work, &w);
 		block_header_hash(&h->headers[i], hash);
 		fresh += chainstate_lookup(nc->cs, hash) == NULL;
@@ -638,7 +638,7 @@ static void on_headers(struct net_chain *nc, struct peer *p, const struct msg_he
 			return;
 		}
 	}
-	dl_peer_has(&st(p)->dl, last);
+	net_download_peer_has(&st(p)->dl, last);
 	request_blocks(nc, p);
 	if (h->count == MSG_MAX_HEADERS)
 		send_getheaders(nc, p);
@@ -650,14 +650,14 @@ static void on_headers(struct net_chain *nc, struct peer *p, const struct msg_he
 static void keep_orphan(struct net_chain *nc, struct peer *p, const struct block *b,
 			const uint8_t *bytes, size_t len)
 {
-	int rc = dl_orphan_add(nc->dl, b->hash, b->header.prev_block, bytes, len, p->id);
+	int rc = net_download_orphan_add(nc->dl, b->hash, b->header.prev_block, bytes, len, p->id);
 
 	if (rc < 0)
 		log_printf("net: peer=%lld orphan block not kept: out of memory",
 			   (long long)p->id);
 	else if (rc == 0)
 		log_debug(LOG_NET, "net: peer=%lld block with unknown parent kept (%zu kept)",
-			  (long long)p->id, dl_orphan_count(nc->dl));
+			  (long long)p->id, net_download_orphan_count(nc->dl));
 	send_getheaders(nc, p);
 }
 
@@ -669,7 +669,7 @@ static void process_block(struct net_chain *nc, struct peer *p, const struct blo
 	int rc = chainstate_process_block(nc->cs, b, &is_new, reason);
 
 	/* Received and processed: no longer in flight, from anyone. */
-	dl_block_done(nc->dl, &st(p)->dl, b->hash);
+	net_download_block_done(nc->dl, &st(p)->dl, b->hash);
 	if (rc < 0) {
 		if (strcmp(reason, "prev-blk-not-found") == 0) {
 			keep_orphan(nc, p, b, bytes, len);
@@ -682,7 +682,7 @@ static void process_block(struct net_chain *nc, struct peer *p, const struct blo
 		}
 		return;
 	}
-	dl_peer_has(&st(p)->dl, chainstate_lookup(nc->cs, b->hash));
+	net_download_peer_has(&st(p)->dl, chainstate_lookup(nc->cs, b->hash));
 	if (is_new)
 		p->last_useful_us = util_mono_us();
 }
@@ -723,7 +723,7 @@ static void on_tx(struct net_chain *nc, struct peer *p, const uint8_t *payload, 
 		return;
 	}
 	/* The answer, from whoever: nobody else needs to be asked. */
-	txreq_forget(nc->txreq, t.txid);
+	net_txrequest_forget(nc->txreq, t.txid);
 	if (mempool_accept(nc->mp, &t, false, NULL, NULL, reason) == 0) {
 		p->last_useful_us = util_mono_us();
 		net_chain_relay_tx(nc, t.txid, p);

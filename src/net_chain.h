@@ -32,7 +32,7 @@
 #include "msg.h"
 #include "net.h"
 #include "net_processing.h"
-#include "validation.h"
+#include "chainstate.h"
 
 struct net_chain;
 

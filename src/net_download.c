@@ -39,7 +39,7 @@ static struct dl_flight *find_flight(const struct net_download *dl, const uint8_
 	return n ? HASHMAP_ENTRY(n, struct dl_flight, node) : NULL;
 }
 
-bool dl_in_flight(const struct net_download *dl, const uint8_t hash[32])
+bool net_download_in_flight(const struct net_download *dl, const uint8_t hash[32])
 {
 	return find_flight(dl, hash) != NULL;
 }
@@ -86,19 +86,19 @@ struct net_download *net_download_new(struct chainstate *cs)
 	return dl;
 }
 
-void dl_peer_init(struct dl_peer *d, int64_t id)
+void net_download_peer_init(struct dl_peer *d, int64_t id)
 {
 	memset(d, 0, sizeof(*d));
 	d->id = id;
 }
 
-void dl_peer_has(struct dl_peer *d, const struct block_index *bi)
+void net_download_peer_has(struct dl_peer *d, const struct block_index *bi)
 {
 	if (bi && (!d->best_known || u256_cmp(&bi->chainwork, &d->best_known->chainwork) > 0))
 		d->best_known = bi;
 }
 
-bool dl_block_done(struct net_download *dl, struct dl_peer *d, const uint8_t hash[32])
+bool net_download_block_done(struct net_download *dl, struct dl_peer *d, const uint8_t hash[32])
 {
 	struct dl_flight *f = find_flight(dl, hash);
 	struct dl_peer *owner;
@@ -110,14 +110,14 @@ bool dl_block_done(struct net_download *dl, struct dl_peer *d, const uint8_t has
 	return owner == d;
 }
 
-void dl_peer_gone(struct net_download *dl, struct dl_peer *d)
+void net_download_peer_gone(struct net_download *dl, struct dl_peer *d)
 {
 	while (d->n_in_flight)
 		flight_remove(dl, d, d->n_in_flight - 1);
 	d->best_known = NULL;
 }
 
-bool dl_peer_timed_out(const struct dl_peer *d, int64_t now_us, int64_t timeout_us)
+bool net_download_peer_timed_out(const struct dl_peer *d, int64_t now_us, int64_t timeout_us)
 {
 	for (int k = 0; k < d->n_in_flight; k++) {
 		if (now_us - d->in_flight[k].requested_us > timeout_us)
@@ -130,11 +130,11 @@ bool dl_peer_timed_out(const struct dl_peer *d, int64_t now_us, int64_t timeout_
 static bool wanted(const struct net_download *dl, const struct block_index *bi)
 {
 	return !(bi->status & (BLOCK_HAVE_DATA | BLOCK_FAILED | BLOCK_FAILED_CHILD)) &&
-	       !dl_in_flight(dl, bi->hash);
+	       !net_download_in_flight(dl, bi->hash);
 }
 
-size_t dl_next_blocks(struct net_download *dl, struct dl_peer *d, int64_t now_us,
-		      uint8_t (*out)[32], size_t max)
+size_t net_download_next_blocks(struct net_download *dl, struct dl_peer *d, int64_t now_us,
+				uint8_t (*out)[32], size_t max)
 {
 	const struct block_index *tip = chainstate_tip(dl->cs), *target, *bi;
 	const struct block_index **path;
@@ -179,8 +179,8 @@ static void orphan_remove(struct net_download *dl, size_t k)
 	dl->n_orphans--;
 }
 
-int dl_orphan_add(struct net_download *dl, const uint8_t hash[32], const uint8_t prev[32],
-		  const uint8_t *bytes, size_t len, int64_t from_peer)
+int net_download_orphan_add(struct net_download *dl, const uint8_t hash[32], const uint8_t prev[32],
+			    const uint8_t *bytes, size_t len, int64_t from_peer)
 {
 	struct dl_orphan *o;
 
@@ -207,13 +207,13 @@ int dl_orphan_add(struct net_download *dl, const uint8_t hash[32], const uint8_t
 	return 0;
 }
 
-size_t dl_orphan_count(const struct net_download *dl)
+size_t net_download_orphan_count(const struct net_download *dl)
 {
 	return dl->n_orphans;
 }
 
-bool dl_orphan_take_ready(struct net_download *dl, uint8_t **bytes, size_t *len,
-			  int64_t *from_peer)
+bool net_download_orphan_take_ready(struct net_download *dl, uint8_t **bytes, size_t *len,
+				    int64_t *from_peer)
 {
 	for (size_t k = 0; k < dl->n_orphans; k++) {
 		struct dl_orphan *o = &dl->orphans[k];

@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 #include "hashmap.h"
-#include "validation.h"
+#include "chainstate.h"
 
 #define DL_MAX_PER_PEER 16              /* Core's MAX_BLOCKS_IN_TRANSIT_PER_PEER */
 #define DL_WINDOW 1024                  /* Core's BLOCK_DOWNLOAD_WINDOW */
@@ -65,50 +65,50 @@ struct net_download *net_download_new(struct chainstate *cs);
 void net_download_free(struct net_download *dl);
 
 /* Fresh state for peer `id`. */
-void dl_peer_init(struct dl_peer *d, int64_t id);
+void net_download_peer_init(struct dl_peer *d, int64_t id);
 
 /* The peer has (or announced) block bi: remember it if it has more work
  * than what we knew the peer to have. */
-void dl_peer_has(struct dl_peer *d, const struct block_index *bi);
+void net_download_peer_has(struct dl_peer *d, const struct block_index *bi);
 
 /*
  * Choose the next blocks to ask peer d for, at most `max`, and mark them
  * in flight from it. Writes their hashes to out; returns the count.
  */
-size_t dl_next_blocks(struct net_download *dl, struct dl_peer *d, int64_t now_us,
-		      uint8_t (*out)[32], size_t max);
+size_t net_download_next_blocks(struct net_download *dl, struct dl_peer *d, int64_t now_us,
+				uint8_t (*out)[32], size_t max);
 
 /* True if any peer has been asked for this block and not answered. */
-bool dl_in_flight(const struct net_download *dl, const uint8_t hash[32]);
+bool net_download_in_flight(const struct net_download *dl, const uint8_t hash[32]);
 
 /*
  * The block arrived from peer d and has been processed: it is no longer
  * in flight (from whichever peer it was asked of). Returns true if d was
  * the peer asked for it.
  */
-bool dl_block_done(struct net_download *dl, struct dl_peer *d, const uint8_t hash[32]);
+bool net_download_block_done(struct net_download *dl, struct dl_peer *d, const uint8_t hash[32]);
 
 /* The peer has gone: its blocks are free to be asked of others. */
-void dl_peer_gone(struct net_download *dl, struct dl_peer *d);
+void net_download_peer_gone(struct net_download *dl, struct dl_peer *d);
 
 /* True if one of d's requests is older than timeout_us at now_us. */
-bool dl_peer_timed_out(const struct dl_peer *d, int64_t now_us, int64_t timeout_us);
+bool net_download_peer_timed_out(const struct dl_peer *d, int64_t now_us, int64_t timeout_us);
 
 /*
  * Keep a block whose parent is unknown (its serialized bytes, copied).
  * Returns 0, 1 if it was already kept, or -1 if memory ran out.
  */
-int dl_orphan_add(struct net_download *dl, const uint8_t hash[32], const uint8_t prev[32],
-		  const uint8_t *bytes, size_t len, int64_t from_peer);
+int net_download_orphan_add(struct net_download *dl, const uint8_t hash[32], const uint8_t prev[32],
+			    const uint8_t *bytes, size_t len, int64_t from_peer);
 
 /* Blocks kept now. */
-size_t dl_orphan_count(const struct net_download *dl);
+size_t net_download_orphan_count(const struct net_download *dl);
 
 /*
  * Take out one kept block whose parent's header is now known. Returns
  * false if there is none; else the caller processes *bytes and frees it.
  */
-bool dl_orphan_take_ready(struct net_download *dl, uint8_t **bytes, size_t *len,
-			  int64_t *from_peer);
+bool net_download_orphan_take_ready(struct net_download *dl, uint8_t **bytes, size_t *len,
+				    int64_t *from_peer);
 
 #endif

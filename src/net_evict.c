@@ -162,7 +162,7 @@ static void protect_unless_preferred(struct work *w, size_t n)
 	}
 }
 
-long evict_select(const struct evict_candidate *c, size_t n)
+long net_evict_select(const struct evict_candidate *c, size_t n)
 {
 	struct work *w;
 	long victim;

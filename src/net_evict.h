@@ -37,6 +37,6 @@ struct evict_candidate {
  * protected (then the new connection is refused) or memory for the
  * working copy ran out. Does not modify c.
  */
-long evict_select(const struct evict_candidate *c, size_t n);
+long net_evict_select(const struct evict_candidate *c, size_t n);
 
 #endif

@@ -111,7 +111,7 @@ static void send_wbuf(struct peer *p, const char *command, struct wbuf *w)
 		net_close(p, "out of memory building a message");
 	else
 		net_send(p, command, w->data, w->len);
-	wbuf_free(w);
+	ser_write_free(w);
 }
 
 static void send_version(struct net_processing *np, struct peer *p)
@@ -130,7 +130,7 @@ static void send_version(struct net_processing *np, struct peer *p)
 	util_strlcpy(v.user_agent, MSG_USER_AGENT, sizeof(v.user_agent));
 	v.start_height = np->sync.height(np->sync.ctx); /* Core: our tip's height */
 	v.relay = p->type != CONN_BLOCK_RELAY;
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_version_encode(&w, &v);
 	st(p)->sent_version = true;
 	send_wbuf(p, "version", &w);
@@ -143,7 +143,7 @@ static void send_ping(struct peer *p, int64_t now)
 	st(p)->ping_nonce = util_random_u64() | 1;
 	st(p)->ping_start_us = now;
 	st(p)->next_ping_us = now + NP_PING_INTERVAL_US;
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_nonce_encode(&w, st(p)->ping_nonce);
 	send_wbuf(p, "ping", &w);
 }
@@ -156,7 +156,7 @@ static void established_cb(void *ctx, struct peer *p)
 
 void net_processing_ping_all(struct net_processing *np)
 {
-	for (struct peer *p = connman_peers(np->cm); p; p = p->next) {
+	for (struct peer *p = net_peers(np->cm); p; p = p->next) {
 		if (p->established && p->handshake_done)
 			st(p)->next_ping_us = 0;
 	}
@@ -198,7 +198,7 @@ static void sanitize(const char *in, char *out, size_t cap)
 
 static bool version_acceptable(struct peer *p, const struct msg_version *v)
 {
-	if (p->type == CONN_INBOUND && connman_is_local_nonce(p->cm, v->nonce)) {
+	if (p->type == CONN_INBOUND && net_is_local_nonce(p->cm, v->nonce)) {
 		log_printf("net: peer=%lld (%s): connected to self, disconnecting",
 			   (long long)p->id, p->addr_str);
 		net_close(p, "connected to self");
@@ -252,16 +252,16 @@ static void on_handshake_done(struct net_processing *np, struct peer *p)
 
 	p->handshake_done = true;
 	log_debug(LOG_NET, "net: peer=%lld (%s, %s) handshake complete", (long long)p->id,
-		  p->addr_str, conn_type_name(p->type));
+		  p->addr_str, net_conn_type_name(p->type));
 	if (p->type != CONN_INBOUND)
-		addrman_good(connman_addrman(p->cm), &p->addr, util_time_s());
+		addrman_good(net_addrman(p->cm), &p->addr, util_time_s());
 	if (p->type == CONN_FEELER) {
 		net_close(p, "feeler handshake done");
 		return;
 	}
 	net_send(p, "sendheaders", NULL, 0);
 	if (p->type != CONN_BLOCK_RELAY) {
-		wbuf_init(&w);
+		ser_write_init(&w);
 		msg_feefilter_encode(&w, 1000);
 		send_wbuf(p, "feefilter", &w);
 	}
@@ -307,7 +307,7 @@ static void on_ping(struct net_processing *np, struct peer *p, const uint8_t *pa
 		net_processing_bad_payload(p, "ping", reason);
 		return;
 	}
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_nonce_encode(&w, nonce);
 	send_wbuf(p, "pong", &w);
 }
@@ -363,7 +363,7 @@ static bool addr_token_take(struct net_processing_peer *s, int64_t now_us)
 static void on_addr(struct net_processing *np, struct peer *p, const uint8_t *payload,
 		    size_t len)
 {
-	struct addrman *am = connman_addrman(p->cm);
+	struct addrman *am = net_addrman(p->cm);
 	char reason[MSG_REASON_MAX];
 	struct msg_addr a;
 	size_t added = 0, limited = 0;
@@ -426,9 +426,9 @@ static void on_getaddr(struct net_processing *np, struct peer *p, const uint8_t 
 	entries = calloc(MSG_MAX_ADDR, sizeof(*entries));
 	if (!entries)
 		return;
-	n = addrman_sample(connman_addrman(p->cm), entries, MSG_MAX_ADDR);
+	n = addrman_sample(net_addrman(p->cm), entries, MSG_MAX_ADDR);
 	if (n) {
-		wbuf_init(&w);
+		ser_write_init(&w);
 		msg_addr_encode(&w, entries, n);
 		send_wbuf(p, "addr", &w);
 	}

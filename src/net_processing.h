@@ -97,11 +97,11 @@ struct net_processing;
 struct net_processing *net_processing_new(struct connman *cm,
 					  const struct net_processing_sync *sync);
 
-/* Free it, after connman_free (peers hold state it set up). Accepts
+/* Free it, after net_free (peers hold state it set up). Accepts
  * NULL. */
 void net_processing_free(struct net_processing *np);
 
-/* The callbacks to hand connman_start. */
+/* The callbacks to hand net_start. */
 struct net_events net_processing_events(struct net_processing *np);
 
 /* A peer's protocol state (the peer of a connection manager started with

@@ -111,8 +111,8 @@ static void remove_tx(struct net_txrequest *tr, struct txreq_tx *t)
 	free_tx(tr, t);
 }
 
-bool txreq_announced(struct net_txrequest *tr, int64_t peer, const uint8_t txid[32],
-		     bool preferred, int64_t now_us)
+bool net_txrequest_announced(struct net_txrequest *tr, int64_t peer, const uint8_t txid[32],
+			     bool preferred, int64_t now_us)
 {
 	struct txreq_tx *t = find_tx(tr, txid);
 	struct peer_count *c = count_of(tr, peer, false);
@@ -181,8 +181,8 @@ static long best_candidate(const struct txreq_tx *t, int64_t now_us)
 	return best;
 }
 
-size_t txreq_next(struct net_txrequest *tr, int64_t peer, int64_t now_us, uint8_t (*out)[32],
-		  size_t max)
+size_t net_txrequest_next(struct net_txrequest *tr, int64_t peer, int64_t now_us, uint8_t (*out)[32],
+			  size_t max)
 {
 	struct hashmap_iter it;
 	struct hashmap_node *node;
@@ -207,7 +207,7 @@ size_t txreq_next(struct net_txrequest *tr, int64_t peer, int64_t now_us, uint8_
 	return n;
 }
 
-void txreq_notfound(struct net_txrequest *tr, int64_t peer, const uint8_t txid[32])
+void net_txrequest_notfound(struct net_txrequest *tr, int64_t peer, const uint8_t txid[32])
 {
 	struct txreq_tx *t = find_tx(tr, txid);
 
@@ -217,7 +217,7 @@ void txreq_notfound(struct net_txrequest *tr, int64_t peer, const uint8_t txid[3
 	}
 }
 
-void txreq_forget(struct net_txrequest *tr, const uint8_t txid[32])
+void net_txrequest_forget(struct net_txrequest *tr, const uint8_t txid[32])
 {
 	struct txreq_tx *t = find_tx(tr, txid);
 
@@ -225,7 +225,7 @@ void txreq_forget(struct net_txrequest *tr, const uint8_t txid[32])
 		remove_tx(tr, t);
 }
 
-void txreq_peer_gone(struct net_txrequest *tr, int64_t peer)
+void net_txrequest_peer_gone(struct net_txrequest *tr, int64_t peer)
 {
 	struct hashmap_iter it;
 	struct hashmap_node *node;
@@ -251,7 +251,7 @@ void txreq_peer_gone(struct net_txrequest *tr, int64_t peer)
 	}
 }
 
-size_t txreq_count(struct net_txrequest *tr, int64_t peer)
+size_t net_txrequest_count(struct net_txrequest *tr, int64_t peer)
 {
 	struct peer_count *c;
 

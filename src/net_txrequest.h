@@ -37,8 +37,8 @@ struct net_txrequest *net_txrequest_new(void);
 /* Peer `peer` announced txid at now_us. `preferred`: an outbound peer.
  * Returns false if it was ignored (already announced by this peer, the
  * peer is over its limit, or memory ran out). */
-bool txreq_announced(struct net_txrequest *tr, int64_t peer, const uint8_t txid[32],
-		     bool preferred, int64_t now_us);
+bool net_txrequest_announced(struct net_txrequest *tr, int64_t peer, const uint8_t txid[32],
+			     bool preferred, int64_t now_us);
 
 /*
  * The transactions to ask `peer` for now, at most max: those whose turn
@@ -46,22 +46,22 @@ bool txreq_announced(struct net_txrequest *tr, int64_t peer, const uint8_t txid[
  * TXREQ_TIMEOUT_US). Requests that expired are first given up, so the next
  * peer's turn comes. Returns the count written to out.
  */
-size_t txreq_next(struct net_txrequest *tr, int64_t peer, int64_t now_us, uint8_t (*out)[32],
-		  size_t max);
+size_t net_txrequest_next(struct net_txrequest *tr, int64_t peer, int64_t now_us, uint8_t (*out)[32],
+			  size_t max);
 
 /* The peer answered notfound for txid: its announcement is done, the next
  * peer's turn comes. */
-void txreq_notfound(struct net_txrequest *tr, int64_t peer, const uint8_t txid[32]);
+void net_txrequest_notfound(struct net_txrequest *tr, int64_t peer, const uint8_t txid[32]);
 
 /* The transaction arrived (from anyone): forget it altogether. */
-void txreq_forget(struct net_txrequest *tr, const uint8_t txid[32]);
+void net_txrequest_forget(struct net_txrequest *tr, const uint8_t txid[32]);
 
 /* The peer has gone: drop its announcements (a transaction it was asked
  * for becomes the next peer's turn). */
-void txreq_peer_gone(struct net_txrequest *tr, int64_t peer);
+void net_txrequest_peer_gone(struct net_txrequest *tr, int64_t peer);
 
 /* Outstanding announcements of one peer (all peers: peer < 0). */
-size_t txreq_count(struct net_txrequest *tr, int64_t peer);
+size_t net_txrequest_count(struct net_txrequest *tr, int64_t peer);
 
 /* Free the tracker and every announcement. Accepts NULL. */
 void net_txrequest_free(struct net_txrequest *tr);

@@ -113,7 +113,7 @@ enum net_network netaddr_network(const struct netaddr *a)
 	return ipv6_unroutable(a->ip) ? NET_UNROUTABLE : NET_IPV6;
 }
 
-const char *net_network_name(enum net_network n)
+const char *netaddr_network_name(enum net_network n)
 {
 	static const char *const names[] = {
 		"not_publicly_routable", "ipv4", "ipv6", "onion", "i2p", "cjdns", "internal",

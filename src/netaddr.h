@@ -49,7 +49,7 @@ bool netaddr_is_ipv4(const struct netaddr *a);
 enum net_network netaddr_network(const struct netaddr *a);
 /* The name getpeerinfo shows for a network number ("ipv4", ...);
  * "unknown" for a number outside the enum. Static storage. */
-const char *net_network_name(enum net_network n);
+const char *netaddr_network_name(enum net_network n);
 
 /*
  * The group eviction protects by: IPv4 /16, IPv6 /32, one group per

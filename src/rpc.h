@@ -161,13 +161,13 @@ struct rpc_server;
  * called (from the event loop) once the reply to a `stop` request has been
  * sent. Returns the server, or NULL with the reason in err.
  */
-struct rpc_server *rpc_server_new(struct event_base *base, struct rpc_dispatch *d,
-				  const char *datadir, uint16_t port,
-				  void (*on_stop)(void *), void *on_stop_arg,
-				  char *err, size_t errlen);
+struct rpc_server *rpc_http_new(struct event_base *base, struct rpc_dispatch *d,
+				const char *datadir, uint16_t port,
+				void (*on_stop)(void *), void *on_stop_arg,
+				char *err, size_t errlen);
 
 /* Stop serving, close connections and remove the cookie file. Accepts NULL. */
-void rpc_server_free(struct rpc_server *s);
+void rpc_http_free(struct rpc_server *s);
 
 /* Helpers for handlers: */
 /* params[i] as a string, or NULL if absent or not a string. */

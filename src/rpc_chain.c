@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "address.h"
 #include "hash.h"
-#include "keys.h"
+#include "key.h"
 #include "miner.h"
 #include "net_chain.h"
 #include "rpc_util.h"
@@ -35,13 +36,13 @@ static json_t *header_json(struct chainstate *cs, const struct block_index *bi)
 	const struct block_index *next = chainstate_at(cs, bi->height + 1);
 	char work[65], bits[9];
 
-	json_object_set_new(o, "hash", rpc_hash_json(bi->hash));
+	json_object_set_new(o, "hash", rpc_util_hash_json(bi->hash));
 	json_object_set_new(o, "confirmations",
 			    json_integer(chainstate_contains(cs, bi) ?
 					 chainstate_height(cs) - bi->height + 1 : -1));
 	json_object_set_new(o, "height", json_integer(bi->height));
 	json_object_set_new(o, "version", json_integer(bi->header.version));
-	json_object_set_new(o, "merkleroot", rpc_hash_json(bi->header.merkle_root));
+	json_object_set_new(o, "merkleroot", rpc_util_hash_json(bi->header.merkle_root));
 	json_object_set_new(o, "time", json_integer(bi->header.time));
 	json_object_set_new(o, "mediantime", json_integer(bi->mtp));
 	json_object_set_new(o, "nonce", json_integer(bi->header.nonce));
@@ -51,9 +52,9 @@ static json_t *header_json(struct chainstate *cs, const struct block_index *bi)
 	json_object_set_new(o, "chainwork", json_string(work));
 	json_object_set_new(o, "nTx", json_integer(bi->n_tx));
 	if (bi->prev)
-		json_object_set_new(o, "previousblockhash", rpc_hash_json(bi->prev->hash));
+		json_object_set_new(o, "previousblockhash", rpc_util_hash_json(bi->prev->hash));
 	if (next && next->prev == bi && chainstate_contains(cs, bi))
-		json_object_set_new(o, "nextblockhash", rpc_hash_json(next->hash));
+		json_object_set_new(o, "nextblockhash", rpc_util_hash_json(next->hash));
 	return o;
 }
 
@@ -65,7 +66,7 @@ static const struct block_index *param_block(struct chain_rpc *c, json_t *params
 	uint8_t h[32];
 	const struct block_index *bi;
 
-	if (rpc_param_hash(params, i, h, err) < 0)
+	if (rpc_util_param_hash(params, i, h, err) < 0)
 		return NULL;
 	bi = chainstate_lookup(c->cs, h);
 	if (!bi)
@@ -169,7 +170,7 @@ static int rpc_getbestblockhash(void *ctx, json_t *params, json_t **result,
 	struct chain_rpc *c = ctx;
 
 	(void)params; (void)err;
-	*result = rpc_hash_json(chainstate_tip(c->cs)->hash);
+	*result = rpc_util_hash_json(chainstate_tip(c->cs)->hash);
 	return 0;
 }
 
@@ -182,7 +183,7 @@ static int rpc_getblockhash(void *ctx, json_t *params, json_t **result, struct r
 		return -1;
 	if (h > chainstate_height(c->cs) || h < 0)
 		return rpc_fail(err, RPC_INVALID_PARAMETER, "Block height out of range");
-	*result = rpc_hash_json(chainstate_at(c->cs, (int32_t)h)->hash);
+	*result = rpc_util_hash_json(chainstate_at(c->cs, (int32_t)h)->hash);
 	return 0;
 }
 
@@ -199,10 +200,10 @@ static int rpc_getblockheader(void *ctx, json_t *params, json_t **result,
 		*result = header_json(c->cs, bi);
 	} else {
 		struct wbuf w;
-		wbuf_init(&w);
+		ser_write_init(&w);
 		block_header_encode(&w, &bi->header);
-		*result = rpc_hex_json(w.data, w.len);
-		wbuf_free(&w);
+		*result = rpc_util_hex_json(w.data, w.len);
+		ser_write_free(&w);
 	}
 	return 0;
 }
@@ -222,7 +223,7 @@ static int rpc_getblock(void *ctx, json_t *params, json_t **result, struct rpc_e
 		size_t len;
 		if (chainstate_read_block_bytes(c->cs, bi, &data, &len) < 0)
 			return rpc_fail(err, RPC_MISC_ERROR, "Block not available");
-		*result = rpc_hex_json(data, len);
+		*result = rpc_util_hex_json(data, len);
 		free(data);
 		return 0;
 	}
@@ -231,8 +232,8 @@ static int rpc_getblock(void *ctx, json_t *params, json_t **result, struct rpc_e
 	json_t *o = header_json(c->cs, bi), *txs = json_array();
 	json_object_set_new(o, "size", json_integer((json_int_t)b.size));
 	for (size_t i = 0; i < b.n_tx; i++)
-		json_array_append_new(txs, verbosity == 1 ? rpc_hash_json(b.txs[i].txid) :
-					   rpc_tx_json(&b.txs[i]));
+		json_array_append_new(txs, verbosity == 1 ? rpc_util_hash_json(b.txs[i].txid) :
+					   rpc_util_tx_json(&b.txs[i]));
 	json_object_set_new(o, "tx", txs);
 	block_clear(&b);
 	*result = o;
@@ -293,7 +294,7 @@ static int rpc_getchaintips(void *ctx, json_t *params, json_t **result, struct r
 			fork = fork->prev;
 		o = json_object();
 		json_object_set_new(o, "height", json_integer(bi->height));
-		json_object_set_new(o, "hash", rpc_hash_json(bi->hash));
+		json_object_set_new(o, "hash", rpc_util_hash_json(bi->hash));
 		json_object_set_new(o, "branchlen", json_integer(fork ? bi->height - fork->height : 0));
 		json_object_set_new(o, "status", json_string(tip_status(c->cs, bi)));
 		json_array_append_new(arr, o);
@@ -319,7 +320,7 @@ static int mine_one(struct chain_rpc *c, const uint8_t *spk, const struct tx *tx
 		return rpc_fail(err, RPC_VERIFY_ERROR, "cannot create block: %s", reason);
 	rc = chainstate_process_block(c->cs, &b, &is_new, reason);
 	if (rc == 0)
-		json_array_append_new(hashes, rpc_hash_json(b.hash));
+		json_array_append_new(hashes, rpc_util_hash_json(b.hash));
 	block_clear(&b);
 	if (rc < 0)
 		return rpc_fail(err, RPC_VERIFY_ERROR, "block rejected: %s", reason);
@@ -430,7 +431,7 @@ static int block_op(void *ctx, json_t *params, json_t **result, struct rpc_error
 	char reason[CHAIN_REASON_MAX];
 	uint8_t h[32];
 
-	if (rpc_param_hash(params, 0, h, err) < 0)
+	if (rpc_util_param_hash(params, 0, h, err) < 0)
 		return -1;
 	if (op(c->cs, h, reason) < 0)
 		return rpc_fail(err, RPC_INVALID_ADDRESS_OR_KEY, "%s", reason);
@@ -457,13 +458,13 @@ static json_t *coin_json(struct chain_rpc *c, const struct coin *coin, bool in_m
 	json_t *o = json_object();
 	const struct block_index *tip = chainstate_tip(c->cs);
 
-	json_object_set_new(o, "bestblock", rpc_hash_json(tip->hash));
+	json_object_set_new(o, "bestblock", rpc_util_hash_json(tip->hash));
 	json_object_set_new(o, "confirmations",
 			    json_integer(in_mempool ? 0 : tip->height - (int64_t)coin->height + 1));
 	json_object_set_new(o, "height", json_integer(in_mempool ? -1 : (json_int_t)coin->height));
-	json_object_set_new(o, "value", rpc_amount_json(coin->value));
+	json_object_set_new(o, "value", rpc_util_amount_json(coin->value));
 	json_object_set_new(o, "value_sat", json_integer(coin->value));
-	json_object_set_new(o, "scriptPubKey", rpc_script_json(coin->script, coin->script_len));
+	json_object_set_new(o, "scriptPubKey", rpc_util_script_json(coin->script, coin->script_len));
 	json_object_set_new(o, "coinbase", json_boolean(coin->coinbase));
 	return o;
 }
@@ -493,7 +494,7 @@ static int rpc_gettxout(void *ctx, json_t *params, json_t **result, struct rpc_e
 	int64_t n;
 
 	memset(&probe, 0, sizeof(probe));
-	if (rpc_param_hash(params, 0, probe.op.txid, err) < 0 ||
+	if (rpc_util_param_hash(params, 0, probe.op.txid, err) < 0 ||
 	    param_int(params, 1, 0, UINT32_MAX, -1, &n, err) < 0)
 		return -1;
 	probe.op.n = (uint32_t)n;
@@ -528,8 +529,8 @@ static int utxo_cb(void *ctx, const struct outpoint *op, const struct coin *coin
 
 	s->txouts++;
 	s->total += coin->value;
-	wbuf_bytes(&s->w, op->txid, 32);
-	wbuf_u32(&s->w, op->n);
+	ser_write_bytes(&s->w, op->txid, 32);
+	ser_write_u32(&s->w, op->n);
 	coin_encode(&s->w, coin);
 	return s->w.oom ? -1 : 0;
 }
@@ -552,21 +553,21 @@ static int rpc_gettxoutsetinfo(void *ctx, json_t *params, json_t **result,
 	if (chainstate_flush(c->cs, COINS_FLUSH_ALWAYS) < 0)
 		return rpc_fail(err, RPC_MISC_ERROR, "Unable to flush the chainstate");
 	memset(&s, 0, sizeof(s));
-	wbuf_init(&s.w);
+	ser_write_init(&s.w);
 	if (chainstate_foreach_coin(c->cs, utxo_cb, &s, why, sizeof(why)) != 0) {
-		wbuf_free(&s.w);
+		ser_write_free(&s.w);
 		return rpc_fail(err, RPC_MISC_ERROR, "Unable to read UTXO set: %s", why);
 	}
 	hash_sha256d(s.w.data, s.w.len, h);
 	*result = json_object();
 	json_object_set_new(*result, "height", json_integer(tip->height));
-	json_object_set_new(*result, "bestblock", rpc_hash_json(tip->hash));
+	json_object_set_new(*result, "bestblock", rpc_util_hash_json(tip->hash));
 	json_object_set_new(*result, "txouts", json_integer((json_int_t)s.txouts));
 	json_object_set_new(*result, "bogosize", json_integer((json_int_t)s.w.len));
-	json_object_set_new(*result, "hash_serialized", rpc_hash_json(h));
-	json_object_set_new(*result, "total_amount", rpc_amount_json(s.total));
+	json_object_set_new(*result, "hash_serialized", rpc_util_hash_json(h));
+	json_object_set_new(*result, "total_amount", rpc_util_amount_json(s.total));
 	json_object_set_new(*result, "total_amount_sat", json_integer(s.total));
-	wbuf_free(&s.w);
+	ser_write_free(&s.w);
 	return 0;
 }
 
@@ -601,7 +602,7 @@ static int rpc_getrawtransaction(void *ctx, json_t *params, json_t **result,
 	struct block b;
 	char why[256];
 
-	if (rpc_param_hash(params, 0, txid, err) < 0 || param_verbosity(params, 1, 0, &verbose, err) < 0)
+	if (rpc_util_param_hash(params, 0, txid, err) < 0 || param_verbosity(params, 1, 0, &verbose, err) < 0)
 		return -1;
 	if (json_array_size(params) > 2 && !(bi = param_block(c, params, 2, err)))
 		return -1;
@@ -611,7 +612,7 @@ static int rpc_getrawtransaction(void *ctx, json_t *params, json_t **result,
 			return rpc_fail(err, RPC_INVALID_ADDRESS_OR_KEY,
 					"No such mempool transaction. Pass the blockhash of a "
 					"confirmed transaction (there is no transaction index)");
-		*result = verbose ? rpc_tx_json(&e->tx) : rpc_tx_hex_json(&e->tx);
+		*result = verbose ? rpc_util_tx_json(&e->tx) : rpc_util_tx_hex_json(&e->tx);
 		return 0;
 	}
 	if (chainstate_read_block(c->cs, bi, &b, why, sizeof(why)) < 0)
@@ -619,9 +620,9 @@ static int rpc_getrawtransaction(void *ctx, json_t *params, json_t **result,
 	for (size_t i = 0; i < b.n_tx; i++) {
 		if (memcmp(b.txs[i].txid, txid, 32) != 0)
 			continue;
-		*result = verbose ? rpc_tx_json(&b.txs[i]) : rpc_tx_hex_json(&b.txs[i]);
+		*result = verbose ? rpc_util_tx_json(&b.txs[i]) : rpc_util_tx_hex_json(&b.txs[i]);
 		if (verbose) {
-			json_object_set_new(*result, "blockhash", rpc_hash_json(bi->hash));
+			json_object_set_new(*result, "blockhash", rpc_util_hash_json(bi->hash));
 			json_object_set_new(*result, "confirmations",
 					    json_integer(chainstate_contains(c->cs, bi) ?
 							 chainstate_height(c->cs) - bi->height + 1 : 0));
@@ -641,7 +642,7 @@ static int rpc_decoderawtransaction(void *ctx, json_t *params, json_t **result,
 	(void)ctx;
 	if (param_tx(params, 0, &t, err) < 0)
 		return -1;
-	*result = rpc_tx_json(&t);
+	*result = rpc_util_tx_json(&t);
 	tx_clear(&t);
 	return 0;
 }
@@ -691,7 +692,7 @@ static int rpc_createrawtransaction(void *ctx, json_t *params, json_t **result,
 			tx_clear(&t);
 			return rpc_fail(err, RPC_INVALID_ADDRESS_OR_KEY, "Invalid address: %s", addr);
 		}
-		if (rpc_amount_from_json(v, &t.vout[i].value) < 0) {
+		if (rpc_util_amount_from_json(v, &t.vout[i].value) < 0) {
 			tx_clear(&t);
 			return rpc_fail(err, RPC_INVALID_PARAMETER, "Invalid amount for %s", addr);
 		}
@@ -699,7 +700,7 @@ static int rpc_createrawtransaction(void *ctx, json_t *params, json_t **result,
 		i++;
 	}
 	tx_finalize(&t);
-	*result = rpc_tx_hex_json(&t);
+	*result = rpc_util_tx_hex_json(&t);
 	tx_clear(&t);
 	return 0;
 oom:
@@ -775,14 +776,14 @@ static int rpc_signrawtransactionwithkey(void *ctx, json_t *params, json_t **res
 		if (!done) {
 			json_t *e = json_object();
 			complete = false;
-			json_object_set_new(e, "txid", rpc_hash_json(t.vin[i].prevout.txid));
+			json_object_set_new(e, "txid", rpc_util_hash_json(t.vin[i].prevout.txid));
 			json_object_set_new(e, "vout", json_integer(t.vin[i].prevout.n));
 			json_object_set_new(e, "error", json_string(why));
 			json_array_append_new(errors, e);
 		}
 	}
 	*result = json_object();
-	json_object_set_new(*result, "hex", rpc_tx_hex_json(&t));
+	json_object_set_new(*result, "hex", rpc_util_tx_hex_json(&t));
 	json_object_set_new(*result, "complete", json_boolean(complete));
 	if (!complete)
 		json_object_set_new(*result, "errors", errors);
@@ -812,7 +813,7 @@ static int rpc_sendrawtransaction(void *ctx, json_t *params, json_t **result,
 	if (rc == 0) {
 		if (c->nc)
 			net_chain_relay_tx(c->nc, t.txid, NULL);
-		*result = rpc_hash_json(t.txid);
+		*result = rpc_util_hash_json(t.txid);
 	}
 	tx_clear(&t);
 	if (rc < 0)
@@ -841,12 +842,12 @@ static int rpc_testmempoolaccept(void *ctx, json_t *params, json_t **result,
 			return -1;
 		}
 		o = json_object();
-		json_object_set_new(o, "txid", rpc_hash_json(t.txid));
+		json_object_set_new(o, "txid", rpc_util_hash_json(t.txid));
 		if (mempool_accept(c->mp, &t, true, &fee, &vsize, reason) == 0) {
 			json_t *fees = json_object();
 			json_object_set_new(o, "allowed", json_true());
 			json_object_set_new(o, "vsize", json_integer(vsize));
-			json_object_set_new(fees, "base", rpc_amount_json(fee));
+			json_object_set_new(fees, "base", rpc_util_amount_json(fee));
 			json_object_set_new(fees, "base_sat", json_integer(fee));
 			json_object_set_new(o, "fees", fees);
 		} else {
@@ -871,7 +872,7 @@ static int rpc_getmempoolinfo(void *ctx, json_t *params, json_t **result, struct
 	json_object_set_new(*result, "size", json_integer((json_int_t)mempool_count(c->mp)));
 	json_object_set_new(*result, "bytes", json_integer((json_int_t)mempool_bytes(c->mp)));
 	json_object_set_new(*result, "usage", json_integer((json_int_t)mempool_usage(c->mp)));
-	json_object_set_new(*result, "total_fee", rpc_amount_json(mempool_total_fee(c->mp)));
+	json_object_set_new(*result, "total_fee", rpc_util_amount_json(mempool_total_fee(c->mp)));
 	json_object_set_new(*result, "total_fee_sat", json_integer(mempool_total_fee(c->mp)));
 	return 0;
 }
@@ -881,7 +882,7 @@ static json_t *entry_json(const struct mempool_entry *e)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "vsize", json_integer(e->vsize));
-	json_object_set_new(o, "fee", rpc_amount_json(e->fee));
+	json_object_set_new(o, "fee", rpc_util_amount_json(e->fee));
 	json_object_set_new(o, "fee_sat", json_integer(e->fee));
 	json_object_set_new(o, "time", json_integer(e->time));
 	json_object_set_new(o, "height", json_integer(e->height));
@@ -927,7 +928,7 @@ static int rpc_getmempoolentry(void *ctx, json_t *params, json_t **result,
 	uint8_t txid[32];
 	const struct mempool_entry *e;
 
-	if (rpc_param_hash(params, 0, txid, err) < 0)
+	if (rpc_util_param_hash(params, 0, txid, err) < 0)
 		return -1;
 	e = mempool_get(c->mp, txid);
 	if (!e)
@@ -941,7 +942,7 @@ static int rpc_getmempoolentry(void *ctx, json_t *params, json_t **result,
 static int rpc_getnewkeypair(void *ctx, json_t *params, json_t **result, struct rpc_error *err)
 {
 	struct key k;
-	char wif[KEYS_WIF_MAX], addr[KEYS_ADDR_MAX];
+	char wif[KEY_WIF_MAX], addr[ADDRESS_MAX];
 
 	(void)ctx; (void)params;
 	if (key_generate(&k) < 0)
@@ -950,7 +951,7 @@ static int rpc_getnewkeypair(void *ctx, json_t *params, json_t **result, struct 
 	address_encode(k.h160, addr);
 	*result = json_object();
 	json_object_set_new(*result, "privkey", json_string(wif));
-	json_object_set_new(*result, "pubkey", rpc_hex_json(k.pub, sizeof(k.pub)));
+	json_object_set_new(*result, "pubkey", rpc_util_hex_json(k.pub, sizeof(k.pub)));
 	json_object_set_new(*result, "address", json_string(addr));
 	memset(&k, 0, sizeof(k));
 	return 0;

@@ -16,7 +16,7 @@
 #include "mempool.h"
 #include "net_chain.h"
 #include "rpc.h"
-#include "validation.h"
+#include "chainstate.h"
 
 /* Register the commands; sendrawtransaction relays through nc (NULL: no
  * relay). Returns 0 or -1 (name clash, no memory). */

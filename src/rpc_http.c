@@ -175,8 +175,11 @@ static int request_wallet(const char *uri, char **wallet)
 
 static void pending_free(struct rpc_pending *p)
 {
-	struct rpc_pending **pp = &p->s->pending;
+	struct rpc_pending **pp;
 
+	if (!p)
+		return;
+	pp = &p->s->pending;
 	while (*pp && *pp != p)
 		pp = &(*pp)->next;
 	if (*pp)
@@ -460,7 +463,7 @@ static int listen_rpc(struct rpc_server *s, char *err, size_t errlen)
 	return 0;
 }
 
-/* Free what rpc_server_new made, without touching the cookie file. */
+/* Free what rpc_http_new made, without touching the cookie file. */
 static void rpc_server_free_http(struct rpc_server *s)
 {
 	while (s->pending)
@@ -471,10 +474,10 @@ static void rpc_server_free_http(struct rpc_server *s)
 	free(s);
 }
 
-struct rpc_server *rpc_server_new(struct event_base *base, struct rpc_dispatch *d,
-				  const char *datadir, uint16_t port,
-				  void (*on_stop)(void *), void *on_stop_arg,
-				  char *err, size_t errlen)
+struct rpc_server *rpc_http_new(struct event_base *base, struct rpc_dispatch *d,
+				const char *datadir, uint16_t port,
+				void (*on_stop)(void *), void *on_stop_arg,
+				char *err, size_t errlen)
 {
 	struct rpc_server *s = calloc(1, sizeof(*s));
 
@@ -502,7 +505,7 @@ struct rpc_server *rpc_server_new(struct event_base *base, struct rpc_dispatch *
 	return s;
 }
 
-void rpc_server_free(struct rpc_server *s)
+void rpc_http_free(struct rpc_server *s)
 {
 	if (!s)
 		return;

@@ -59,10 +59,10 @@ static json_t *peer_json(const struct peer *p)
 	json_object_set_new(o, "id", json_integer(p->id));
 	json_object_set_new(o, "addr", json_string(p->addr_str));
 	json_object_set_new(o, "addrbind", json_string(p->addrbind_str));
-	json_object_set_new(o, "network", json_string(net_network_name(p->network)));
+	json_object_set_new(o, "network", json_string(netaddr_network_name(p->network)));
 	json_object_set_new(o, "network_id", json_integer(p->network));
 	json_object_set_new(o, "services", json_string(services));
-	json_object_set_new(o, "connection_type", json_string(conn_type_name(p->type)));
+	json_object_set_new(o, "connection_type", json_string(net_conn_type_name(p->type)));
 	json_object_set_new(o, "inbound", json_boolean(p->type == CONN_INBOUND));
 	json_object_set_new(o, "conntime", json_integer(p->conntime));
 	json_object_set_new(o, "lastsend", json_integer(p->lastsend));
@@ -91,7 +91,7 @@ static int rpc_getpeerinfo(void *ctx, json_t *params, json_t **result,
 	(void)params;
 	(void)err;
 	/* The list is newest first; report in id order like Bitcoin. */
-	for (struct peer *p = connman_peers(cm); p; p = p->next) {
+	for (struct peer *p = net_peers(cm); p; p = p->next) {
 		if (p->established && !p->closed)
 			json_array_insert_new(arr, 0, peer_json(p));
 	}
@@ -103,7 +103,7 @@ static int rpc_getnetworkinfo(void *ctx, json_t *params, json_t **result,
 			      struct rpc_error *err)
 {
 	struct connman *cm = ((struct net_rpc *)ctx)->cm;
-	uint64_t in = connman_count(cm, true), out = connman_count(cm, false);
+	uint64_t in = net_count(cm, true), out = net_count(cm, false);
 	char services[17];
 
 	(void)params;
@@ -130,7 +130,7 @@ static int rpc_getconnectioncount(void *ctx, json_t *params, json_t **result,
 
 	(void)params;
 	(void)err;
-	*result = json_integer((json_int_t)(connman_count(cm, true) + connman_count(cm, false)));
+	*result = json_integer((json_int_t)(net_count(cm, true) + net_count(cm, false)));
 	return 0;
 }
 
@@ -139,7 +139,7 @@ static int rpc_getconnectioncount(void *ctx, json_t *params, json_t **result,
 static int rpc_getnodeaddresses(void *ctx, json_t *params, json_t **result,
 				struct rpc_error *err)
 {
-	struct addrman *am = connman_addrman(((struct net_rpc *)ctx)->cm);
+	struct addrman *am = net_addrman(((struct net_rpc *)ctx)->cm);
 	json_t *c = json_array_get(params, 0);
 	json_int_t count = c && !json_is_null(c) ? json_integer_value(c) : 1;
 	struct msg_addr_entry *e;
@@ -165,7 +165,7 @@ static int rpc_getnodeaddresses(void *ctx, json_t *params, json_t **result,
 		json_array_append_new(*result, json_pack("{s:I,s:I,s:s,s:i,s:s}",
 			"time", (json_int_t)e[i].time, "services", (json_int_t)e[i].addr.services,
 			"address", ip, "port", (int)a.port,
-			"network", net_network_name(netaddr_network(&a))));
+			"network", netaddr_network_name(netaddr_network(&a))));
 	}
 	free(e);
 	return 0;
@@ -179,21 +179,21 @@ static int rpc_addnode(void *ctx, json_t *params, json_t **result, struct rpc_er
 	if (!node || !command)
 		return rpc_fail(err, RPC_INVALID_PARAMETER,
 				"node and command must be strings; usage: addnode \"node\" \"add|remove|onetry\"");
-	switch (connman_addnode(((struct net_rpc *)ctx)->cm, node, command, err->message,
-				sizeof(err->message))) {
-	case CONNMAN_OK:
+	switch (net_addnode(((struct net_rpc *)ctx)->cm, node, command, err->message,
+			    sizeof(err->message))) {
+	case NET_OK:
 		return 0;
-	case CONNMAN_ERR_PARAM:
+	case NET_ERR_PARAM:
 		err->code = RPC_INVALID_PARAMETER;
 		return -1;
-	case CONNMAN_ERR_ALREADY_ADDED:
+	case NET_ERR_ALREADY_ADDED:
 		err->code = RPC_CLIENT_NODE_ALREADY_ADDED;
 		return -1;
-	case CONNMAN_ERR_NOT_ADDED:
+	case NET_ERR_NOT_ADDED:
 		err->code = RPC_CLIENT_NODE_NOT_ADDED;
 		return -1;
-	case CONNMAN_ERR_CONNECT:
-	case CONNMAN_ERR_NOMEM:
+	case NET_ERR_CONNECT:
+	case NET_ERR_NOMEM:
 		break;
 	}
 	err->code = RPC_MISC_ERROR;
@@ -211,15 +211,15 @@ static int rpc_disconnectnode(void *ctx, json_t *params, json_t **result,
 
 	(void)result;
 	if (json_is_integer(a0) && (!a1 || json_is_null(a1))) {
-		p = connman_find_id(cm, json_integer_value(a0));
+		p = net_find_id(cm, json_integer_value(a0));
 	} else if (json_is_string(a0) && *json_string_value(a0) &&
 		   (!a1 || json_is_null(a1))) {
 		if (netaddr_parse(json_string_value(a0), MSG_DEFAULT_PORT, &addr) < 0)
 			return rpc_fail(err, RPC_INVALID_PARAMETER, "Invalid address: %s",
 					json_string_value(a0));
-		p = connman_find_addr(cm, &addr);
+		p = net_find_addr(cm, &addr);
 	} else if (json_is_string(a0) && !*json_string_value(a0) && json_is_integer(a1)) {
-		p = connman_find_id(cm, json_integer_value(a1));
+		p = net_find_id(cm, json_integer_value(a1));
 	} else {
 		return rpc_fail(err, RPC_INVALID_PARAMETER,
 				"Only one of address and nodeid should be provided.");

@@ -5,11 +5,11 @@
 
 #include <stdlib.h>
 
+#include "address.h"
 #include "hash.h"
-#include "keys.h"
 #include "script.h"
 
-json_t *rpc_hash_json(const uint8_t h[32])
+json_t *rpc_util_hash_json(const uint8_t h[32])
 {
 	char hex[65];
 
@@ -17,12 +17,12 @@ json_t *rpc_hash_json(const uint8_t h[32])
 	return json_string(hex);
 }
 
-json_t *rpc_amount_json(int64_t sat)
+json_t *rpc_util_amount_json(int64_t sat)
 {
 	return json_real((double)sat / (double)COIN);
 }
 
-json_t *rpc_hex_json(const uint8_t *p, size_t n)
+json_t *rpc_util_hex_json(const uint8_t *p, size_t n)
 {
 	char *s = malloc(2 * n + 1);
 	json_t *j;
@@ -35,14 +35,14 @@ json_t *rpc_hex_json(const uint8_t *p, size_t n)
 	return j;
 }
 
-json_t *rpc_script_json(const uint8_t *s, size_t n)
+json_t *rpc_util_script_json(const uint8_t *s, size_t n)
 {
 	json_t *o = json_object();
 	uint8_t h160[20];
 
-	json_object_set_new(o, "hex", rpc_hex_json(s, n));
+	json_object_set_new(o, "hex", rpc_util_hex_json(s, n));
 	if (script_is_p2pkh(s, n, h160)) {
-		char addr[KEYS_ADDR_MAX];
+		char addr[ADDRESS_MAX];
 		address_encode(h160, addr);
 		json_object_set_new(o, "address", json_string(addr));
 		json_object_set_new(o, "type", json_string("pubkeyhash"));
@@ -52,12 +52,12 @@ json_t *rpc_script_json(const uint8_t *s, size_t n)
 	return o;
 }
 
-json_t *rpc_tx_json(const struct tx *t)
+json_t *rpc_util_tx_json(const struct tx *t)
 {
 	json_t *o = json_object(), *vin = json_array(), *vout = json_array();
 
-	json_object_set_new(o, "txid", rpc_hash_json(t->txid));
-	json_object_set_new(o, "hash", rpc_hash_json(t->txid));
+	json_object_set_new(o, "txid", rpc_util_hash_json(t->txid));
+	json_object_set_new(o, "hash", rpc_util_hash_json(t->txid));
 	json_object_set_new(o, "version", json_integer(t->version));
 	json_object_set_new(o, "size", json_integer((json_int_t)t->size));
 	json_object_set_new(o, "vsize", json_integer(tx_vsize(t)));
@@ -66,12 +66,12 @@ json_t *rpc_tx_json(const struct tx *t)
 		const struct txin *in = &t->vin[i];
 		json_t *j = json_object();
 		if (tx_is_coinbase(t)) {
-			json_object_set_new(j, "coinbase", rpc_hex_json(in->script_sig, in->script_sig_len));
+			json_object_set_new(j, "coinbase", rpc_util_hex_json(in->script_sig, in->script_sig_len));
 		} else {
 			json_t *ss = json_object();
-			json_object_set_new(j, "txid", rpc_hash_json(in->prevout.txid));
+			json_object_set_new(j, "txid", rpc_util_hash_json(in->prevout.txid));
 			json_object_set_new(j, "vout", json_integer(in->prevout.n));
-			json_object_set_new(ss, "hex", rpc_hex_json(in->script_sig, in->script_sig_len));
+			json_object_set_new(ss, "hex", rpc_util_hex_json(in->script_sig, in->script_sig_len));
 			json_object_set_new(j, "scriptSig", ss);
 		}
 		json_object_set_new(j, "sequence", json_integer(in->sequence));
@@ -79,11 +79,11 @@ json_t *rpc_tx_json(const struct tx *t)
 	}
 	for (size_t i = 0; i < t->n_out; i++) {
 		json_t *j = json_object();
-		json_object_set_new(j, "value", rpc_amount_json(t->vout[i].value));
+		json_object_set_new(j, "value", rpc_util_amount_json(t->vout[i].value));
 		json_object_set_new(j, "value_sat", json_integer(t->vout[i].value));
 		json_object_set_new(j, "n", json_integer((json_int_t)i));
 		json_object_set_new(j, "scriptPubKey",
-				    rpc_script_json(t->vout[i].script_pubkey, t->vout[i].script_pubkey_len));
+				    rpc_util_script_json(t->vout[i].script_pubkey, t->vout[i].script_pubkey_len));
 		json_array_append_new(vout, j);
 	}
 	json_object_set_new(o, "vin", vin);
@@ -91,7 +91,7 @@ json_t *rpc_tx_json(const struct tx *t)
 	return o;
 }
 
-int rpc_param_hash(json_t *params, size_t i, uint8_t out[32], struct rpc_error *err)
+int rpc_util_param_hash(json_t *params, size_t i, uint8_t out[32], struct rpc_error *err)
 {
 	const char *s = rpc_param_str(params, i);
 
@@ -101,20 +101,20 @@ int rpc_param_hash(json_t *params, size_t i, uint8_t out[32], struct rpc_error *
 	return 0;
 }
 
-json_t *rpc_tx_hex_json(const struct tx *t)
+json_t *rpc_util_tx_hex_json(const struct tx *t)
 {
 	struct wbuf w;
 	json_t *j;
 
-	wbuf_init(&w);
+	ser_write_init(&w);
 	tx_encode(&w, t);
-	j = w.oom ? json_null() : rpc_hex_json(w.data, w.len);
-	wbuf_free(&w);
+	j = w.oom ? json_null() : rpc_util_hex_json(w.data, w.len);
+	ser_write_free(&w);
 	return j;
 }
 
 /* An amount in coins (number) to satoshis, exactly to 8 decimals. */
-int rpc_amount_from_json(json_t *v, int64_t *sat)
+int rpc_util_amount_from_json(json_t *v, int64_t *sat)
 {
 	double d;
 

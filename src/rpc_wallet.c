@@ -95,7 +95,7 @@ static int param_amount(json_t *v, int64_t *sat, struct rpc_error *err)
 
 		n = *s && !*end ? json_real(d) : NULL;
 	}
-	if (!n || rpc_amount_from_json(n, sat) < 0 || *sat <= 0) {
+	if (!n || rpc_util_amount_from_json(n, sat) < 0 || *sat <= 0) {
 		if (n != v)
 			json_decref(n);
 		return rpc_fail(err, RPC_TYPE_ERROR, "Invalid amount");
@@ -198,7 +198,7 @@ static void set_amount(json_t *o, const char *name, int64_t sat)
 	char key[64];
 
 	snprintf(key, sizeof(key), "%s_sat", name);
-	json_object_set_new(o, name, rpc_amount_json(sat));
+	json_object_set_new(o, name, rpc_util_amount_json(sat));
 	json_object_set_new(o, key, json_integer(sat));
 }
 
@@ -232,7 +232,7 @@ static int new_address(void *ctx, json_t *params, uint32_t chain, json_t **resul
 		       struct rpc_error *err)
 {
 	struct wallet *w = request_wallet(ctx, err);
-	char addr[KEYS_ADDR_MAX], why[512];
+	char addr[ADDRESS_MAX], why[512];
 
 	if (!w)
 		return -1;
@@ -259,7 +259,7 @@ static int rpc_dumpprivkey(void *ctx, json_t *params, json_t **result, struct rp
 	struct wallet *w = request_wallet(ctx, err);
 	const struct key *k;
 	uint8_t h160[20];
-	char wif[KEYS_WIF_MAX];
+	char wif[KEY_WIF_MAX];
 
 	if (!w || param_address(params, 0, h160, err) < 0)
 		return -1;
@@ -283,7 +283,7 @@ static int rpc_getbalance(void *ctx, json_t *params, json_t **result, struct rpc
 	if (!w)
 		return -1;
 	wallet_balances(w, &b);
-	*result = rpc_amount_json(b.trusted);
+	*result = rpc_util_amount_json(b.trusted);
 	return 0;
 }
 
@@ -315,7 +315,7 @@ static void unspent_cb(void *ctx, const struct wallet_coin *c)
 {
 	struct unspent_ctx *u = ctx;
 	const char *label = "";
-	char addr[KEYS_ADDR_MAX], spk[2 * SCRIPT_P2PKH_LEN + 1];
+	char addr[ADDRESS_MAX], spk[2 * SCRIPT_P2PKH_LEN + 1];
 	json_t *o;
 	const struct txout *txo = &c->wtx->tx.vout[c->n];
 	bool mature = !tx_is_coinbase(&c->wtx->tx) || c->depth > COINBASE_MATURITY;
@@ -326,7 +326,7 @@ static void unspent_cb(void *ctx, const struct wallet_coin *c)
 	wallet_key(u->w, c->h160, &label, NULL);
 	address_encode(c->h160, addr);
 	o = json_object();
-	json_object_set_new(o, "txid", rpc_hash_json(c->wtx->tx.txid));
+	json_object_set_new(o, "txid", rpc_util_hash_json(c->wtx->tx.txid));
 	json_object_set_new(o, "vout", json_integer(c->n));
 	json_object_set_new(o, "address", json_string(addr));
 	json_object_set_new(o, "label", json_string(label));
@@ -374,11 +374,11 @@ static void tx_fields(const struct wallet *w, const struct wallet_tx *wtx, json_
 	if (depth == 0)
 		json_object_set_new(o, "trusted", json_boolean(wtx->from_me && wtx->in_mempool));
 	if (wtx->height >= 0) {
-		json_object_set_new(o, "blockhash", rpc_hash_json(wtx->block_hash));
+		json_object_set_new(o, "blockhash", rpc_util_hash_json(wtx->block_hash));
 		json_object_set_new(o, "blockheight", json_integer(wtx->height));
 		json_object_set_new(o, "blocktime", json_integer(wtx->block_time));
 	}
-	json_object_set_new(o, "txid", rpc_hash_json(wtx->tx.txid));
+	json_object_set_new(o, "txid", rpc_util_hash_json(wtx->tx.txid));
 	json_object_set_new(o, "time", json_integer(wtx->time));
 	json_object_set_new(o, "timereceived", json_integer(wtx->time));
 	if (wtx->comment[0])
@@ -415,7 +415,7 @@ static void tx_entries(const struct wallet *w, const struct wallet_tx *wtx, bool
 		const char *label = "";
 		bool p2pkh = script_is_p2pkh(o->script_pubkey, o->script_pubkey_len, h160);
 		bool mine = p2pkh && wallet_key(w, h160, &label, &chain);
-		char addr[KEYS_ADDR_MAX] = "";
+		char addr[ADDRESS_MAX] = "";
 
 		if (p2pkh)
 			address_encode(h160, addr);
@@ -452,7 +452,7 @@ static int rpc_gettransaction(void *ctx, json_t *params, json_t **result,
 	int64_t credit, debit, fee = 0;
 	json_t *details;
 
-	if (!w || rpc_param_hash(params, 0, txid, err) < 0)
+	if (!w || rpc_util_param_hash(params, 0, txid, err) < 0)
 		return -1;
 	wtx = wallet_get_tx(w, txid);
 	if (!wtx)
@@ -470,7 +470,7 @@ static int rpc_gettransaction(void *ctx, json_t *params, json_t **result,
 	details = json_array();
 	tx_entries(w, wtx, false, details);
 	json_object_set_new(*result, "details", details);
-	json_object_set_new(*result, "hex", rpc_tx_hex_json(&wtx->tx));
+	json_object_set_new(*result, "hex", rpc_util_tx_hex_json(&wtx->tx));
 	return 0;
 }
 
@@ -544,7 +544,7 @@ static int send_payment(struct wallet *w, struct wallet_recipient *to, size_t n,
 
 	if (wallet_send(w, &req, &res, &e) < 0)
 		return rpc_fail(err, code_of(e.kind), "%s", e.message);
-	*result = rpc_hash_json(res.txid);
+	*result = rpc_util_hash_json(res.txid);
 	return 0;
 }
 
@@ -612,7 +612,7 @@ static int rpc_settxfee(void *ctx, json_t *params, json_t **result, struct rpc_e
 
 	if (!w)
 		return -1;
-	if (rpc_amount_from_json(json_array_get(params, 0), &rate) < 0)
+	if (rpc_util_amount_from_json(json_array_get(params, 0), &rate) < 0)
 		return rpc_fail(err, RPC_TYPE_ERROR, "Invalid amount");
 	if (rate && rate < wallet_opts(w)->min_relay_feerate)
 		return rpc_fail(err, RPC_INVALID_PARAMETER, "txfee cannot be less than min relay "
@@ -723,7 +723,7 @@ static int rpc_listlockunspent(void *ctx, json_t *params, json_t **result,
 	*result = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(*result, json_pack("{s:o, s:i}", "txid",
-							 rpc_hash_json(ops[i].txid), "vout",
+							 rpc_util_hash_json(ops[i].txid), "vout",
 							 (json_int_t)ops[i].n));
 	free(ops);
 	return 0;

@@ -12,7 +12,7 @@
 
 #include "hash.h"
 
-void hash160(const void *data, size_t len, uint8_t out[20])
+void script_hash160(const void *data, size_t len, uint8_t out[20])
 {
 	uint8_t sha[32];
 	unsigned int n = 20;
@@ -98,7 +98,7 @@ unsigned script_sigops(const uint8_t *s, size_t len)
 	return n;
 }
 
-unsigned tx_sigops(const struct tx *t)
+unsigned script_tx_sigops(const struct tx *t)
 {
 	unsigned n = 0;
 
@@ -118,34 +118,34 @@ int script_sighash_all(const struct tx *t, size_t in, const uint8_t *script_code
 		return -1;
 	/* The transaction serialized with every scriptSig empty but ours,
 	 * which is the script being satisfied. */
-	wbuf_init(&w);
-	wbuf_i32(&w, t->version);
-	wbuf_compact(&w, t->n_in);
+	ser_write_init(&w);
+	ser_write_i32(&w, t->version);
+	ser_write_compact(&w, t->n_in);
 	for (size_t i = 0; i < t->n_in; i++) {
-		wbuf_bytes(&w, t->vin[i].prevout.txid, 32);
-		wbuf_u32(&w, t->vin[i].prevout.n);
+		ser_write_bytes(&w, t->vin[i].prevout.txid, 32);
+		ser_write_u32(&w, t->vin[i].prevout.n);
 		if (i == in) {
-			wbuf_compact(&w, code_len);
-			wbuf_bytes(&w, script_code, code_len);
+			ser_write_compact(&w, code_len);
+			ser_write_bytes(&w, script_code, code_len);
 		} else {
-			wbuf_compact(&w, 0);
+			ser_write_compact(&w, 0);
 		}
-		wbuf_u32(&w, t->vin[i].sequence);
+		ser_write_u32(&w, t->vin[i].sequence);
 	}
-	wbuf_compact(&w, t->n_out);
+	ser_write_compact(&w, t->n_out);
 	for (size_t i = 0; i < t->n_out; i++) {
-		wbuf_i64(&w, t->vout[i].value);
-		wbuf_compact(&w, t->vout[i].script_pubkey_len);
-		wbuf_bytes(&w, t->vout[i].script_pubkey, t->vout[i].script_pubkey_len);
+		ser_write_i64(&w, t->vout[i].value);
+		ser_write_compact(&w, t->vout[i].script_pubkey_len);
+		ser_write_bytes(&w, t->vout[i].script_pubkey, t->vout[i].script_pubkey_len);
 	}
-	wbuf_u32(&w, t->locktime);
-	wbuf_u32(&w, SIGHASH_ALL);
+	ser_write_u32(&w, t->locktime);
+	ser_write_u32(&w, SIGHASH_ALL);
 	if (w.oom) {
-		wbuf_free(&w);
+		ser_write_free(&w);
 		return -1;
 	}
 	hash_sha256d(w.data, w.len, out);
-	wbuf_free(&w);
+	ser_write_free(&w);
 	return 0;
 }
 
@@ -212,7 +212,7 @@ int script_verify_input(const struct tx *t, size_t in, const uint8_t *spk, size_
 	if (op1 < 1 || op1 > OP_PUSHDATA4 || op2 < 1 || op2 > OP_PUSHDATA4 ||
 	    next_op(ss, ss_len, &pos, &extra, &extra_len) != -1 || pos != ss_len)
 		return why(reason, "scriptSig is not two pushes");
-	hash160(pub, pub_len, h160);
+	script_hash160(pub, pub_len, h160);
 	if (memcmp(h160, want, 20) != 0)
 		return why(reason, "public key does not match");
 	if (sig_len < 1 || sig[sig_len - 1] != SIGHASH_ALL || !strict_der(sig, sig_len))

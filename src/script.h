@@ -1,6 +1,6 @@
 /*
  * script.h — the only standard script: pay-to-public-key-hash (P2PKH),
- *   scriptPubKey: OP_DUP OP_HASH160 <20-byte hash160(pubkey)> OP_EQUALVERIFY OP_CHECKSIG
+ *   scriptPubKey: OP_DUP OP_HASH160 <20-byte script_hash160(pubkey)> OP_EQUALVERIFY OP_CHECKSIG
  *   scriptSig:    <DER signature + sighash byte> <33- or 65-byte public key>
  * Bitcoin's legacy SIGHASH_ALL digest, ECDSA verification with
  * libsecp256k1, and legacy signature-operation counting.
@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "primitives.h"
+#include "tx.h"
 
 #define SCRIPT_P2PKH_LEN 25
 #define SCRIPT_REASON_MAX 96
@@ -34,7 +34,7 @@
 #define OP_PUSHDATA4 0x4e
 
 /* out = RIPEMD160(SHA256(data)). */
-void hash160(const void *data, size_t len, uint8_t out[20]);
+void script_hash160(const void *data, size_t len, uint8_t out[20]);
 
 /* Write the P2PKH scriptPubKey paying to h160 into out. */
 void script_p2pkh(const uint8_t h160[20], uint8_t out[SCRIPT_P2PKH_LEN]);
@@ -51,7 +51,7 @@ bool script_is_p2pkh(const uint8_t *s, size_t len, uint8_t h160[20]);
 unsigned script_sigops(const uint8_t *s, size_t len);
 
 /* Sum of script_sigops over every scriptSig and scriptPubKey of t. */
-unsigned tx_sigops(const struct tx *t);
+unsigned script_tx_sigops(const struct tx *t);
 
 /*
  * Bitcoin's legacy signature hash for input `in` of t with SIGHASH_ALL:

@@ -6,17 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-void wbuf_init(struct wbuf *w)
+void ser_write_init(struct wbuf *w)
 {
 	memset(w, 0, sizeof(*w));
 }
 
-void wbuf_free(struct wbuf *w)
+void ser_write_free(struct wbuf *w)
 {
 	if (!w)
 		return;
 	free(w->data);
-	wbuf_init(w);
+	ser_write_init(w);
 }
 
 /* Make room for n more bytes; false (and oom set) if that is impossible. */
@@ -47,7 +47,7 @@ static bool wbuf_reserve(struct wbuf *w, size_t n)
 	return true;
 }
 
-void wbuf_bytes(struct wbuf *w, const void *p, size_t n)
+void ser_write_bytes(struct wbuf *w, const void *p, size_t n)
 {
 	if (n == 0 || !wbuf_reserve(w, n))
 		return;
@@ -62,48 +62,48 @@ static void wbuf_le(struct wbuf *w, uint64_t v, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		b[i] = (uint8_t)(v >> (8 * i));
-	wbuf_bytes(w, b, n);
+	ser_write_bytes(w, b, n);
 }
 
-void wbuf_u8(struct wbuf *w, uint8_t v) { wbuf_le(w, v, 1); }
-void wbuf_u16(struct wbuf *w, uint16_t v) { wbuf_le(w, v, 2); }
-void wbuf_u32(struct wbuf *w, uint32_t v) { wbuf_le(w, v, 4); }
-void wbuf_u64(struct wbuf *w, uint64_t v) { wbuf_le(w, v, 8); }
-void wbuf_i32(struct wbuf *w, int32_t v) { wbuf_le(w, (uint32_t)v, 4); }
-void wbuf_i64(struct wbuf *w, int64_t v) { wbuf_le(w, (uint64_t)v, 8); }
+void ser_write_u8(struct wbuf *w, uint8_t v) { wbuf_le(w, v, 1); }
+void ser_write_u16(struct wbuf *w, uint16_t v) { wbuf_le(w, v, 2); }
+void ser_write_u32(struct wbuf *w, uint32_t v) { wbuf_le(w, v, 4); }
+void ser_write_u64(struct wbuf *w, uint64_t v) { wbuf_le(w, v, 8); }
+void ser_write_i32(struct wbuf *w, int32_t v) { wbuf_le(w, (uint32_t)v, 4); }
+void ser_write_i64(struct wbuf *w, int64_t v) { wbuf_le(w, (uint64_t)v, 8); }
 
-void wbuf_u16be(struct wbuf *w, uint16_t v)
+void ser_write_u16be(struct wbuf *w, uint16_t v)
 {
 	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
 
-	wbuf_bytes(w, b, 2);
+	ser_write_bytes(w, b, 2);
 }
 
-void wbuf_compact(struct wbuf *w, uint64_t v)
+void ser_write_compact(struct wbuf *w, uint64_t v)
 {
 	if (v < 0xfd) {
-		wbuf_u8(w, (uint8_t)v);
+		ser_write_u8(w, (uint8_t)v);
 	} else if (v <= 0xffff) {
-		wbuf_u8(w, 0xfd);
-		wbuf_u16(w, (uint16_t)v);
+		ser_write_u8(w, 0xfd);
+		ser_write_u16(w, (uint16_t)v);
 	} else if (v <= 0xffffffff) {
-		wbuf_u8(w, 0xfe);
-		wbuf_u32(w, (uint32_t)v);
+		ser_write_u8(w, 0xfe);
+		ser_write_u32(w, (uint32_t)v);
 	} else {
-		wbuf_u8(w, 0xff);
-		wbuf_u64(w, v);
+		ser_write_u8(w, 0xff);
+		ser_write_u64(w, v);
 	}
 }
 
-void wbuf_varstr(struct wbuf *w, const char *s)
+void ser_write_varstr(struct wbuf *w, const char *s)
 {
 	size_t n = strlen(s);
 
-	wbuf_compact(w, n);
-	wbuf_bytes(w, s, n);
+	ser_write_compact(w, n);
+	ser_write_bytes(w, s, n);
 }
 
-void rbuf_init(struct rbuf *r, const void *p, size_t len)
+void ser_read_init(struct rbuf *r, const void *p, size_t len)
 {
 	r->p = p;
 	r->len = len;
@@ -111,12 +111,12 @@ void rbuf_init(struct rbuf *r, const void *p, size_t len)
 	r->err = false;
 }
 
-size_t rbuf_remaining(const struct rbuf *r)
+size_t ser_read_remaining(const struct rbuf *r)
 {
 	return r->err ? 0 : r->len - r->pos;
 }
 
-void rbuf_bytes(struct rbuf *r, void *out, size_t n)
+void ser_read_bytes(struct rbuf *r, void *out, size_t n)
 {
 	if (n == 0) /* also keeps memcpy away from a NULL buffer */
 		return;
@@ -134,43 +134,43 @@ static uint64_t rbuf_le(struct rbuf *r, size_t n)
 	uint8_t b[8];
 	uint64_t v = 0;
 
-	rbuf_bytes(r, b, n);
+	ser_read_bytes(r, b, n);
 	for (size_t i = 0; i < n; i++)
 		v |= (uint64_t)b[i] << (8 * i);
 	return v;
 }
 
-uint8_t rbuf_u8(struct rbuf *r) { return (uint8_t)rbuf_le(r, 1); }
-uint16_t rbuf_u16(struct rbuf *r) { return (uint16_t)rbuf_le(r, 2); }
-uint32_t rbuf_u32(struct rbuf *r) { return (uint32_t)rbuf_le(r, 4); }
-uint64_t rbuf_u64(struct rbuf *r) { return rbuf_le(r, 8); }
-int32_t rbuf_i32(struct rbuf *r) { return (int32_t)rbuf_u32(r); }
-int64_t rbuf_i64(struct rbuf *r) { return (int64_t)rbuf_u64(r); }
+uint8_t ser_read_u8(struct rbuf *r) { return (uint8_t)rbuf_le(r, 1); }
+uint16_t ser_read_u16(struct rbuf *r) { return (uint16_t)rbuf_le(r, 2); }
+uint32_t ser_read_u32(struct rbuf *r) { return (uint32_t)rbuf_le(r, 4); }
+uint64_t ser_read_u64(struct rbuf *r) { return rbuf_le(r, 8); }
+int32_t ser_read_i32(struct rbuf *r) { return (int32_t)ser_read_u32(r); }
+int64_t ser_read_i64(struct rbuf *r) { return (int64_t)ser_read_u64(r); }
 
-uint16_t rbuf_u16be(struct rbuf *r)
+uint16_t ser_read_u16be(struct rbuf *r)
 {
 	uint8_t b[2];
 
-	rbuf_bytes(r, b, 2);
+	ser_read_bytes(r, b, 2);
 	return (uint16_t)(b[0] << 8 | b[1]);
 }
 
-uint64_t rbuf_compact(struct rbuf *r, uint64_t max)
+uint64_t ser_read_compact(struct rbuf *r, uint64_t max)
 {
-	uint8_t tag = rbuf_u8(r);
+	uint8_t tag = ser_read_u8(r);
 	uint64_t v, min;
 
 	if (tag < 0xfd) {
 		v = tag;
 		min = 0;
 	} else if (tag == 0xfd) {
-		v = rbuf_u16(r);
+		v = ser_read_u16(r);
 		min = 0xfd;
 	} else if (tag == 0xfe) {
-		v = rbuf_u32(r);
+		v = ser_read_u32(r);
 		min = 0x10000;
 	} else {
-		v = rbuf_u64(r);
+		v = ser_read_u64(r);
 		min = 0x100000000ULL;
 	}
 	/* Non-canonical (could have been shorter) or over the caller's limit. */
@@ -181,26 +181,37 @@ uint64_t rbuf_compact(struct rbuf *r, uint64_t max)
 	return v;
 }
 
-void rbuf_varstr(struct rbuf *r, char *out, size_t cap)
+void ser_read_varstr(struct rbuf *r, char *out, size_t cap)
 {
-	uint64_t n = rbuf_compact(r, cap - 1);
+	uint64_t n = ser_read_compact(r, cap - 1);
 
 	out[0] = '\0';
 	if (r->err)
 		return;
-	rbuf_bytes(r, out, (size_t)n);
+	ser_read_bytes(r, out, (size_t)n);
 	out[r->err ? 0 : n] = '\0';
 	if (!r->err && memchr(out, '\0', (size_t)n))
 		r->err = true;
 }
 
-void wbuf_reset(struct wbuf *w)
+void ser_write_reset(struct wbuf *w)
 {
 	w->len = 0;
 	w->oom = false;
 }
 
-bool rbuf_done(const struct rbuf *r)
+bool ser_read_done(const struct rbuf *r)
 {
 	return !r->err && r->pos == r->len;
+}
+
+/* A CompactSize count of items each at least min_size bytes long, bounded
+ * by what is left in r so a lying count cannot make us allocate. */
+uint64_t ser_read_count(struct rbuf *r, size_t min_size, uint64_t max)
+{
+	uint64_t n = ser_read_compact(r, max);
+
+	if (!r->err && n > ser_read_remaining(r) / min_size)
+		r->err = true;
+	return r->err ? 0 : n;
 }

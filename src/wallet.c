@@ -1,6 +1,6 @@
 /*
  * wallet.c — keys, transactions, chain following and balances of one
- * wallet (wallet.h). Sending is in wallet_spend.c.
+ * wallet (wallet.h). Sending is in wallet_send.c.
  */
 #include "wallet.h"
 
@@ -286,7 +286,7 @@ static int next_key(struct wallet *w, uint32_t chain, const char *label, struct 
 }
 
 int wallet_new_address(struct wallet *w, uint32_t chain, const char *label,
-		       char addr[KEYS_ADDR_MAX], char *err, size_t errlen)
+		       char addr[ADDRESS_MAX], char *err, size_t errlen)
 {
 	struct wkey k;
 
@@ -468,10 +468,10 @@ static int store_tx(struct wallet *w, const struct wallet_tx *wtx, char *err, si
 	struct walletdb_tx row = { .time = wtx->time, .from_me = wtx->from_me, .fee = wtx->fee };
 	int rc;
 
-	wbuf_init(&b);
+	ser_write_init(&b);
 	tx_encode(&b, &wtx->tx);
 	if (b.oom) {
-		wbuf_free(&b);
+		ser_write_free(&b);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -480,7 +480,7 @@ static int store_tx(struct wallet *w, const struct wallet_tx *wtx, char *err, si
 	row.raw_len = b.len;
 	util_strlcpy(row.comment, wtx->comment, sizeof(row.comment));
 	rc = batch_begin(w, err, errlen) < 0 ? -1 : walletdb_put_tx(w->db, &row, err, errlen);
-	wbuf_free(&b);
+	ser_write_free(&b);
 	return rc;
 }
 
@@ -1016,10 +1016,10 @@ size_t wallet_resubmit(struct wallet *w, bool relay_all)
 	return n + reaccept(w);
 }
 
-struct wallet *wallet_open(const char *name, const char *dir, bool create_new,
-			   struct chainstate *cs, struct mempool *mp,
-			   const struct wallet_options *o, const struct wallet_relay *relay, char *err,
-			   size_t errlen)
+struct wallet *wallet_new(const char *name, const char *dir, bool create_new,
+			  struct chainstate *cs, struct mempool *mp,
+			  const struct wallet_options *o, const struct wallet_relay *relay, char *err,
+			  size_t errlen)
 {
 	struct wallet *w = calloc(1, sizeof(*w));
 	char path[4200];

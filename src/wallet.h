@@ -1,12 +1,12 @@
 /*
  * wallet.h — one named wallet: keys derived from a seed, the transactions
  * that pay or spend them, balances, and building and sending payments
- * (wallet_spend.c, with coin selection from coinselection.h).
+ * (wallet_send.c, with coin selection from coinselection.h).
  *
  * Keys: secret(chain, index) = HMAC-SHA256(seed, "moneyrocket wallet key"
  * || chain || index || counter), 32-bit little-endian fields, counter the
  * first from 0 giving a valid secp256k1 secret. Chain 0 gives receiving
- * addresses, chain 1 change. Addresses are P2PKH in Base58Check (keys.h:
+ * addresses, chain 1 change. Addresses are P2PKH in Base58Check (address.h:
  * version 0x6f, a 4-byte SHA256d checksum).
  *
  * Storage: walletdb.h. Every key handed out and every transaction sent is
@@ -37,10 +37,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "address.h"
+#include "chainstate.h"
 #include "coinselection.h"
-#include "keys.h"
+#include "key.h"
 #include "mempool.h"
-#include "validation.h"
 #include "walletdb.h"
 
 #define WALLET_NAME_MAX 65   /* as CONFIG_NAME_MAX */
@@ -103,10 +104,10 @@ struct wallet_relay {
  * to the mempool, relaying through `relay` (copied; NULL: no relay). NULL
  * with the reason in err.
  */
-struct wallet *wallet_open(const char *name, const char *dir, bool create,
-			   struct chainstate *cs, struct mempool *mp,
-			   const struct wallet_options *o, const struct wallet_relay *relay, char *err,
-			   size_t errlen);
+struct wallet *wallet_new(const char *name, const char *dir, bool create,
+			  struct chainstate *cs, struct mempool *mp,
+			  const struct wallet_options *o, const struct wallet_relay *relay, char *err,
+			  size_t errlen);
 void wallet_free(struct wallet *w);   /* accepts NULL */
 
 const char *wallet_name(const struct wallet *w);
@@ -114,7 +115,7 @@ const char *wallet_name(const struct wallet *w);
 /* A new receiving (chain 0, label) or change (chain 1) address, committed
  * before it is returned. 0 or -1 with err. */
 int wallet_new_address(struct wallet *w, uint32_t chain, const char *label,
-		       char addr[KEYS_ADDR_MAX], char *err, size_t errlen);
+		       char addr[ADDRESS_MAX], char *err, size_t errlen);
 
 /* The key paying to h160 if it is the wallet's; NULL otherwise. label and
  * chain may be NULL. */
@@ -174,7 +175,7 @@ void wallet_tx_removed(struct wallet *w, const struct mempool_entry *e, const ch
  */
 size_t wallet_resubmit(struct wallet *w, bool relay_all);
 
-/* ---- Sending (wallet_spend.c) ---------------------------------------- */
+/* ---- Sending (wallet_send.c) ---------------------------------------- */
 
 struct wallet_recipient {
 	uint8_t h160[20];
@@ -229,7 +230,7 @@ struct wallet_error {
 int wallet_send(struct wallet *w, const struct wallet_send_request *req,
 		struct wallet_send_result *res, struct wallet_error *e);
 
-/* ---- For wallet_spend.c ---------------------------------------------- */
+/* ---- For wallet_send.c ---------------------------------------------- */
 
 /* The transaction was created and signed by us: store it (committed),
  * then offer it to the mempool and relay it. 0, or -1 with the mempool's

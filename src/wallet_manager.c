@@ -169,7 +169,7 @@ enum wallet_err wallet_manager_load(struct wallet_manager *m, const char *name, 
 			    "Wallet file verification failed. Failed to load database "
 			    "path '%s'. Path does not exist.", dir);
 	}
-	w = wallet_open(name, dir, create, m->cs, m->mp, &m->opts, &m->relay, err, errlen);
+	w = wallet_new(name, dir, create, m->cs, m->mp, &m->opts, &m->relay, err, errlen);
 	if (!w)
 		return create && strstr(err, "already exists") ? WALLET_ERR_ALREADY_EXISTS
 							       : WALLET_ERR_FAILED;

@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #include "mempool.h"
-#include "validation.h"
+#include "chainstate.h"
 #include "wallet.h"
 
 #define WALLET_MAX_LOADED 16

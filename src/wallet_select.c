@@ -13,14 +13,14 @@ int wallet_select_coins(const char *wallet, const struct cs_coin *coins, size_t 
 			struct cs_rng *rng, struct cs_group **groups, size_t *n_groups,
 			struct cs_result *r)
 {
-	int rc = cs_group_coins(coins, n, avoid_partial, groups, n_groups);
+	int rc = coinselection_group_coins(coins, n, avoid_partial, groups, n_groups);
 
 	memset(r, 0, sizeof(*r));
 	if (rc != CS_OK)
 		return rc;
-	rc = cs_select(*groups, *n_groups, target, p, rng, r);
+	rc = coinselection_select(*groups, *n_groups, target, p, rng, r);
 	if (rc == CS_OK)
-		trace_coin_selection_selected_coins(wallet, cs_algo_name(r->algo), target,
+		trace_coin_selection_selected_coins(wallet, coinselection_algo_name(r->algo), target,
 						    r->waste, r->selected_value);
 	return rc;
 }

@@ -1,7 +1,7 @@
 """contrib/devtools/check-layers.py: includes in src/ point down the layers.
 
 The real tree passes. Copies of it with one change each must fail with the
-right line: an upward include (the chain including RPC), primitives.h
+right line: an upward include (the chain including RPC), block.h (primitives)
 including msg.h again, a file in no layer, and the connection manager
 calling message handling directly again (the cycle struct net_events broke).
 """
@@ -51,10 +51,10 @@ def test_an_upward_include_fails(tmp_path):
 
 def test_primitives_may_not_include_the_wire_layer(tmp_path):
     root = tree_copy(tmp_path)
-    add_line(root / "src" / "primitives.h", '#include "block_header.h"', '#include "msg.h"')
+    add_line(root / "src" / "block.h", '#include "block_header.h"', '#include "msg.h"')
     proc = check(root)
     assert proc.returncode == 1
-    assert "src/primitives.h" in proc.stderr and "includes msg.h (wire)" in proc.stderr
+    assert "src/block.h" in proc.stderr and "includes msg.h (wire)" in proc.stderr
 
 
 def test_a_file_in_no_layer_fails(tmp_path):

@@ -10,9 +10,9 @@
  */
 #include <string.h>
 
+#include "block.h"
 #include "fuzz.h"
 #include "msg.h"
-#include "primitives.h"
 #include "ser.h"
 
 static const char *const commands[] = {
@@ -26,7 +26,7 @@ static void same_bytes(struct wbuf *w, const uint8_t *p, size_t len)
 {
 	FUZZ_ASSERT(!w->oom);
 	FUZZ_ASSERT(w->len == len && memcmp(w->data, p, len) == 0);
-	wbuf_free(w);
+	ser_write_free(w);
 }
 
 static void roundtrip_inv(const char *c, const uint8_t *p, size_t len)
@@ -37,7 +37,7 @@ static void roundtrip_inv(const char *c, const uint8_t *p, size_t len)
 
 	if (msg_inv_decode(c, p, len, &inv, reason) != 0)
 		return;
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_inv_encode(&w, inv.entries, inv.count);
 	same_bytes(&w, p, len);
 	msg_inv_free(&inv);
@@ -51,7 +51,7 @@ static void roundtrip_addr(const uint8_t *p, size_t len)
 
 	if (msg_addr_decode(p, len, &a, reason) != 0)
 		return;
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_addr_encode(&w, a.entries, a.count);
 	same_bytes(&w, p, len);
 	msg_addr_free(&a);
@@ -65,7 +65,7 @@ static void roundtrip_headers(const uint8_t *p, size_t len)
 
 	if (msg_headers_decode(p, len, &h, reason) != 0)
 		return;
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_headers_encode(&w, h.headers, h.count);
 	same_bytes(&w, p, len);
 	msg_headers_free(&h);
@@ -79,7 +79,7 @@ static void roundtrip_getheaders(const uint8_t *p, size_t len)
 
 	if (msg_getheaders_decode(p, len, &g, reason) != 0)
 		return;
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_getheaders_encode(&w, &g);
 	same_bytes(&w, p, len);
 }

@@ -15,9 +15,10 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "chainstate.h"
 #include "config.h"
 #include "fuzz.h"
-#include "keys.h"
+#include "key.h"
 #include "log.h"
 #include "mempool.h"
 #include "net.h"
@@ -27,7 +28,6 @@
 #include "rpc_chain.h"
 #include "rpc_net.h"
 #include "rpc_wallet.h"
-#include "validation.h"
 #include "wallet.h"
 
 static struct rpc_dispatch *dispatch;
@@ -66,7 +66,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	FUZZ_ASSERT(log_open("/dev/null", false, err, sizeof(err)) == 0);
-	FUZZ_ASSERT(keys_init() == 0);
+	FUZZ_ASSERT(key_init() == 0);
 	config_init(&cfg);
 	snprintf(cfg.datadir, sizeof(cfg.datadir), "%s", dir);
 	base = event_base_new();
@@ -76,7 +76,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	FUZZ_ASSERT(mp);
 	l.ctx = mp;
 	chainstate_listen(cs, &l);
-	cm = connman_new(base, &cfg, err, sizeof(err));
+	cm = net_new(base, &cfg, err, sizeof(err));
 	FUZZ_ASSERT(cm);
 	nc = net_chain_new(cs, mp, cm);
 	FUZZ_ASSERT(nc);

@@ -9,9 +9,9 @@
  */
 #include <string.h>
 
+#include "block.h"
 #include "fuzz.h"
 #include "hash.h"
-#include "primitives.h"
 #include "ser.h"
 
 static void tx_case(const uint8_t *p, size_t len)
@@ -22,10 +22,10 @@ static void tx_case(const uint8_t *p, size_t len)
 
 	if (tx_decode_bytes(p, len, &t) < 0)
 		return;
-	wbuf_init(&w);
+	ser_write_init(&w);
 	tx_encode(&w, &t);
 	FUZZ_ASSERT(!w.oom && w.len == len && memcmp(w.data, p, len) == 0);
-	wbuf_free(&w);
+	ser_write_free(&w);
 	hash_sha256d(p, len, txid);
 	FUZZ_ASSERT(memcmp(txid, t.txid, 32) == 0);
 	FUZZ_ASSERT(tx_copy(&copy, &t) == 0);
@@ -45,10 +45,10 @@ static void block_case(const uint8_t *p, size_t len)
 
 	if (block_decode_bytes(p, len, &b) < 0)
 		return;
-	wbuf_init(&w);
+	ser_write_init(&w);
 	block_encode(&w, &b);
 	FUZZ_ASSERT(!w.oom && w.len == len && memcmp(w.data, p, len) == 0);
-	wbuf_free(&w);
+	ser_write_free(&w);
 	block_merkle_root(&b, root, &mutated);
 	block_clear(&b);
 }

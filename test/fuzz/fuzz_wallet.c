@@ -11,12 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chainstate.h"
 #include "config.h"
 #include "fuzz.h"
-#include "keys.h"
+#include "key.h"
 #include "log.h"
 #include "mempool.h"
-#include "validation.h"
 #include "wallet.h"
 
 static struct chainstate *cs;
@@ -33,7 +33,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	FUZZ_ASSERT(log_open("/dev/null", false, err, sizeof(err)) == 0);
-	FUZZ_ASSERT(keys_init() == 0);
+	FUZZ_ASSERT(key_init() == 0);
 	cs = chainstate_open(dir, &cp, err, sizeof(err));
 	FUZZ_ASSERT(cs);
 	mp = mempool_new(cs, &mpp);
@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fd = open(wfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
 	FUZZ_ASSERT(fd >= 0 && write(fd, data, size) == (ssize_t)size && close(fd) == 0);
-	w = wallet_open("fz", wdir, false, cs, mp, &o, NULL, err, sizeof(err));
+	w = wallet_new("fz", wdir, false, cs, mp, &o, NULL, err, sizeof(err));
 	if (w) {
 		struct wallet_balances b;
 

@@ -266,3 +266,10 @@ UNIT_TEST(addrman_sample_distinct_and_bounded)
 	}
 	addrman_free(am);
 }
+
+/* Every _free (and _clear) accepts NULL, as free() does: the test is that
+ * these calls return (the sanitizer run catches a NULL dereference). */
+UNIT_TEST(addrman_free_accepts_null)
+{
+	addrman_free(NULL);
+}

@@ -144,3 +144,10 @@ UNIT_TEST(banman_cap_of_100000_ips)
 	CHECK(!banman_is_discouraged(bm, &probe, 3000));
 	banman_free(bm);
 }
+
+/* Every _free (and _clear) accepts NULL, as free() does: the test is that
+ * these calls return (the sanitizer run catches a NULL dereference). */
+UNIT_TEST(banman_free_accepts_null)
+{
+	banman_free(NULL);
+}

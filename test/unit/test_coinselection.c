@@ -21,8 +21,8 @@ static struct cs_params zero_params(void)
 	struct cs_params p;
 	struct cs_rng rng;
 
-	cs_rng_seed(&rng, 1);
-	cs_params_init(&p, 0, 0, 0, 20000, 0, &rng);
+	coinselection_rng_seed(&rng, 1);
+	coinselection_params_init(&p, 0, 0, 0, 20000, 0, &rng);
 	return p;
 }
 
@@ -31,8 +31,8 @@ static struct cs_params fee_params(void)
 	struct cs_params p;
 	struct cs_rng rng;
 
-	cs_rng_seed(&rng, 1);
-	cs_params_init(&p, 20000, 10000, 10000, 20000, 0, &rng);
+	coinselection_rng_seed(&rng, 1);
+	coinselection_params_init(&p, 20000, 10000, 10000, 20000, 0, &rng);
 	return p;
 }
 
@@ -52,15 +52,15 @@ static void pool_make(struct pool *pl, const int64_t *values, size_t n,
 		struct outpoint op = { .n = (uint32_t)i };
 		uint8_t dest[20] = { (uint8_t)i, (uint8_t)(i >> 8) };
 
-		cs_coin_init(&pl->coins[i], &op, values[i], CS_P2PKH_INPUT_BYTES, dest, 6, p);
+		coinselection_coin_init(&pl->coins[i], &op, values[i], CS_P2PKH_INPUT_BYTES, dest, 6, p);
 	}
 	pl->n = n;
-	CHECK_EQ_INT(cs_group_coins(pl->coins, n, false, &pl->g, &pl->ng), CS_OK);
+	CHECK_EQ_INT(coinselection_group_coins(pl->coins, n, false, &pl->g, &pl->ng), CS_OK);
 }
 
 static void pool_free(struct pool *pl)
 {
-	cs_groups_free(pl->g, pl->ng);
+	coinselection_groups_free(pl->g, pl->ng);
 }
 
 /* Sum of the values of the groups a result selected (checks its totals). */
@@ -75,13 +75,13 @@ static int64_t selected_sum(const struct pool *pl, const struct cs_result *r)
 
 UNIT_TEST(cs_fee_rounds_up)
 {
-	CHECK_EQ_INT(cs_fee(1000, 148), 148);
-	CHECK_EQ_INT(cs_fee(1500, 1), 2);        /* 1.5 -> 2 */
-	CHECK_EQ_INT(cs_fee(1, 1), 1);           /* 0.001 -> 1 */
-	CHECK_EQ_INT(cs_fee(10000, 34), 340);
-	CHECK_EQ_INT(cs_fee(20000, 148), 2960);
-	CHECK_EQ_INT(cs_fee(0, 148), 0);
-	CHECK_EQ_INT(cs_fee(1000, 0), 0);
+	CHECK_EQ_INT(coinselection_fee(1000, 148), 148);
+	CHECK_EQ_INT(coinselection_fee(1500, 1), 2);        /* 1.5 -> 2 */
+	CHECK_EQ_INT(coinselection_fee(1, 1), 1);           /* 0.001 -> 1 */
+	CHECK_EQ_INT(coinselection_fee(10000, 34), 340);
+	CHECK_EQ_INT(coinselection_fee(20000, 148), 2960);
+	CHECK_EQ_INT(coinselection_fee(0, 148), 0);
+	CHECK_EQ_INT(coinselection_fee(1000, 0), 0);
 }
 
 UNIT_TEST(cs_params_and_coins)
@@ -97,13 +97,13 @@ UNIT_TEST(cs_params_and_coins)
 	CHECK_EQ_INT(p.min_viable_change, 1481);
 	CHECK_EQ_INT(p.change_target, 680 + CS_CHANGE_LOWER);   /* payment <= 25000 */
 	/* At 3 sat/vB discard the dust threshold (546) is the larger. */
-	cs_rng_seed(&rng, 2);
-	cs_params_init(&p, 3000, 3000, 3000, 10 * COIN, 0, &rng);
+	coinselection_rng_seed(&rng, 2);
+	coinselection_params_init(&p, 3000, 3000, 3000, 10 * COIN, 0, &rng);
 	CHECK_EQ_INT(p.min_viable_change, 546);
 	CHECK(p.change_target >= p.change_fee + CS_CHANGE_LOWER &&
 	      p.change_target < p.change_fee + CS_CHANGE_UPPER);
 	p = fee_params();
-	cs_coin_init(&c, &op, 100000, CS_P2PKH_INPUT_BYTES, dest, 3, &p);
+	coinselection_coin_init(&c, &op, 100000, CS_P2PKH_INPUT_BYTES, dest, 3, &p);
 	CHECK_EQ_INT(c.fee, 2960);
 	CHECK_EQ_INT(c.long_term_fee, 1480);
 	CHECK_EQ_INT(c.effective_value, 97040);
@@ -119,14 +119,14 @@ UNIT_TEST(cs_grouping)
 	uint8_t a[20] = { 1 }, b[20] = { 2 };
 	struct outpoint op = { .n = 0 };
 
-	cs_coin_init(&coins[0], &op, 100000, 148, a, 1, &p);
-	cs_coin_init(&coins[1], &op, 50000, 148, b, 2, &p);
-	cs_coin_init(&coins[2], &op, 70000, 148, a, 5, &p);
-	cs_coin_init(&coins[3], &op, 1000, 148, b, 1, &p);  /* costs more than it brings */
-	CHECK_EQ_INT(cs_group_coins(coins, 4, false, &g, &ng), CS_OK);
+	coinselection_coin_init(&coins[0], &op, 100000, 148, a, 1, &p);
+	coinselection_coin_init(&coins[1], &op, 50000, 148, b, 2, &p);
+	coinselection_coin_init(&coins[2], &op, 70000, 148, a, 5, &p);
+	coinselection_coin_init(&coins[3], &op, 1000, 148, b, 1, &p);  /* costs more than it brings */
+	CHECK_EQ_INT(coinselection_group_coins(coins, 4, false, &g, &ng), CS_OK);
 	CHECK_EQ_INT(ng, 3);                                  /* the 1000 one left out */
-	cs_groups_free(g, ng);
-	CHECK_EQ_INT(cs_group_coins(coins, 4, true, &g, &ng), CS_OK);
+	coinselection_groups_free(g, ng);
+	CHECK_EQ_INT(coinselection_group_coins(coins, 4, true, &g, &ng), CS_OK);
 	CHECK_EQ_INT(ng, 2);
 	CHECK_EQ_INT(g[0].n_coins, 2);                        /* a: coins 0 and 2 */
 	CHECK_EQ_INT(g[0].value, 170000);
@@ -136,18 +136,18 @@ UNIT_TEST(cs_grouping)
 	CHECK_EQ_INT(g[0].input_bytes, 296);
 	CHECK_EQ_INT(g[0].min_depth, 1);
 	CHECK_EQ_INT(g[1].value, 51000);                      /* b: its group stays positive */
-	cs_groups_free(g, ng);
+	coinselection_groups_free(g, ng);
 	/* 150 coins on one address: groups of 100 and 50. */
 	for (int i = 0; i < 150; i++)
-		cs_coin_init(&coins[i], &op, 100000, 148, a, 1, &p);
-	CHECK_EQ_INT(cs_group_coins(coins, 150, true, &g, &ng), CS_OK);
+		coinselection_coin_init(&coins[i], &op, 100000, 148, a, 1, &p);
+	CHECK_EQ_INT(coinselection_group_coins(coins, 150, true, &g, &ng), CS_OK);
 	CHECK_EQ_INT(ng, 2);
 	CHECK_EQ_INT(g[0].n_coins, CS_GROUP_MAX_COINS);
 	CHECK_EQ_INT(g[1].n_coins, 50);
-	cs_groups_free(g, ng);
-	CHECK_EQ_INT(cs_group_coins(coins, 0, true, &g, &ng), CS_OK);   /* empty is fine */
+	coinselection_groups_free(g, ng);
+	CHECK_EQ_INT(coinselection_group_coins(coins, 0, true, &g, &ng), CS_OK);   /* empty is fine */
 	CHECK_EQ_INT(ng, 0);
-	cs_groups_free(g, ng);
+	coinselection_groups_free(g, ng);
 }
 
 UNIT_TEST(cs_waste_exact)
@@ -157,23 +157,23 @@ UNIT_TEST(cs_waste_exact)
 
 	/* With change: 70000 - 10000 - 680 = 59320, waste 1480 + 2160. */
 	r.selected_effective_value = 70000;
-	cs_result_finish(&r, &p);
+	coinselection_result_finish(&r, &p);
 	CHECK_EQ_INT(r.change, 59320);
 	CHECK_EQ_INT(r.waste, 3640);
 	/* Change of 320 is below 1481: none, the excess 1000 is waste. */
 	r.selected_effective_value = 11000;
-	cs_result_finish(&r, &p);
+	coinselection_result_finish(&r, &p);
 	CHECK_EQ_INT(r.change, 0);
 	CHECK_EQ_INT(r.waste, 2480);
 	/* Exactly the minimum viable change is made. */
 	r.selected_effective_value = 10000 + 680 + 1481;
-	cs_result_finish(&r, &p);
+	coinselection_result_finish(&r, &p);
 	CHECK_EQ_INT(r.change, 1481);
 	/* Below the long-term rate inputs lower the waste. */
 	r.fee = 740;
 	r.long_term_fee = 1480;
 	r.selected_effective_value = 10000;
-	cs_result_finish(&r, &p);
+	coinselection_result_finish(&r, &p);
 	CHECK_EQ_INT(r.change, 0);
 	CHECK_EQ_INT(r.waste, -740);
 }
@@ -186,17 +186,17 @@ UNIT_TEST(cs_bnb_exact_match)
 	const int64_t v[] = { 1000, 2000, 3000, 4000 };
 
 	pool_make(&pl, v, 4, &p);
-	CHECK_EQ_INT(cs_bnb(pl.g, pl.ng, 5000, 0, CS_BNB_MAX_TRIES, &r), CS_OK);
+	CHECK_EQ_INT(coinselection_bnb(pl.g, pl.ng, 5000, 0, CS_BNB_MAX_TRIES, &r), CS_OK);
 	CHECK_EQ_INT(r.selected_value, 5000);
 	CHECK_EQ_INT(selected_sum(&pl, &r), 5000);
 	CHECK_EQ_INT(r.n_inputs, 2);
 	CHECK(r.completed);
-	cs_result_free(&r);
-	CHECK_EQ_INT(cs_bnb(pl.g, pl.ng, 10000, 0, CS_BNB_MAX_TRIES, &r), CS_OK);
+	coinselection_result_free(&r);
+	CHECK_EQ_INT(coinselection_bnb(pl.g, pl.ng, 10000, 0, CS_BNB_MAX_TRIES, &r), CS_OK);
 	CHECK_EQ_INT(r.n_inputs, 4);
-	cs_result_free(&r);
-	CHECK_EQ_INT(cs_bnb(pl.g, pl.ng, 10001, 0, CS_BNB_MAX_TRIES, &r), CS_INSUFFICIENT);
-	cs_result_free(&r);
+	coinselection_result_free(&r);
+	CHECK_EQ_INT(coinselection_bnb(pl.g, pl.ng, 10001, 0, CS_BNB_MAX_TRIES, &r), CS_INSUFFICIENT);
+	coinselection_result_free(&r);
 	pool_free(&pl);
 }
 
@@ -208,18 +208,18 @@ UNIT_TEST(cs_bnb_no_match_and_window)
 	const int64_t v[] = { 4000, 6000 };
 
 	pool_make(&pl, v, 2, &p);
-	CHECK_EQ_INT(cs_bnb(pl.g, pl.ng, 5000, 0, CS_BNB_MAX_TRIES, &r), CS_NO_SOLUTION);
+	CHECK_EQ_INT(coinselection_bnb(pl.g, pl.ng, 5000, 0, CS_BNB_MAX_TRIES, &r), CS_NO_SOLUTION);
 	CHECK(r.completed);
-	cs_result_free(&r);
+	coinselection_result_free(&r);
 	/* A window of 1000 above the target takes the 6000 (no change). */
-	CHECK_EQ_INT(cs_bnb(pl.g, pl.ng, 5000, 1000, CS_BNB_MAX_TRIES, &r), CS_OK);
+	CHECK_EQ_INT(coinselection_bnb(pl.g, pl.ng, 5000, 1000, CS_BNB_MAX_TRIES, &r), CS_OK);
 	CHECK_EQ_INT(r.selected_value, 6000);
 	/* At zero fees the 1000 over is worth making change of (dust: 546),
 	 * and change costs nothing. */
-	cs_result_finish(&r, &p);
+	coinselection_result_finish(&r, &p);
 	CHECK_EQ_INT(r.change, 1000);
 	CHECK_EQ_INT(r.waste, 0);
-	cs_result_free(&r);
+	coinselection_result_free(&r);
 	pool_free(&pl);
 }
 
@@ -233,12 +233,12 @@ UNIT_TEST(cs_bnb_least_waste_and_tries)
 	int64_t many[40], sum = 0;
 
 	pool_make(&pl, v, 3, &p);
-	CHECK_EQ_INT(cs_bnb(pl.g, pl.ng, 5000, p.cost_of_change, CS_BNB_MAX_TRIES, &r), CS_OK);
+	CHECK_EQ_INT(coinselection_bnb(pl.g, pl.ng, 5000, p.cost_of_change, CS_BNB_MAX_TRIES, &r), CS_OK);
 	CHECK_EQ_INT(r.n_inputs, 1);
 	CHECK_EQ_INT(r.selected_effective_value, 5000);
-	cs_result_finish(&r, &p);
+	coinselection_result_finish(&r, &p);
 	CHECK_EQ_INT(r.waste, 1480);
-	cs_result_free(&r);
+	coinselection_result_free(&r);
 	pool_free(&pl);
 
 	/* Even values and an odd target: no match exists, and 40 distinct
@@ -249,10 +249,10 @@ UNIT_TEST(cs_bnb_least_waste_and_tries)
 		sum += many[i];
 	}
 	pool_make(&pl, many, 40, &p);
-	CHECK_EQ_INT(cs_bnb(pl.g, pl.ng, sum / 2 + 1, 0, 1000, &r), CS_NO_SOLUTION);
+	CHECK_EQ_INT(coinselection_bnb(pl.g, pl.ng, sum / 2 + 1, 0, 1000, &r), CS_NO_SOLUTION);
 	CHECK(!r.completed);
 	CHECK_EQ_INT(r.tries, 1000);
-	cs_result_free(&r);
+	coinselection_result_free(&r);
 	pool_free(&pl);
 }
 
@@ -267,24 +267,24 @@ UNIT_TEST(cs_coingrinder_least_weight)
 	uint8_t d[4][20] = { { 1 }, { 2 }, { 3 }, { 4 } };
 
 	/* D alone covers 100 at 500 bytes, A+B at 448, B+C at 296: B+C. */
-	cs_coin_init(&coins[0], &op, 60, 300, d[0], 1, &p);   /* A */
-	cs_coin_init(&coins[1], &op, 50, 148, d[1], 1, &p);   /* B */
-	cs_coin_init(&coins[2], &op, 50, 148, d[2], 1, &p);   /* C */
-	cs_coin_init(&coins[3], &op, 100, 500, d[3], 1, &p);  /* D */
-	CHECK_EQ_INT(cs_group_coins(coins, 4, false, &g, &ng), CS_OK);
-	CHECK_EQ_INT(cs_coingrinder(g, ng, 100, 0, 0, CS_COINGRINDER_MAX_TRIES, &r), CS_OK);
+	coinselection_coin_init(&coins[0], &op, 60, 300, d[0], 1, &p);   /* A */
+	coinselection_coin_init(&coins[1], &op, 50, 148, d[1], 1, &p);   /* B */
+	coinselection_coin_init(&coins[2], &op, 50, 148, d[2], 1, &p);   /* C */
+	coinselection_coin_init(&coins[3], &op, 100, 500, d[3], 1, &p);  /* D */
+	CHECK_EQ_INT(coinselection_group_coins(coins, 4, false, &g, &ng), CS_OK);
+	CHECK_EQ_INT(coinselection_coingrinder(g, ng, 100, 0, 0, CS_COINGRINDER_MAX_TRIES, &r), CS_OK);
 	CHECK_EQ_INT(r.input_bytes, 296);
 	CHECK_EQ_INT(r.selected_value, 100);
 	CHECK(r.completed);
-	cs_result_free(&r);
+	coinselection_result_free(&r);
 	/* A weight limit of 200 bytes: nothing fits. */
-	CHECK_EQ_INT(cs_coingrinder(g, ng, 100, 0, 200, CS_COINGRINDER_MAX_TRIES, &r),
+	CHECK_EQ_INT(coinselection_coingrinder(g, ng, 100, 0, 200, CS_COINGRINDER_MAX_TRIES, &r),
 		     CS_NO_SOLUTION);
-	cs_result_free(&r);
-	CHECK_EQ_INT(cs_coingrinder(g, ng, 261, 0, 0, CS_COINGRINDER_MAX_TRIES, &r),
+	coinselection_result_free(&r);
+	CHECK_EQ_INT(coinselection_coingrinder(g, ng, 261, 0, 0, CS_COINGRINDER_MAX_TRIES, &r),
 		     CS_INSUFFICIENT);
-	cs_result_free(&r);
-	cs_groups_free(g, ng);
+	coinselection_result_free(&r);
+	coinselection_groups_free(g, ng);
 }
 
 UNIT_TEST(cs_knapsack_cases)
@@ -297,27 +297,27 @@ UNIT_TEST(cs_knapsack_cases)
 	const int64_t lower[] = { 100, 200, 300, 100000 };
 	const int64_t larger[] = { 100, 200, 100000, 200000 };
 
-	cs_rng_seed(&rng, 42);
+	coinselection_rng_seed(&rng, 42);
 	pool_make(&pl, exact, 3, &p);
-	CHECK_EQ_INT(cs_knapsack(pl.g, pl.ng, 5000, 50000, &rng, &r), CS_OK);
+	CHECK_EQ_INT(coinselection_knapsack(pl.g, pl.ng, 5000, 50000, &rng, &r), CS_OK);
 	CHECK_EQ_INT(r.selected_value, 5000);                 /* the exact coin */
 	CHECK_EQ_INT(r.n_inputs, 1);
-	cs_result_free(&r);
+	coinselection_result_free(&r);
 	pool_free(&pl);
 	/* The smaller coins add up to the target exactly: all of them. */
 	pool_make(&pl, lower, 4, &p);
-	CHECK_EQ_INT(cs_knapsack(pl.g, pl.ng, 600, 50000, &rng, &r), CS_OK);
+	CHECK_EQ_INT(coinselection_knapsack(pl.g, pl.ng, 600, 50000, &rng, &r), CS_OK);
 	CHECK_EQ_INT(r.selected_value, 600);
 	CHECK_EQ_INT(r.n_inputs, 3);
-	cs_result_free(&r);
+	coinselection_result_free(&r);
 	pool_free(&pl);
 	/* The smaller ones fall short: the smallest larger coin. */
 	pool_make(&pl, larger, 4, &p);
-	CHECK_EQ_INT(cs_knapsack(pl.g, pl.ng, 1000, 50000, &rng, &r), CS_OK);
+	CHECK_EQ_INT(coinselection_knapsack(pl.g, pl.ng, 1000, 50000, &rng, &r), CS_OK);
 	CHECK_EQ_INT(r.selected_value, 100000);
-	cs_result_free(&r);
-	CHECK_EQ_INT(cs_knapsack(pl.g, pl.ng, 400000, 50000, &rng, &r), CS_INSUFFICIENT);
-	cs_result_free(&r);
+	coinselection_result_free(&r);
+	CHECK_EQ_INT(coinselection_knapsack(pl.g, pl.ng, 400000, 50000, &rng, &r), CS_INSUFFICIENT);
+	coinselection_result_free(&r);
 	pool_free(&pl);
 }
 
@@ -328,26 +328,26 @@ UNIT_TEST(cs_knapsack_and_srd_meet_targets)
 	struct cs_rng rng;
 	int64_t v[64];
 
-	cs_rng_seed(&rng, 7);
+	coinselection_rng_seed(&rng, 7);
 	for (int round = 0; round < 50; round++) {
 		struct pool pl;
 		struct cs_result r;
 		int64_t total = 0, target;
-		size_t n = 5 + cs_rng_below(&rng, 50);
+		size_t n = 5 + coinselection_rng_below(&rng, 50);
 
 		for (size_t i = 0; i < n; i++)
-			v[i] = 10000 + (int64_t)cs_rng_below(&rng, 5 * COIN);
+			v[i] = 10000 + (int64_t)coinselection_rng_below(&rng, 5 * COIN);
 		pool_make(&pl, v, n, &p);
 		for (size_t i = 0; i < pl.ng; i++)
 			total += pl.g[i].effective_value;
-		target = 1 + (int64_t)cs_rng_below(&rng, (uint64_t)(total / 2));
-		CHECK_EQ_INT(cs_knapsack(pl.g, pl.ng, target, p.change_target, &rng, &r), CS_OK);
+		target = 1 + (int64_t)coinselection_rng_below(&rng, (uint64_t)(total / 2));
+		CHECK_EQ_INT(coinselection_knapsack(pl.g, pl.ng, target, p.change_target, &rng, &r), CS_OK);
 		CHECK(r.selected_effective_value >= target);
 		CHECK_EQ_INT(selected_sum(&pl, &r), r.selected_value);
-		cs_result_free(&r);
-		CHECK_EQ_INT(cs_srd(pl.g, pl.ng, target, p.change_fee, 0, &rng, &r), CS_OK);
+		coinselection_result_free(&r);
+		CHECK_EQ_INT(coinselection_srd(pl.g, pl.ng, target, p.change_fee, 0, &rng, &r), CS_OK);
 		CHECK(r.selected_effective_value >= target + CS_CHANGE_LOWER + p.change_fee);
-		cs_result_free(&r);
+		coinselection_result_free(&r);
 		pool_free(&pl);
 	}
 }
@@ -362,18 +362,18 @@ UNIT_TEST(cs_srd_weight_limit_and_failures)
 
 	pool_make(&pl, v, 5, &p);
 	for (uint64_t seed = 0; seed < 20; seed++) {
-		cs_rng_seed(&rng, seed);
+		coinselection_rng_seed(&rng, seed);
 		/* Goal 100000 + 50000; at most two inputs: the 200000 and one. */
-		CHECK_EQ_INT(cs_srd(pl.g, pl.ng, 100000, 0, 2 * 148, &rng, &r), CS_OK);
+		CHECK_EQ_INT(coinselection_srd(pl.g, pl.ng, 100000, 0, 2 * 148, &rng, &r), CS_OK);
 		CHECK(r.n_inputs <= 2 && r.input_bytes <= 296);
 		CHECK(r.selected_value >= 150000);
-		cs_result_free(&r);
+		coinselection_result_free(&r);
 	}
 	/* Enough for the target, not for the target + CS_CHANGE_LOWER. */
-	CHECK_EQ_INT(cs_srd(pl.g, pl.ng, 290000, 0, 0, &rng, &r), CS_NO_SOLUTION);
-	cs_result_free(&r);
-	CHECK_EQ_INT(cs_srd(pl.g, pl.ng, 300001, 0, 0, &rng, &r), CS_INSUFFICIENT);
-	cs_result_free(&r);
+	CHECK_EQ_INT(coinselection_srd(pl.g, pl.ng, 290000, 0, 0, &rng, &r), CS_NO_SOLUTION);
+	coinselection_result_free(&r);
+	CHECK_EQ_INT(coinselection_srd(pl.g, pl.ng, 300001, 0, 0, &rng, &r), CS_INSUFFICIENT);
+	coinselection_result_free(&r);
 	pool_free(&pl);
 }
 
@@ -386,30 +386,38 @@ UNIT_TEST(cs_select_least_waste_and_ties)
 	const int64_t v[] = { 5000, 3000, 2000 };
 	const int64_t one[] = { 10000 + 2960 };
 
-	cs_rng_seed(&rng, 3);
+	coinselection_rng_seed(&rng, 3);
 	/* Zero fees: BnB's {3000, 2000} and Knapsack's exact {5000} both
 	 * waste nothing (SRD cannot reach 5000 + 50000): more inputs win. */
 	pool_make(&pl, v, 3, &p);
-	CHECK_EQ_INT(cs_select(pl.g, pl.ng, 5000, &p, &rng, &r), CS_OK);
+	CHECK_EQ_INT(coinselection_select(pl.g, pl.ng, 5000, &p, &rng, &r), CS_OK);
 	CHECK_EQ_INT(r.algo, CS_ALGO_BNB);
 	CHECK_EQ_INT(r.n_inputs, 2);
 	CHECK_EQ_INT(r.waste, 0);
-	cs_result_free(&r);
-	CHECK_EQ_INT(cs_select(pl.g, pl.ng, 10001, &p, &rng, &r), CS_INSUFFICIENT);
-	cs_result_free(&r);
+	coinselection_result_free(&r);
+	CHECK_EQ_INT(coinselection_select(pl.g, pl.ng, 10001, &p, &rng, &r), CS_INSUFFICIENT);
+	coinselection_result_free(&r);
 	pool_free(&pl);
 	/* One coin matching exactly: BnB and Knapsack tie on waste and
 	 * inputs; the earlier algorithm wins. */
 	p = fee_params();
 	pool_make(&pl, one, 1, &p);
-	CHECK_EQ_INT(cs_select(pl.g, pl.ng, 10000, &p, &rng, &r), CS_OK);
+	CHECK_EQ_INT(coinselection_select(pl.g, pl.ng, 10000, &p, &rng, &r), CS_OK);
 	CHECK_EQ_INT(r.algo, CS_ALGO_BNB);
 	CHECK_EQ_INT(r.waste, 1480);
 	CHECK_EQ_INT(r.change, 0);
-	cs_result_free(&r);
+	coinselection_result_free(&r);
 	pool_free(&pl);
 	/* Nothing to select from. */
-	CHECK_EQ_INT(cs_select(NULL, 0, 1, &p, &rng, &r), CS_INSUFFICIENT);
-	cs_result_free(&r);
-	CHECK(strcmp(cs_algo_name(CS_ALGO_COINGRINDER), "coingrinder") == 0);
+	CHECK_EQ_INT(coinselection_select(NULL, 0, 1, &p, &rng, &r), CS_INSUFFICIENT);
+	coinselection_result_free(&r);
+	CHECK(strcmp(coinselection_algo_name(CS_ALGO_COINGRINDER), "coingrinder") == 0);
+}
+
+/* Every _free (and _clear) accepts NULL, as free() does: the test is that
+ * these calls return (the sanitizer run catches a NULL dereference). */
+UNIT_TEST(coinselection_free_functions_accept_null)
+{
+	coinselection_groups_free(NULL, 0);
+	coinselection_result_free(NULL);
 }

@@ -668,3 +668,10 @@ UNIT_TEST(config_whitelist_is_repeatable)
 	CHECK_EQ_INT(cfg.blockdownloadtimeout, 5);
 	config_free(&cfg);
 }
+
+/* Every _free (and _clear) accepts NULL, as free() does: the test is that
+ * these calls return (the sanitizer run catches a NULL dereference). */
+UNIT_TEST(config_free_accepts_null)
+{
+	config_free(NULL);
+}

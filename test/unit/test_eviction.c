@@ -37,9 +37,9 @@ static int64_t victim(const struct evict_candidate *c, size_t n)
 	memcpy(copy, c, n * sizeof(*c));
 	for (size_t k = 0; k < n; k++)
 		rev[k] = c[n - 1 - k];
-	v = evict_select(c, n);
+	v = net_evict_select(c, n);
 	CHECK(memcmp(copy, c, n * sizeof(*c)) == 0);
-	vr = evict_select(rev, n);
+	vr = net_evict_select(rev, n);
 	CHECK(v >= -1 && v < (long)n);
 	CHECK(vr >= -1 && vr < (long)n);
 	id = v < 0 ? -1 : c[v].id;
@@ -53,7 +53,7 @@ UNIT_TEST(evict_nothing_to_evict)
 	struct evict_candidate c[MAXPEERS];
 
 	peers_init(c, 1);
-	CHECK_EQ_INT(evict_select(c, 0), -1);
+	CHECK_EQ_INT(net_evict_select(c, 0), -1);
 	CHECK_EQ_INT(victim(c, 1), -1);
 }
 
@@ -245,7 +245,7 @@ UNIT_TEST(evict_equal_times_fall_back_to_id)
 	 * the array), the victim is still id 5 (now first). */
 	c[0].id = 5;
 	c[5].id = 0;
-	CHECK_EQ_INT(evict_select(c, 6), 0);
+	CHECK_EQ_INT(net_evict_select(c, 6), 0);
 	CHECK_EQ_INT(victim(c, 6), 5);
 	/* An earlier time outweighs a larger id. */
 	c[0].connected_us = 1; /* id 5 is now the oldest */

@@ -1,12 +1,14 @@
 /*
- * Unit tests for src/keys.c: secret-key validation, public keys, random
- * keys, Base58Check (known vectors, round trips, rejects), addresses and
- * WIF.
+ * Unit tests for src/key.c, src/address.c and src/base58check.c:
+ * secret-key validation, public keys, random keys, Base58Check (known
+ * vectors, round trips, rejects), addresses and WIF.
  */
 #include <string.h>
 
+#include "address.h"
+#include "base58check.h"
 #include "hash.h"
-#include "keys.h"
+#include "key.h"
 #include "script.h"
 #include "unit.h"
 
@@ -29,8 +31,8 @@ UNIT_TEST(keys_from_secret_known_and_invalid)
 	struct key k;
 	char hex[67];
 
-	CHECK_EQ_INT(keys_init(), 0);
-	CHECK_EQ_INT(keys_init(), 0); /* again: harmless */
+	CHECK_EQ_INT(key_init(), 0);
+	CHECK_EQ_INT(key_init(), 0); /* again: harmless */
 	secret_one(s);
 	CHECK_EQ_INT(key_from_secret(&k, s), 0);
 	hash_hex(k.pub, 33, hex);
@@ -69,7 +71,7 @@ UNIT_TEST(keys_generate_gives_distinct_valid_keys)
 	CHECK_EQ_INT(key_generate(&b), 0);
 	CHECK(memcmp(a.secret, b.secret, 32) != 0);
 	CHECK(a.pub[0] == 0x02 || a.pub[0] == 0x03);
-	hash160(a.pub, 33, h);
+	script_hash160(a.pub, 33, h);
 	CHECK(memcmp(h, a.h160, 20) == 0);
 	CHECK_EQ_INT(key_from_secret(&again, a.secret), 0);
 	CHECK(memcmp(again.pub, a.pub, 33) == 0);
@@ -78,9 +80,9 @@ UNIT_TEST(keys_generate_gives_distinct_valid_keys)
 UNIT_TEST(keys_base58check_known_vectors)
 {
 	uint8_t p[40];
-	char out[KEYS_ADDR_MAX];
+	char out[ADDRESS_MAX];
 
-	/* Bitcoin's version-0 address of hash160 00..00. */
+	/* Bitcoin's version-0 address of script_hash160 00..00. */
 	memset(p, 0, 21);
 	CHECK_EQ_INT(base58check_encode(p, 21, out, sizeof(out)), 0);
 	CHECK_EQ_STR(out, "1111111111111111111114oLvT2");
@@ -153,7 +155,7 @@ UNIT_TEST(keys_address_encode_decode)
 {
 	uint8_t s[32], h[20], p[22];
 	struct key k;
-	char addr[KEYS_ADDR_MAX], bad[KEYS_ADDR_MAX];
+	char addr[ADDRESS_MAX], bad[ADDRESS_MAX];
 
 	secret_one(s);
 	CHECK_EQ_INT(key_from_secret(&k, s), 0);
@@ -181,12 +183,12 @@ UNIT_TEST(keys_address_encode_decode)
 	/* Wrong version: Bitcoin mainnet's (0x00), valid Base58Check. */
 	CHECK_EQ_INT(address_decode("1111111111111111111114oLvT2", h), -1);
 	CHECK_EQ_INT(address_decode("1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH", h), -1);
-	p[0] = KEYS_WIF_VERSION;
+	p[0] = KEY_WIF_VERSION;
 	memcpy(p + 1, k.h160, 20);
 	CHECK_EQ_INT(base58check_encode(p, 21, bad, sizeof(bad)), 0);
 	CHECK_EQ_INT(address_decode(bad, h), -1);
 	/* Right version, wrong length (19 and 21 hash bytes). */
-	p[0] = KEYS_ADDR_VERSION;
+	p[0] = ADDRESS_VERSION;
 	CHECK_EQ_INT(base58check_encode(p, 20, bad, sizeof(bad)), 0);
 	CHECK_EQ_INT(address_decode(bad, h), -1);
 	p[21] = 0x00;
@@ -209,7 +211,7 @@ UNIT_TEST(keys_wif_encode_decode)
 {
 	uint8_t s[32], p[34];
 	struct key k, back;
-	char wif[KEYS_WIF_MAX], bad[KEYS_WIF_MAX];
+	char wif[KEY_WIF_MAX], bad[KEY_WIF_MAX];
 
 	secret_one(s);
 	CHECK_EQ_INT(key_from_secret(&k, s), 0);
@@ -233,7 +235,7 @@ UNIT_TEST(keys_wif_encode_decode)
 	strcpy(bad, "cMahea7zqjxrtgAbB7LSGbcQUr1uX1ojuat9jZodMN87JcbXMTcB");
 	CHECK_EQ_INT(key_from_wif(&back, bad), -1);
 	/* Uncompressed form (no 0x01 suffix), wrong suffix, wrong version. */
-	p[0] = KEYS_WIF_VERSION;
+	p[0] = KEY_WIF_VERSION;
 	secret_one(p + 1);
 	p[33] = 0x01;
 	CHECK_EQ_INT(base58check_encode(p, 33, bad, sizeof(bad)), 0);
@@ -246,7 +248,7 @@ UNIT_TEST(keys_wif_encode_decode)
 	CHECK_EQ_INT(base58check_encode(p, 34, bad, sizeof(bad)), 0);
 	CHECK_EQ_INT(key_from_wif(&back, bad), -1);
 	/* A well-formed WIF of an invalid secret (zero, n). */
-	p[0] = KEYS_WIF_VERSION;
+	p[0] = KEY_WIF_VERSION;
 	memset(p + 1, 0, 32);
 	CHECK_EQ_INT(base58check_encode(p, 34, bad, sizeof(bad)), 0);
 	CHECK_EQ_INT(key_from_wif(&back, bad), -1);

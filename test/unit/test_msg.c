@@ -27,7 +27,7 @@ static uint8_t *exact_copy(const uint8_t *p, size_t len)
 static int parse_framed(const char *cmd, const uint8_t *payload, size_t len,
 			struct msg_header *hdr, char *reason, struct wbuf *w)
 {
-	wbuf_init(w);
+	ser_write_init(w);
 	msg_frame(w, cmd, payload, len);
 	return msg_header_parse(w->data, hdr, reason);
 }
@@ -40,11 +40,11 @@ UNIT_TEST(msg_frame_of_empty_payload_is_bitcoins_verack_layout)
 	};
 	struct wbuf w;
 
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_frame(&w, "verack", NULL, 0);
 	CHECK_EQ_INT(w.len, MSG_HEADER_SIZE);
 	CHECK(memcmp(w.data, want, sizeof(want)) == 0);
-	wbuf_free(&w);
+	ser_write_free(&w);
 }
 
 UNIT_TEST(msg_frame_and_parse_round_trip)
@@ -65,12 +65,12 @@ UNIT_TEST(msg_frame_and_parse_round_trip)
 	CHECK_EQ_INT(msg_checksum_verify(&hdr, w.data + MSG_HEADER_SIZE, reason),
 		     MSG_ERR_MALFORMED);
 	CHECK_EQ_STR(reason, "checksum mismatch for ping message");
-	wbuf_free(&w);
+	ser_write_free(&w);
 
 	/* A 12-character command fills the field with no NUL at all. */
 	CHECK_EQ_INT(parse_framed("abcdefghijkl", NULL, 0, &hdr, reason, &w), 0);
 	CHECK_EQ_STR(hdr.command, "abcdefghijkl");
-	wbuf_free(&w);
+	ser_write_free(&w);
 }
 
 UNIT_TEST(msg_header_rejects_each_malformation_with_its_reason)
@@ -120,7 +120,7 @@ UNIT_TEST(msg_header_rejects_each_malformation_with_its_reason)
 	w.data[19] = 0x00;
 	CHECK_EQ_INT(msg_header_parse(w.data, &hdr, reason), 0);
 	CHECK_EQ_INT(hdr.length, MSG_MAX_PAYLOAD);
-	wbuf_free(&w);
+	ser_write_free(&w);
 }
 
 UNIT_TEST(msg_unframe_waits_for_whole_messages)
@@ -130,7 +130,7 @@ UNIT_TEST(msg_unframe_waits_for_whole_messages)
 	char reason[MSG_REASON_MAX];
 	struct wbuf w;
 
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_frame(&w, "ping", payload, sizeof(payload));
 	msg_frame(&w, "verack", NULL, 0);
 	/* Every truncation of the first message (header or payload): need more. */
@@ -152,14 +152,14 @@ UNIT_TEST(msg_unframe_waits_for_whole_messages)
 	w.data[1] = 0;
 	CHECK_EQ_INT(msg_unframe(w.data, MSG_HEADER_SIZE, &hdr, reason), MSG_ERR_MALFORMED);
 	CHECK_EQ_STR(reason, "wrong network magic");
-	wbuf_free(&w);
+	ser_write_free(&w);
 
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_frame(&w, "version", NULL, 0);
 	memset(w.data + 16, 0xff, 4);
 	CHECK_EQ_INT(msg_unframe(w.data, w.len, &hdr, reason), MSG_ERR_MALFORMED);
 	CHECK_EQ_STR(reason, "oversized message: 4294967295 bytes");
-	wbuf_free(&w);
+	ser_write_free(&w);
 }
 
 /* ---- shared payload checks ----------------------------------------------- */
@@ -234,14 +234,14 @@ UNIT_TEST(msg_version_round_trip)
 	struct wbuf w;
 
 	sample_version(&in);
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_version_encode(&w, &in);
 	CHECK_EQ_INT(w.len, 80 + 1 + strlen(MSG_USER_AGENT) + 4 + 1);
 	/* Ports are big-endian on the wire: addr_recv's sits at 4+8+8+8+16. */
 	CHECK(w.data[44] == (MSG_DEFAULT_PORT >> 8) && w.data[45] == (MSG_DEFAULT_PORT & 0xff));
 	CHECK_EQ_INT(msg_version_decode(w.data, w.len, &out, reason), 0);
 	CHECK(memcmp(&in, &out, sizeof(in)) == 0);
-	wbuf_free(&w);
+	ser_write_free(&w);
 }
 
 /* 4+8+8+26+26+8 bytes, then the user agent varstr: the required part. */
@@ -261,7 +261,7 @@ UNIT_TEST(msg_version_truncated_at_every_length)
 	size_t required = VERSION_REQUIRED;
 
 	sample_version(&in);
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_version_encode(&w, &in);
 	CHECK_EQ_INT(w.len, VERSION_REQUIRED + 5);
 	check_truncations("version", w.data, w.len, version_prefix_ok, 1);
@@ -273,7 +273,7 @@ UNIT_TEST(msg_version_truncated_at_every_length)
 	CHECK_EQ_INT(out.start_height, 0);
 	CHECK_EQ_INT(msg_version_decode(w.data, 30, &out, reason), MSG_ERR_MALFORMED);
 	CHECK_EQ_STR(reason, "malformed version message");
-	wbuf_free(&w);
+	ser_write_free(&w);
 }
 
 UNIT_TEST(msg_version_user_agent_limit)
@@ -285,21 +285,21 @@ UNIT_TEST(msg_version_user_agent_limit)
 	sample_version(&in);
 	memset(in.user_agent, 'u', 256);
 	in.user_agent[256] = '\0';
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_version_encode(&w, &in);
 	CHECK_EQ_INT(msg_version_decode(w.data, w.len, &out, reason), 0);
 	CHECK_EQ_INT(strlen(out.user_agent), 256);
-	wbuf_free(&w);
+	ser_write_free(&w);
 
 	/* 257 bytes is more than Bitcoin's MAX_SUBVERSION_LENGTH. */
-	wbuf_init(&w);
-	wbuf_bytes(&w, (uint8_t[80]){ 0 }, 80);
-	wbuf_compact(&w, 257);
+	ser_write_init(&w);
+	ser_write_bytes(&w, (uint8_t[80]){ 0 }, 80);
+	ser_write_compact(&w, 257);
 	for (int i = 0; i < 257; i++)
-		wbuf_u8(&w, 'u');
+		ser_write_u8(&w, 'u');
 	CHECK_EQ_INT(msg_version_decode(w.data, w.len, &out, reason), MSG_ERR_MALFORMED);
 	CHECK_EQ_STR(reason, "malformed version message");
-	wbuf_free(&w);
+	ser_write_free(&w);
 }
 
 UNIT_TEST(msg_ping_pong_round_trip_and_exact_length)
@@ -309,7 +309,7 @@ UNIT_TEST(msg_ping_pong_round_trip_and_exact_length)
 	uint64_t nonce;
 	struct wbuf w;
 
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_nonce_encode(&w, 0x0102030405060708ULL);
 	CHECK_EQ_INT(w.len, 8);
 	CHECK_EQ_INT(w.data[0], 0x08);
@@ -317,7 +317,7 @@ UNIT_TEST(msg_ping_pong_round_trip_and_exact_length)
 	CHECK(nonce == 0x0102030405060708ULL);
 	check_truncations("ping", w.data, w.len, NULL, 0);
 	check_truncations("pong", w.data, w.len, NULL, 0);
-	wbuf_free(&w);
+	ser_write_free(&w);
 
 	CHECK_EQ_INT(msg_nonce_decode("ping", nine, 8, &nonce, reason), 0);
 	CHECK_EQ_INT(nonce, 1);
@@ -349,13 +349,13 @@ UNIT_TEST(msg_feefilter_round_trip)
 	int64_t rate;
 	struct wbuf w;
 
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_feefilter_encode(&w, 1000);
 	CHECK_EQ_INT(w.len, 8);
 	CHECK_EQ_INT(msg_feefilter_decode(w.data, w.len, &rate, reason), 0);
 	CHECK_EQ_INT(rate, 1000);
 	check_truncations("feefilter", w.data, w.len, NULL, 0);
-	wbuf_free(&w);
+	ser_write_free(&w);
 	CHECK_EQ_INT(msg_feefilter_decode(negative, 8, &rate, reason), MSG_ERR_MALFORMED);
 	CHECK_EQ_STR(reason, "malformed feefilter message");
 }
@@ -393,7 +393,7 @@ UNIT_TEST(msg_addr_round_trip)
 	struct wbuf w;
 
 	sample_addrs(in, 3);
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_addr_encode(&w, in, 3);
 	CHECK_EQ_INT(w.len, 1 + 3 * 30);
 	/* Entry 0: time LE, services LE, ip, port big-endian. */
@@ -406,14 +406,14 @@ UNIT_TEST(msg_addr_round_trip)
 	CHECK(out.entries == NULL && out.count == 0);
 	msg_addr_free(NULL);
 	check_truncations("addr", w.data, w.len, NULL, 0);
-	wbuf_free(&w);
+	ser_write_free(&w);
 
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_addr_encode(&w, NULL, 0);
 	CHECK_EQ_INT(msg_addr_decode(w.data, w.len, &out, reason), 0);
 	CHECK_EQ_INT(out.count, 0);
 	CHECK(out.entries == NULL);
-	wbuf_free(&w);
+	ser_write_free(&w);
 }
 
 UNIT_TEST(msg_addr_limit)
@@ -424,13 +424,13 @@ UNIT_TEST(msg_addr_limit)
 	struct wbuf w;
 
 	sample_addrs(e, 1001);
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_addr_encode(&w, e, 1000);
 	CHECK_EQ_INT(msg_addr_decode(w.data, w.len, &out, reason), 0);
 	CHECK_EQ_INT(out.count, 1000);
 	CHECK(memcmp(out.entries, e, 1000 * sizeof(*e)) == 0);
 	msg_addr_free(&out);
-	wbuf_reset(&w);
+	ser_write_reset(&w);
 	msg_addr_encode(&w, e, 1001);
 	CHECK_EQ_INT(msg_addr_decode(w.data, w.len, &out, reason), MSG_ERR_TOO_MANY);
 	CHECK_EQ_STR(reason, "addr message size = 1001");
@@ -439,7 +439,7 @@ UNIT_TEST(msg_addr_limit)
 	/* The count alone is enough to judge it. */
 	CHECK_EQ_INT(msg_addr_decode(w.data, 3, &out, reason), MSG_ERR_TOO_MANY);
 	CHECK_EQ_STR(reason, "addr message size = 1001");
-	wbuf_free(&w);
+	ser_write_free(&w);
 	free(e);
 }
 
@@ -463,7 +463,7 @@ UNIT_TEST(msg_inv_round_trip_for_each_type)
 	struct wbuf w;
 
 	sample_inv(in, 4);
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_inv_encode(&w, in, 4);
 	CHECK_EQ_INT(w.len, 1 + 4 * 36);
 	for (size_t t = 0; t < 3; t++) {
@@ -474,7 +474,7 @@ UNIT_TEST(msg_inv_round_trip_for_each_type)
 		check_truncations(types[t], w.data, w.len, NULL, 0);
 	}
 	msg_inv_free(NULL);
-	wbuf_free(&w);
+	ser_write_free(&w);
 }
 
 UNIT_TEST(msg_inv_limit_reports_count_without_allocating)
@@ -488,14 +488,14 @@ UNIT_TEST(msg_inv_limit_reports_count_without_allocating)
 	struct wbuf w;
 
 	sample_inv(e, 50001);
-	wbuf_init(&w);
+	ser_write_init(&w);
 	for (size_t t = 0; t < 3; t++) {
-		wbuf_reset(&w);
+		ser_write_reset(&w);
 		msg_inv_encode(&w, e, 50000);
 		CHECK_EQ_INT(msg_inv_decode(types[t], w.data, w.len, &out, reason), 0);
 		CHECK_EQ_INT(out.count, 50000);
 		msg_inv_free(&out);
-		wbuf_reset(&w);
+		ser_write_reset(&w);
 		msg_inv_encode(&w, e, 50001);
 		CHECK_EQ_INT(msg_inv_decode(types[t], w.data, w.len, &out, reason),
 			     MSG_ERR_TOO_MANY);
@@ -508,7 +508,7 @@ UNIT_TEST(msg_inv_limit_reports_count_without_allocating)
 		snprintf(want, sizeof(want), "%s message size = 18446744073709551615", types[t]);
 		CHECK_EQ_STR(reason, want);
 	}
-	wbuf_free(&w);
+	ser_write_free(&w);
 	free(e);
 }
 
@@ -520,7 +520,7 @@ UNIT_TEST(msg_inv_count_must_match_and_be_canonical)
 	struct wbuf w;
 
 	sample_inv(in, 2);
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_inv_encode(&w, in, 2);
 	w.data[0] = 3; /* says 3, carries 2 */
 	CHECK_EQ_INT(msg_inv_decode("inv", w.data, w.len, &out, reason), MSG_ERR_MALFORMED);
@@ -528,16 +528,16 @@ UNIT_TEST(msg_inv_count_must_match_and_be_canonical)
 	w.data[0] = 1; /* says 1, carries 2 */
 	CHECK_EQ_INT(msg_inv_decode("inv", w.data, w.len, &out, reason), MSG_ERR_MALFORMED);
 	CHECK(out.entries == NULL);
-	wbuf_reset(&w);
-	wbuf_u8(&w, 0xfd); /* 2 as a 3-byte CompactSize */
-	wbuf_u16(&w, 2);
+	ser_write_reset(&w);
+	ser_write_u8(&w, 0xfd); /* 2 as a 3-byte CompactSize */
+	ser_write_u16(&w, 2);
 	for (int i = 0; i < 2; i++) {
-		wbuf_u32(&w, in[i].type);
-		wbuf_bytes(&w, in[i].hash, 32);
+		ser_write_u32(&w, in[i].type);
+		ser_write_bytes(&w, in[i].hash, 32);
 	}
 	CHECK_EQ_INT(msg_inv_decode("getdata", w.data, w.len, &out, reason), MSG_ERR_MALFORMED);
 	CHECK_EQ_STR(reason, "malformed getdata message");
-	wbuf_free(&w);
+	ser_write_free(&w);
 }
 
 /* ---- block headers, getheaders, headers ---------------------------------- */
@@ -565,12 +565,12 @@ UNIT_TEST(block_header_hash_of_bitcoins_genesis)
 	block_header_hash(&h, hash);
 	hash_hex_reversed(hash, hex);
 	CHECK_EQ_STR(hex, "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f");
-	wbuf_init(&w);
+	ser_write_init(&w);
 	block_header_encode(&w, &h);
 	CHECK_EQ_INT(w.len, BLOCK_HEADER_SIZE);
 	hash_sha256d(w.data, w.len, again);
 	CHECK(memcmp(hash, again, 32) == 0);
-	wbuf_free(&w);
+	ser_write_free(&w);
 }
 
 static void sample_headers(struct block_header *h, size_t n)
@@ -593,7 +593,7 @@ UNIT_TEST(msg_headers_round_trip)
 	struct wbuf w;
 
 	sample_headers(in, 3);
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_headers_encode(&w, in, 3);
 	CHECK_EQ_INT(w.len, 1 + 3 * 81);
 	CHECK_EQ_INT(msg_headers_decode(w.data, w.len, &out, reason), 0);
@@ -607,7 +607,7 @@ UNIT_TEST(msg_headers_round_trip)
 	CHECK_EQ_INT(msg_headers_decode(w.data, w.len, &out, reason), MSG_ERR_MALFORMED);
 	CHECK_EQ_STR(reason, "malformed headers message");
 	CHECK(out.headers == NULL);
-	wbuf_free(&w);
+	ser_write_free(&w);
 }
 
 UNIT_TEST(msg_headers_limit)
@@ -618,18 +618,18 @@ UNIT_TEST(msg_headers_limit)
 	struct wbuf w;
 
 	sample_headers(h, 2001);
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_headers_encode(&w, h, 2000);
 	CHECK_EQ_INT(msg_headers_decode(w.data, w.len, &out, reason), 0);
 	CHECK_EQ_INT(out.count, 2000);
 	msg_headers_free(&out);
-	wbuf_reset(&w);
+	ser_write_reset(&w);
 	msg_headers_encode(&w, h, 2001);
 	CHECK_EQ_INT(msg_headers_decode(w.data, w.len, &out, reason), MSG_ERR_TOO_MANY);
 	CHECK_EQ_STR(reason, "headers message size = 2001");
 	CHECK_EQ_INT(out.count, 2001);
 	CHECK(out.headers == NULL);
-	wbuf_free(&w);
+	ser_write_free(&w);
 	free(h);
 }
 
@@ -644,7 +644,7 @@ UNIT_TEST(msg_getheaders_round_trip_and_limit)
 	for (int i = 0; i < 3; i++)
 		memset(in->locator[i], 0x11 * (i + 1), 32);
 	memset(in->stop, 0xee, 32);
-	wbuf_init(&w);
+	ser_write_init(&w);
 	msg_getheaders_encode(&w, in);
 	CHECK_EQ_INT(w.len, 4 + 1 + 3 * 32 + 32);
 	CHECK_EQ_INT(msg_getheaders_decode(w.data, w.len, out, reason), 0);
@@ -652,23 +652,23 @@ UNIT_TEST(msg_getheaders_round_trip_and_limit)
 	check_truncations("getheaders", w.data, w.len, NULL, 0);
 
 	in->count = MSG_MAX_LOCATOR;
-	wbuf_reset(&w);
+	ser_write_reset(&w);
 	msg_getheaders_encode(&w, in);
 	CHECK_EQ_INT(msg_getheaders_decode(w.data, w.len, out, reason), 0);
 	CHECK_EQ_INT(out->count, 101);
 
 	/* 102 locator hashes: over the limit, reported with the count. */
-	wbuf_reset(&w);
-	wbuf_u32(&w, MSG_PROTOCOL_VERSION);
-	wbuf_compact(&w, 102);
+	ser_write_reset(&w);
+	ser_write_u32(&w, MSG_PROTOCOL_VERSION);
+	ser_write_compact(&w, 102);
 	for (int i = 0; i < 103; i++)
-		wbuf_bytes(&w, in->stop, 32);
+		ser_write_bytes(&w, in->stop, 32);
 	CHECK_EQ_INT(msg_getheaders_decode(w.data, w.len, out, reason), MSG_ERR_TOO_MANY);
 	CHECK_EQ_STR(reason, "getheaders locator size = 102");
 	CHECK_EQ_INT(out->count, 102);
 	CHECK_EQ_INT(msg_payload_check("getheaders", w.data, w.len, reason), MSG_ERR_TOO_MANY);
 	CHECK_EQ_STR(reason, "getheaders locator size = 102");
-	wbuf_free(&w);
+	ser_write_free(&w);
 	free(in);
 	free(out);
 }
@@ -681,17 +681,17 @@ static int count_check(const char *cmd, uint64_t count, size_t entry, size_t pre
 	struct wbuf w;
 	int rc;
 
-	wbuf_init(&w);
+	ser_write_init(&w);
 	for (size_t i = 0; i < prefix; i++)
-		wbuf_u8(&w, 0);
-	wbuf_compact(&w, count);
+		ser_write_u8(&w, 0);
+	ser_write_compact(&w, count);
 	/* Only fill entries for small counts; large ones must fail on the count. */
 	if (count <= 3) {
 		for (size_t i = 0; i < count * entry + (prefix ? 32 : 0); i++)
-			wbuf_u8(&w, (uint8_t)i);
+			ser_write_u8(&w, (uint8_t)i);
 	}
 	rc = msg_count_check(cmd, w.data, w.len, got, reason);
-	wbuf_free(&w);
+	ser_write_free(&w);
 	return rc;
 }
 
@@ -805,4 +805,13 @@ UNIT_TEST(msg_random_headers_never_crash)
 		      (rc > 0 && (size_t)rc <= len));
 		free(copy);
 	}
+}
+
+/* Every _free (and _clear) accepts NULL, as free() does: the test is that
+ * these calls return (the sanitizer run catches a NULL dereference). */
+UNIT_TEST(msg_free_functions_accept_null)
+{
+	msg_addr_free(NULL);
+	msg_inv_free(NULL);
+	msg_headers_free(NULL);
 }

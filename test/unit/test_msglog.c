@@ -397,3 +397,11 @@ UNIT_TEST(msglog_peer_address_too_long)
 	msglog_free(ml);
 	msglog_free(NULL);
 }
+
+/* Every _free (and _clear) accepts NULL, as free() does: the test is that
+ * these calls return (the sanitizer run catches a NULL dereference). */
+UNIT_TEST(msglog_free_functions_accept_null)
+{
+	msglog_free(NULL);
+	msglog_peer_free(NULL);
+}

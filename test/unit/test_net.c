@@ -184,8 +184,8 @@ static void pair_init(struct pair *t)
 	pair_config(t, port);
 	t->base = event_base_new();
 	REQUIRE(t->base);
-	t->listener = connman_new(t->base, &t->lcfg, err, sizeof(err));
-	t->connector = connman_new(t->base, &t->ccfg, err, sizeof(err));
+	t->listener = net_new(t->base, &t->lcfg, err, sizeof(err));
+	t->connector = net_new(t->base, &t->ccfg, err, sizeof(err));
 	REQUIRE(t->listener && t->connector);
 }
 
@@ -194,16 +194,16 @@ static void pair_start(struct pair *t)
 	struct net_events le = fake_events(&t->lf), ce = fake_events(&t->cf);
 	char err[256];
 
-	REQUIRE(connman_start(t->listener, &le, err, sizeof(err)) == 0);
-	REQUIRE(connman_start(t->connector, &ce, err, sizeof(err)) == 0);
+	REQUIRE(net_start(t->listener, &le, err, sizeof(err)) == 0);
+	REQUIRE(net_start(t->connector, &ce, err, sizeof(err)) == 0);
 }
 
 static void pair_free(struct pair *t)
 {
-	connman_stop(t->connector);
-	connman_stop(t->listener);
-	connman_free(t->connector);
-	connman_free(t->listener);
+	net_stop(t->connector);
+	net_stop(t->listener);
+	net_free(t->connector);
+	net_free(t->listener);
 	event_base_free(t->base);
 	config_free(&t->lcfg);
 	config_free(&t->ccfg);
@@ -241,7 +241,7 @@ UNIT_TEST(net_events_connect_message_and_close)
 	CHECK(t.cf.last_peer->handler == &t.cf.state_tag);
 	CHECK_EQ_INT(t.cf.last_peer->type, CONN_MANUAL);
 	CHECK_EQ_INT(t.lf.last_peer->type, CONN_INBOUND);
-	CHECK_EQ_INT(connman_count(t.listener, true), 1);
+	CHECK_EQ_INT(net_count(t.listener, true), 1);
 
 	/* A message goes through framing to the other side's handler, whole. */
 	CHECK_EQ_INT(net_send(t.cf.last_peer, "greeting", payload, sizeof(payload)), 0);
@@ -319,7 +319,7 @@ UNIT_TEST(net_events_refused_peer)
 	REQUIRE(run_until(&t, &t.cf.closed) || t.cf.peers_freed > 0);
 	CHECK_EQ_INT(t.lf.established, 0);
 	CHECK_EQ_INT(t.lf.messages, 0);
-	CHECK_EQ_INT(connman_count(t.listener, true), 0);
+	CHECK_EQ_INT(net_count(t.listener, true), 0);
 	pair_free(&t);
 }
 
@@ -332,9 +332,9 @@ UNIT_TEST(net_events_local_nonce)
 	pair_init(&t);
 	pair_start(&t);
 	REQUIRE(run_until(&t, &t.cf.established));
-	CHECK(!connman_is_local_nonce(t.connector, 0x1234));
+	CHECK(!net_is_local_nonce(t.connector, 0x1234));
 	t.cf.last_peer->local_nonce = 0x1234;
-	CHECK(connman_is_local_nonce(t.connector, 0x1234));
-	CHECK(!connman_is_local_nonce(t.connector, 0));
+	CHECK(net_is_local_nonce(t.connector, 0x1234));
+	CHECK(!net_is_local_nonce(t.connector, 0));
 	pair_free(&t);
 }

@@ -71,8 +71,8 @@ UNIT_TEST(netaddr_network_numbers)
 	CHECK_EQ_INT(network_of("[fe80::1]"), NET_UNROUTABLE);
 	CHECK_EQ_INT(network_of("[fd00::1]"), NET_UNROUTABLE);
 	CHECK_EQ_INT(network_of("[2a01:4f8::1]"), NET_IPV6);
-	CHECK_EQ_STR(net_network_name(NET_UNROUTABLE), "not_publicly_routable");
-	CHECK_EQ_STR(net_network_name(NET_IPV6), "ipv6");
+	CHECK_EQ_STR(netaddr_network_name(NET_UNROUTABLE), "not_publicly_routable");
+	CHECK_EQ_STR(netaddr_network_name(NET_IPV6), "ipv6");
 }
 
 UNIT_TEST(netaddr_groups)
@@ -125,12 +125,12 @@ UNIT_TEST(netaddr_more_ranges)
 	CHECK_EQ_INT(network_of("[fec0::1]"), NET_IPV6);
 	CHECK_EQ_INT(network_of("[::ffff:8.8.4.4]"), NET_IPV4);
 	CHECK_EQ_INT(network_of("[::ffff:192.168.0.1]"), NET_UNROUTABLE);
-	CHECK_EQ_STR(net_network_name(NET_IPV4), "ipv4");
-	CHECK_EQ_STR(net_network_name(NET_ONION), "onion");
-	CHECK_EQ_STR(net_network_name(NET_I2P), "i2p");
-	CHECK_EQ_STR(net_network_name(NET_CJDNS), "cjdns");
-	CHECK_EQ_STR(net_network_name(NET_INTERNAL), "internal");
-	CHECK_EQ_STR(net_network_name((enum net_network)7), "unknown");
+	CHECK_EQ_STR(netaddr_network_name(NET_IPV4), "ipv4");
+	CHECK_EQ_STR(netaddr_network_name(NET_ONION), "onion");
+	CHECK_EQ_STR(netaddr_network_name(NET_I2P), "i2p");
+	CHECK_EQ_STR(netaddr_network_name(NET_CJDNS), "cjdns");
+	CHECK_EQ_STR(netaddr_network_name(NET_INTERNAL), "internal");
+	CHECK_EQ_STR(netaddr_network_name((enum net_network)7), "unknown");
 }
 
 UNIT_TEST(netaddr_ipv4_mapped_formats_as_ipv4)

@@ -15,7 +15,7 @@
 #include "net_download.h"
 #include "unit.h"
 #include "util.h"
-#include "validation.h"
+#include "chainstate.h"
 
 #define N 40
 
@@ -100,7 +100,7 @@ static void receive(struct chains *c, struct dl_peer *from, int h)
 	bool is_new;
 
 	CHECK_EQ_INT(chainstate_process_block(c->b, &c->blocks[h], &is_new, reason), 0);
-	dl_block_done(c->dl, from, c->blocks[h].hash);
+	net_download_block_done(c->dl, from, c->blocks[h].hash);
 }
 
 UNIT_TEST(netdl_one_peer_per_block)
@@ -117,31 +117,31 @@ UNIT_TEST(netdl_one_peer_per_block)
 		return;
 	}
 	last = chainstate_lookup(c.b, c.blocks[N].hash);
-	dl_peer_init(&p1, 1);
-	dl_peer_init(&p2, 2);
-	dl_peer_init(&p3, 3);
-	CHECK_EQ_INT(dl_next_blocks(c.dl, &p1, now, out, DL_MAX_PER_PEER), 0); /* knows nothing */
-	dl_peer_has(&p1, last);
-	dl_peer_has(&p2, last);
-	dl_peer_has(&p1, chainstate_lookup(c.b, c.blocks[3].hash)); /* less work: kept */
+	net_download_peer_init(&p1, 1);
+	net_download_peer_init(&p2, 2);
+	net_download_peer_init(&p3, 3);
+	CHECK_EQ_INT(net_download_next_blocks(c.dl, &p1, now, out, DL_MAX_PER_PEER), 0); /* knows nothing */
+	net_download_peer_has(&p1, last);
+	net_download_peer_has(&p2, last);
+	net_download_peer_has(&p1, chainstate_lookup(c.b, c.blocks[3].hash)); /* less work: kept */
 	CHECK(p1.best_known == last);
 
 	/* Oldest first, 16 per peer, never the same block twice. */
-	CHECK_EQ_INT(dl_next_blocks(c.dl, &p1, now, out, DL_MAX_PER_PEER), 16);
+	CHECK_EQ_INT(net_download_next_blocks(c.dl, &p1, now, out, DL_MAX_PER_PEER), 16);
 	CHECK(heights_are(&c, out, 16, 1));
-	CHECK_EQ_INT(dl_next_blocks(c.dl, &p1, now, out, DL_MAX_PER_PEER), 0);
-	CHECK_EQ_INT(dl_next_blocks(c.dl, &p2, now, out, 4), 4);
+	CHECK_EQ_INT(net_download_next_blocks(c.dl, &p1, now, out, DL_MAX_PER_PEER), 0);
+	CHECK_EQ_INT(net_download_next_blocks(c.dl, &p2, now, out, 4), 4);
 	CHECK(heights_are(&c, out, 4, 17));
-	CHECK_EQ_INT(dl_next_blocks(c.dl, &p2, now, out, DL_MAX_PER_PEER), 12);
+	CHECK_EQ_INT(net_download_next_blocks(c.dl, &p2, now, out, DL_MAX_PER_PEER), 12);
 	CHECK(heights_are(&c, out, 12, 21));
-	CHECK(dl_in_flight(c.dl, c.blocks[1].hash) && dl_in_flight(c.dl, c.blocks[32].hash));
-	CHECK(!dl_in_flight(c.dl, c.blocks[33].hash));
+	CHECK(net_download_in_flight(c.dl, c.blocks[1].hash) && net_download_in_flight(c.dl, c.blocks[32].hash));
+	CHECK(!net_download_in_flight(c.dl, c.blocks[33].hash));
 
 	/* Received and processed: no longer in flight; room for one more. */
 	receive(&c, &p1, 1);
-	CHECK(!dl_in_flight(c.dl, c.blocks[1].hash));
+	CHECK(!net_download_in_flight(c.dl, c.blocks[1].hash));
 	CHECK_EQ_INT(chainstate_height(c.b), 1);
-	CHECK_EQ_INT(dl_next_blocks(c.dl, &p1, now, out, DL_MAX_PER_PEER), 1);
+	CHECK_EQ_INT(net_download_next_blocks(c.dl, &p1, now, out, DL_MAX_PER_PEER), 1);
 	CHECK(heights_are(&c, out, 1, 33));
 
 	/* From another peer than the one asked: still done, and the asked
@@ -151,31 +151,31 @@ UNIT_TEST(netdl_one_peer_per_block)
 		bool is_new;
 
 		CHECK_EQ_INT(chainstate_process_block(c.b, &c.blocks[2], &is_new, reason), 0);
-		CHECK(!dl_block_done(c.dl, &p3, c.blocks[2].hash)); /* p1 was asked */
-		CHECK(!dl_in_flight(c.dl, c.blocks[2].hash));
+		CHECK(!net_download_block_done(c.dl, &p3, c.blocks[2].hash)); /* p1 was asked */
+		CHECK(!net_download_in_flight(c.dl, c.blocks[2].hash));
 		CHECK_EQ_INT(p1.n_in_flight, 15);
-		CHECK(!dl_block_done(c.dl, &p1, c.blocks[2].hash)); /* not twice */
+		CHECK(!net_download_block_done(c.dl, &p1, c.blocks[2].hash)); /* not twice */
 	}
 
 	/* A peer that goes frees its blocks; the next peer gets them, oldest
 	 * first, and never blocks that are stored. */
-	dl_peer_gone(c.dl, &p2);
-	CHECK(!dl_in_flight(c.dl, c.blocks[17].hash));
+	net_download_peer_gone(c.dl, &p2);
+	CHECK(!net_download_in_flight(c.dl, c.blocks[17].hash));
 	receive(&c, &p3, 3); /* stored meanwhile (was p1's) */
-	dl_peer_has(&p3, last);
-	CHECK_EQ_INT(dl_next_blocks(c.dl, &p3, now, out, DL_MAX_PER_PEER), 16);
+	net_download_peer_has(&p3, last);
+	CHECK_EQ_INT(net_download_next_blocks(c.dl, &p3, now, out, DL_MAX_PER_PEER), 16);
 	CHECK(heights_are(&c, out, 16, 17));
 
 	/* Timeouts: only once DL_TIMEOUT_US has passed. */
-	CHECK(!dl_peer_timed_out(&p1, now + DL_TIMEOUT_US, DL_TIMEOUT_US));
-	CHECK(dl_peer_timed_out(&p1, now + DL_TIMEOUT_US + 1, DL_TIMEOUT_US));
-	CHECK(!dl_peer_timed_out(&p2, now + DL_TIMEOUT_US + 1, DL_TIMEOUT_US));
-	CHECK(dl_peer_timed_out(&p1, now + 2000001, 2000000));
+	CHECK(!net_download_peer_timed_out(&p1, now + DL_TIMEOUT_US, DL_TIMEOUT_US));
+	CHECK(net_download_peer_timed_out(&p1, now + DL_TIMEOUT_US + 1, DL_TIMEOUT_US));
+	CHECK(!net_download_peer_timed_out(&p2, now + DL_TIMEOUT_US + 1, DL_TIMEOUT_US));
+	CHECK(net_download_peer_timed_out(&p1, now + 2000001, 2000000));
 
-	dl_peer_gone(c.dl, &p1);
-	dl_peer_gone(c.dl, &p3);
+	net_download_peer_gone(c.dl, &p1);
+	net_download_peer_gone(c.dl, &p3);
 	for (int h = 1; h <= N; h++)
-		CHECK(!dl_in_flight(c.dl, c.blocks[h].hash));
+		CHECK(!net_download_in_flight(c.dl, c.blocks[h].hash));
 	teardown(&c);
 }
 
@@ -193,19 +193,19 @@ UNIT_TEST(netdl_orphans_kept_until_the_parent_is_known)
 		return;
 	}
 	memset(unknown, 0x5a, 32);
-	wbuf_init(&w);
+	ser_write_init(&w);
 	block_encode(&w, &c.blocks[5]);
 	/* Parent unknown: kept, not ready. */
-	CHECK_EQ_INT(dl_orphan_add(c.dl, c.blocks[5].hash, unknown, w.data, w.len, 9), 0);
-	CHECK_EQ_INT(dl_orphan_add(c.dl, c.blocks[5].hash, unknown, w.data, w.len, 9), 1);
-	CHECK(!dl_orphan_take_ready(c.dl, &bytes, &len, &from));
+	CHECK_EQ_INT(net_download_orphan_add(c.dl, c.blocks[5].hash, unknown, w.data, w.len, 9), 0);
+	CHECK_EQ_INT(net_download_orphan_add(c.dl, c.blocks[5].hash, unknown, w.data, w.len, 9), 1);
+	CHECK(!net_download_orphan_take_ready(c.dl, &bytes, &len, &from));
 	/* Parent's header known (block 6's parent is 5, whose header B has). */
-	CHECK_EQ_INT(dl_orphan_add(c.dl, c.blocks[6].hash, c.blocks[5].hash, w.data, w.len, 4), 0);
-	CHECK(dl_orphan_take_ready(c.dl, &bytes, &len, &from));
+	CHECK_EQ_INT(net_download_orphan_add(c.dl, c.blocks[6].hash, c.blocks[5].hash, w.data, w.len, 4), 0);
+	CHECK(net_download_orphan_take_ready(c.dl, &bytes, &len, &from));
 	CHECK_EQ_INT(from, 4);
 	CHECK_EQ_INT(len, w.len);
 	free(bytes);
-	CHECK_EQ_INT(dl_orphan_count(c.dl), 1);
+	CHECK_EQ_INT(net_download_orphan_count(c.dl), 1);
 	/* Bounded: the oldest go first. */
 	for (int k = 0; k < DL_ORPHAN_MAX + 5; k++) {
 		uint8_t h[32];
@@ -213,9 +213,9 @@ UNIT_TEST(netdl_orphans_kept_until_the_parent_is_known)
 		memset(h, 0, 32);
 		h[0] = (uint8_t)k;
 		h[1] = 0x77;
-		CHECK_EQ_INT(dl_orphan_add(c.dl, h, unknown, w.data, w.len, 1), 0);
+		CHECK_EQ_INT(net_download_orphan_add(c.dl, h, unknown, w.data, w.len, 1), 0);
 	}
-	CHECK_EQ_INT(dl_orphan_count(c.dl), DL_ORPHAN_MAX);
-	wbuf_free(&w);
+	CHECK_EQ_INT(net_download_orphan_count(c.dl), DL_ORPHAN_MAX);
+	ser_write_free(&w);
 	teardown(&c);
 }

@@ -550,3 +550,11 @@ UNIT_TEST(rpc_utf8_sanitize)
 	rpc_utf8_sanitize(e);
 	CHECK_EQ_STR(e, "surrogate ?!");
 }
+
+/* Every _free (and _clear) accepts NULL, as free() does: the test is that
+ * these calls return (the sanitizer run catches a NULL dereference). */
+UNIT_TEST(rpc_free_functions_accept_null)
+{
+	rpc_dispatch_free(NULL);
+	rpc_job_free(NULL);
+}

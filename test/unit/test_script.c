@@ -1,7 +1,7 @@
 /*
- * Unit tests for src/script.c (hash160, P2PKH, sigops, legacy sighash,
+ * Unit tests for src/script.c (script_hash160, P2PKH, sigops, legacy sighash,
  * verification with every way a scriptSig can be wrong) and the parts of
- * src/primitives.c they build on (tx round trip, genesis txid, merkle
+ * src/tx.c, block.c and pow.c they build on (tx round trip, genesis txid, merkle
  * roots, compact targets and work).
  */
 #include <stdlib.h>
@@ -9,9 +9,10 @@
 
 #include <secp256k1.h>
 
+#include "block.h"
 #include "hash.h"
-#include "keys.h"
-#include "primitives.h"
+#include "key.h"
+#include "pow.h"
 #include "script.h"
 #include "ser.h"
 #include "unit.h"
@@ -99,7 +100,7 @@ static bool starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* ---- hash160 and P2PKH ---------------------------------------------------- */
+/* ---- script_hash160 and P2PKH ---------------------------------------------------- */
 
 UNIT_TEST(script_hash160_known_vectors)
 {
@@ -108,12 +109,12 @@ UNIT_TEST(script_hash160_known_vectors)
 	uint8_t h[20], g[33];
 	char hex[41];
 
-	hash160("", 0, h);
+	script_hash160("", 0, h);
 	hash_hex(h, 20, hex);
 	CHECK_EQ_STR(hex, "b472a266d0bd89c13706a4132ccfb16f7c3b9fcb");
 	/* The compressed generator point (public key of secret 1). */
 	CHECK_EQ_INT(hash_hex_decode(g_hex, g, sizeof(g)), 0);
-	hash160(g, sizeof(g), h);
+	script_hash160(g, sizeof(g), h);
 	hash_hex(h, 20, hex);
 	CHECK_EQ_STR(hex, "751e76e8199196d454941c45d1b3a323f1433bd6");
 }
@@ -203,9 +204,9 @@ UNIT_TEST(script_tx_sigops_sums_inputs_and_outputs)
 	static const uint8_t two[] = { OP_CHECKSIG, OP_CHECKSIGVERIFY };
 
 	build_tx(&t, 2, 3); /* outputs are P2PKH: 3; scriptSigs have none */
-	CHECK_EQ_INT(tx_sigops(&t), 3);
+	CHECK_EQ_INT(script_tx_sigops(&t), 3);
 	set_script_sig(&t, 1, two, sizeof(two));
-	CHECK_EQ_INT(tx_sigops(&t), 5);
+	CHECK_EQ_INT(script_tx_sigops(&t), 5);
 	tx_clear(&t);
 }
 
@@ -229,11 +230,11 @@ static void sighash_by_copy(const struct tx *t, size_t in, const uint8_t *code, 
 	free(c.vin[in].script_sig);
 	c.vin[in].script_sig = dup_mem(code, n);
 	c.vin[in].script_sig_len = n;
-	wbuf_init(&w);
+	ser_write_init(&w);
 	tx_encode(&w, &c);
-	wbuf_u32(&w, SIGHASH_ALL);
+	ser_write_u32(&w, SIGHASH_ALL);
 	hash_sha256d(w.data, w.len, out);
-	wbuf_free(&w);
+	ser_write_free(&w);
 	tx_clear(&c);
 }
 
@@ -306,12 +307,12 @@ UNIT_TEST(script_sign_then_verify_round_trip)
 	{
 		struct wbuf w;
 		uint8_t id[32];
-		wbuf_init(&w);
+		ser_write_init(&w);
 		tx_encode(&w, &t);
 		hash_sha256d(w.data, w.len, id);
 		CHECK(memcmp(id, t.txid, 32) == 0);
 		CHECK_EQ_INT(t.size, w.len);
-		wbuf_free(&w);
+		ser_write_free(&w);
 	}
 	/* <sig+hashtype> <33-byte pub>: 0x30 ... 0x01, then 0x21 and the key. */
 	{
@@ -737,7 +738,7 @@ UNIT_TEST(primitives_tx_round_trip)
 	uint8_t id[32];
 
 	build_tx(&t, 3, 2);
-	wbuf_init(&w);
+	ser_write_init(&w);
 	tx_encode(&w, &t);
 	CHECK(!w.oom);
 	CHECK_EQ_INT(t.size, w.len);
@@ -763,18 +764,18 @@ UNIT_TEST(primitives_tx_round_trip)
 		CHECK(memcmp(back.vout[i].script_pubkey, t.vout[i].script_pubkey,
 			     SCRIPT_P2PKH_LEN) == 0);
 	}
-	wbuf_init(&w2);
+	ser_write_init(&w2);
 	tx_encode(&w2, &back);
 	CHECK_EQ_INT(w2.len, w.len);
 	CHECK(memcmp(w2.data, w.data, w.len) == 0);
-	wbuf_free(&w2);
+	ser_write_free(&w2);
 	tx_clear(&back);
 	/* Every truncation and a trailing byte fail (and leave back cleared). */
 	for (size_t cut = 0; cut < w.len; cut++) {
 		CHECK_EQ_INT(tx_decode_bytes(w.data, cut, &back), -1);
 		CHECK(back.vin == NULL && back.vout == NULL);
 	}
-	wbuf_u8(&w, 0);
+	ser_write_u8(&w, 0);
 	CHECK_EQ_INT(tx_decode_bytes(w.data, w.len, &back), -1);
 	/* A deep copy encodes the same and owns its scripts. */
 	{
@@ -785,7 +786,7 @@ UNIT_TEST(primitives_tx_round_trip)
 		CHECK(memcmp(c.txid, t.txid, 32) == 0);
 		tx_clear(&c);
 	}
-	wbuf_free(&w);
+	ser_write_free(&w);
 	tx_clear(&t);
 	tx_clear(NULL);
 }
@@ -811,12 +812,12 @@ UNIT_TEST(primitives_genesis_coinbase_txid)
 	CHECK_EQ_INT(tx_value_out(&t), 50 * COIN);
 	CHECK_EQ_INT(t.vout[0].script_pubkey_len, 67);
 	/* P2PK: the key push and OP_CHECKSIG, one sigop. */
-	CHECK_EQ_INT(tx_sigops(&t), 1);
-	wbuf_init(&w);
+	CHECK_EQ_INT(script_tx_sigops(&t), 1);
+	ser_write_init(&w);
 	tx_encode(&w, &t);
 	CHECK_EQ_INT(w.len, sizeof(raw));
 	CHECK(memcmp(w.data, raw, sizeof(raw)) == 0);
-	wbuf_free(&w);
+	ser_write_free(&w);
 	/* Recomputed from the fields, the same. */
 	memset(t.txid, 0, 32);
 	tx_finalize(&t);
@@ -841,31 +842,31 @@ UNIT_TEST(primitives_merkle_root_by_hand)
 
 	for (int i = 0; i < 4; i++)
 		hash_sha256d(&i, sizeof(i), ids[i]);
-	merkle_root(NULL, 0, root, &mutated);
+	block_compute_merkle_root(NULL, 0, root, &mutated);
 	CHECK(!mutated);
 	memset(want, 0, 32);
 	CHECK(memcmp(root, want, 32) == 0);
 	/* One: the txid itself. */
-	merkle_root((const uint8_t (*)[32])ids, 1, root, &mutated);
+	block_compute_merkle_root((const uint8_t (*)[32])ids, 1, root, &mutated);
 	CHECK(memcmp(root, ids[0], 32) == 0);
 	CHECK(!mutated);
 	/* Two: H(a||b). */
-	merkle_root((const uint8_t (*)[32])ids, 2, root, &mutated);
+	block_compute_merkle_root((const uint8_t (*)[32])ids, 2, root, &mutated);
 	pair_hash(ids[0], ids[1], ab);
 	CHECK(memcmp(root, ab, 32) == 0);
 	CHECK(!mutated);
 	/* Three: H(H(a||b) || H(c||c)), the odd one paired with itself. */
-	merkle_root((const uint8_t (*)[32])ids, 3, root, &mutated);
+	block_compute_merkle_root((const uint8_t (*)[32])ids, 3, root, &mutated);
 	pair_hash(ids[2], ids[2], cc);
 	pair_hash(ab, cc, want);
 	CHECK(memcmp(root, want, 32) == 0);
 	CHECK(!mutated);
 	/* [a b c c] has the same root as [a b c], and is flagged mutated. */
 	memcpy(ids[3], ids[2], 32);
-	merkle_root((const uint8_t (*)[32])ids, 4, root, &mutated);
+	block_compute_merkle_root((const uint8_t (*)[32])ids, 4, root, &mutated);
 	CHECK(memcmp(root, want, 32) == 0);
 	CHECK(mutated);
-	merkle_root((const uint8_t (*)[32])ids, 3, root, NULL);
+	block_compute_merkle_root((const uint8_t (*)[32])ids, 3, root, NULL);
 	CHECK(memcmp(root, want, 32) == 0);
 }
 
@@ -874,60 +875,68 @@ UNIT_TEST(primitives_compact_targets_and_work)
 	u256 t, w, back;
 	char hex[65];
 
-	CHECK_EQ_INT(target_from_bits(0x1d00ffff, &t), 0);
+	CHECK_EQ_INT(pow_target_from_bits(0x1d00ffff, &t), 0);
 	u256_hex(&t, hex);
 	CHECK_EQ_STR(hex, "00000000ffff0000000000000000000000000000000000000000000000000000");
-	CHECK_EQ_INT(target_to_bits(&t), 0x1d00ffff);
+	CHECK_EQ_INT(pow_target_to_bits(&t), 0x1d00ffff);
 	CHECK_EQ_INT(u256_from_hex(hex, &back), 0);
 	CHECK_EQ_INT(u256_cmp(&back, &t), 0);
 	/* Bitcoin's block 0 (and every difficulty-1 block) proves 0x100010001. */
-	work_from_bits(0x1d00ffff, &w);
+	pow_work_from_bits(0x1d00ffff, &w);
 	u256_hex(&w, hex);
 	CHECK_EQ_STR(hex, "0000000000000000000000000000000000000000000000000000000100010001");
 	/* Regtest's easiest target 0x207fffff: work 2. */
-	work_from_bits(0x207fffff, &w);
+	pow_work_from_bits(0x207fffff, &w);
 	u256_hex(&w, hex);
 	CHECK_EQ_STR(hex, "0000000000000000000000000000000000000000000000000000000000000002");
 
 	/* Vectors from Bitcoin's arith_uint256 tests (SetCompact/GetCompact). */
-	CHECK_EQ_INT(target_from_bits(0x01123456, &t), 0);
+	CHECK_EQ_INT(pow_target_from_bits(0x01123456, &t), 0);
 	CHECK_EQ_INT(t.w[0], 0x12);
-	CHECK_EQ_INT(target_to_bits(&t), 0x01120000);
-	CHECK_EQ_INT(target_from_bits(0x02123456, &t), 0);
+	CHECK_EQ_INT(pow_target_to_bits(&t), 0x01120000);
+	CHECK_EQ_INT(pow_target_from_bits(0x02123456, &t), 0);
 	CHECK_EQ_INT(t.w[0], 0x1234);
-	CHECK_EQ_INT(target_to_bits(&t), 0x02123400);
-	CHECK_EQ_INT(target_from_bits(0x03123456, &t), 0);
+	CHECK_EQ_INT(pow_target_to_bits(&t), 0x02123400);
+	CHECK_EQ_INT(pow_target_from_bits(0x03123456, &t), 0);
 	CHECK_EQ_INT(t.w[0], 0x123456);
-	CHECK_EQ_INT(target_to_bits(&t), 0x03123456);
-	CHECK_EQ_INT(target_from_bits(0x04123456, &t), 0);
+	CHECK_EQ_INT(pow_target_to_bits(&t), 0x03123456);
+	CHECK_EQ_INT(pow_target_from_bits(0x04123456, &t), 0);
 	CHECK_EQ_INT(t.w[0], 0x12345600);
-	CHECK_EQ_INT(target_to_bits(&t), 0x04123456);
-	CHECK_EQ_INT(target_from_bits(0x05009234, &t), 0);
+	CHECK_EQ_INT(pow_target_to_bits(&t), 0x04123456);
+	CHECK_EQ_INT(pow_target_from_bits(0x05009234, &t), 0);
 	CHECK_EQ_INT(t.w[0], 0x92340000);
-	CHECK_EQ_INT(target_to_bits(&t), 0x05009234);
-	CHECK_EQ_INT(target_from_bits(0x20123456, &t), 0);
+	CHECK_EQ_INT(pow_target_to_bits(&t), 0x05009234);
+	CHECK_EQ_INT(pow_target_from_bits(0x20123456, &t), 0);
 	u256_hex(&t, hex);
 	CHECK_EQ_STR(hex, "1234560000000000000000000000000000000000000000000000000000000000");
-	CHECK_EQ_INT(target_to_bits(&t), 0x20123456);
+	CHECK_EQ_INT(pow_target_to_bits(&t), 0x20123456);
 	/* Invalid: negative, zero, overflow. */
-	CHECK_EQ_INT(target_from_bits(0x04923456, &t), -1);
-	CHECK_EQ_INT(target_from_bits(0x01803456, &t), -1);
-	CHECK_EQ_INT(target_from_bits(0x00000000, &t), -1);
-	CHECK_EQ_INT(target_from_bits(0x01003456, &t), -1); /* rounds to zero */
-	CHECK_EQ_INT(target_from_bits(0xff123456, &t), -1);
-	CHECK_EQ_INT(target_from_bits(0x21010000, &t), -1);
-	work_from_bits(0x04923456, &w);
+	CHECK_EQ_INT(pow_target_from_bits(0x04923456, &t), -1);
+	CHECK_EQ_INT(pow_target_from_bits(0x01803456, &t), -1);
+	CHECK_EQ_INT(pow_target_from_bits(0x00000000, &t), -1);
+	CHECK_EQ_INT(pow_target_from_bits(0x01003456, &t), -1); /* rounds to zero */
+	CHECK_EQ_INT(pow_target_from_bits(0xff123456, &t), -1);
+	CHECK_EQ_INT(pow_target_from_bits(0x21010000, &t), -1);
+	pow_work_from_bits(0x04923456, &w);
 	u256_hex(&w, hex);
 	CHECK_EQ_STR(hex, "0000000000000000000000000000000000000000000000000000000000000000");
 
 	/* A hash meets the target up to and including equality. */
 	{
 		uint8_t h[32] = { 0 };
-		CHECK_EQ_INT(target_from_bits(0x1d00ffff, &t), 0);
+		CHECK_EQ_INT(pow_target_from_bits(0x1d00ffff, &t), 0);
 		h[26] = 0xff;
 		h[27] = 0xff; /* little-endian: exactly the target */
-		CHECK(hash_meets_target(h, &t));
+		CHECK(pow_hash_meets_target(h, &t));
 		h[0] = 1;
-		CHECK(!hash_meets_target(h, &t));
+		CHECK(!pow_hash_meets_target(h, &t));
 	}
+}
+
+/* Every _free (and _clear) accepts NULL, as free() does: the test is that
+ * these calls return (the sanitizer run catches a NULL dereference). */
+UNIT_TEST(tx_and_block_clear_accept_null)
+{
+	tx_clear(NULL);
+	block_clear(NULL);
 }

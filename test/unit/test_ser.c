@@ -29,53 +29,53 @@ UNIT_TEST(ser_writer_byte_orders)
 	};
 	struct wbuf w;
 
-	wbuf_init(&w);
-	wbuf_u8(&w, 0xab);
-	wbuf_u16(&w, 0x1234);
-	wbuf_u16be(&w, 0x1234);
-	wbuf_u32(&w, 0x12345678);
-	wbuf_u64(&w, 0x0123456789abcdefULL);
-	wbuf_i32(&w, -2);
-	wbuf_i64(&w, -1);
-	wbuf_varstr(&w, "abc");
+	ser_write_init(&w);
+	ser_write_u8(&w, 0xab);
+	ser_write_u16(&w, 0x1234);
+	ser_write_u16be(&w, 0x1234);
+	ser_write_u32(&w, 0x12345678);
+	ser_write_u64(&w, 0x0123456789abcdefULL);
+	ser_write_i32(&w, -2);
+	ser_write_i64(&w, -1);
+	ser_write_varstr(&w, "abc");
 	CHECK(holds(&w, want, sizeof(want)));
 
 	struct rbuf r;
 
-	rbuf_init(&r, w.data, w.len);
-	CHECK_EQ_INT(rbuf_u8(&r), 0xab);
-	CHECK_EQ_INT(rbuf_u16(&r), 0x1234);
-	CHECK_EQ_INT(rbuf_u16be(&r), 0x1234);
-	CHECK_EQ_INT(rbuf_u32(&r), 0x12345678);
-	CHECK(rbuf_u64(&r) == 0x0123456789abcdefULL);
-	CHECK_EQ_INT(rbuf_i32(&r), -2);
-	CHECK_EQ_INT(rbuf_i64(&r), -1);
+	ser_read_init(&r, w.data, w.len);
+	CHECK_EQ_INT(ser_read_u8(&r), 0xab);
+	CHECK_EQ_INT(ser_read_u16(&r), 0x1234);
+	CHECK_EQ_INT(ser_read_u16be(&r), 0x1234);
+	CHECK_EQ_INT(ser_read_u32(&r), 0x12345678);
+	CHECK(ser_read_u64(&r) == 0x0123456789abcdefULL);
+	CHECK_EQ_INT(ser_read_i32(&r), -2);
+	CHECK_EQ_INT(ser_read_i64(&r), -1);
 	char s[8];
-	rbuf_varstr(&r, s, sizeof(s));
+	ser_read_varstr(&r, s, sizeof(s));
 	CHECK_EQ_STR(s, "abc");
-	CHECK(rbuf_done(&r));
-	wbuf_free(&w);
+	CHECK(ser_read_done(&r));
+	ser_write_free(&w);
 }
 
 UNIT_TEST(ser_writer_grows_and_resets)
 {
 	struct wbuf w;
 
-	wbuf_init(&w);
+	ser_write_init(&w);
 	for (uint32_t i = 0; i < 10000; i++)
-		wbuf_u32(&w, i);
+		ser_write_u32(&w, i);
 	CHECK_EQ_INT(w.len, 40000);
 	CHECK(!w.oom);
 	CHECK(w.data[4 * 9999] == (uint8_t)9999 && w.data[4 * 9999 + 1] == (uint8_t)(9999 >> 8));
-	wbuf_reset(&w);
+	ser_write_reset(&w);
 	CHECK_EQ_INT(w.len, 0);
 	CHECK(w.cap >= 40000); /* allocation kept */
-	wbuf_u8(&w, 7);
+	ser_write_u8(&w, 7);
 	CHECK_EQ_INT(w.len, 1);
 	CHECK_EQ_INT(w.data[0], 7);
-	wbuf_free(&w);
+	ser_write_free(&w);
 	CHECK(w.data == NULL && w.len == 0 && w.cap == 0);
-	wbuf_free(NULL);
+	ser_write_free(NULL);
 }
 
 UNIT_TEST(ser_writer_oom_is_sticky)
@@ -83,17 +83,17 @@ UNIT_TEST(ser_writer_oom_is_sticky)
 	static const uint8_t one = 1;
 	struct wbuf w;
 
-	wbuf_init(&w);
-	wbuf_u8(&w, 9);
+	ser_write_init(&w);
+	ser_write_u8(&w, 9);
 	/* A size that cannot fit beside the byte already there: oom, no write. */
-	wbuf_bytes(&w, &one, SIZE_MAX);
+	ser_write_bytes(&w, &one, SIZE_MAX);
 	CHECK(w.oom);
 	CHECK_EQ_INT(w.len, 1);
-	wbuf_u32(&w, 5); /* ignored after oom */
+	ser_write_u32(&w, 5); /* ignored after oom */
 	CHECK_EQ_INT(w.len, 1);
-	wbuf_reset(&w);
+	ser_write_reset(&w);
 	CHECK(!w.oom);
-	wbuf_free(&w);
+	ser_write_free(&w);
 }
 
 UNIT_TEST(ser_compact_size_boundaries_round_trip)
@@ -107,22 +107,22 @@ UNIT_TEST(ser_compact_size_boundaries_round_trip)
 		struct wbuf w;
 		struct rbuf r;
 
-		wbuf_init(&w);
-		wbuf_compact(&w, values[i]);
+		ser_write_init(&w);
+		ser_write_compact(&w, values[i]);
 		CHECK_EQ_INT(w.len, sizes[i]);
 		CHECK_EQ_INT(w.data[0], tags[i]);
-		rbuf_init(&r, w.data, w.len);
-		CHECK(rbuf_compact(&r, UINT64_MAX) == values[i]);
-		CHECK(rbuf_done(&r));
+		ser_read_init(&r, w.data, w.len);
+		CHECK(ser_read_compact(&r, UINT64_MAX) == values[i]);
+		CHECK(ser_read_done(&r));
 		/* The exact value is within a limit equal to it, not one below. */
-		rbuf_init(&r, w.data, w.len);
-		CHECK(rbuf_compact(&r, values[i]) == values[i] && !r.err);
+		ser_read_init(&r, w.data, w.len);
+		CHECK(ser_read_compact(&r, values[i]) == values[i] && !r.err);
 		if (values[i] > 0) {
-			rbuf_init(&r, w.data, w.len);
-			CHECK_EQ_INT(rbuf_compact(&r, values[i] - 1), 0);
+			ser_read_init(&r, w.data, w.len);
+			CHECK_EQ_INT(ser_read_compact(&r, values[i] - 1), 0);
 			CHECK(r.err);
 		}
-		wbuf_free(&w);
+		ser_write_free(&w);
 	}
 }
 
@@ -139,13 +139,13 @@ UNIT_TEST(ser_compact_size_rejects_non_canonical)
 	struct rbuf r;
 
 	for (size_t i = 0; i < 4; i++) {
-		rbuf_init(&r, bad[i], lens[i]);
-		CHECK_EQ_INT(rbuf_compact(&r, UINT64_MAX), 0);
+		ser_read_init(&r, bad[i], lens[i]);
+		CHECK_EQ_INT(ser_read_compact(&r, UINT64_MAX), 0);
 		CHECK(r.err);
 	}
-	rbuf_init(&r, fd_min, sizeof(fd_min));
-	CHECK_EQ_INT(rbuf_compact(&r, UINT64_MAX), 0xfd);
-	CHECK(rbuf_done(&r));
+	ser_read_init(&r, fd_min, sizeof(fd_min));
+	CHECK_EQ_INT(ser_read_compact(&r, UINT64_MAX), 0xfd);
+	CHECK(ser_read_done(&r));
 }
 
 UNIT_TEST(ser_compact_size_truncated_at_every_length)
@@ -155,19 +155,19 @@ UNIT_TEST(ser_compact_size_truncated_at_every_length)
 	for (size_t i = 0; i < 3; i++) {
 		struct wbuf w;
 
-		wbuf_init(&w);
-		wbuf_compact(&w, values[i]);
+		ser_write_init(&w);
+		ser_write_compact(&w, values[i]);
 		for (size_t len = 0; len < w.len; len++) {
 			uint8_t *copy = malloc(len ? len : 1); /* exact size for ASan */
 			struct rbuf r;
 
 			memcpy(copy, w.data, len);
-			rbuf_init(&r, copy, len);
-			CHECK_EQ_INT(rbuf_compact(&r, UINT64_MAX), 0);
+			ser_read_init(&r, copy, len);
+			CHECK_EQ_INT(ser_read_compact(&r, UINT64_MAX), 0);
 			CHECK(r.err);
 			free(copy);
 		}
-		wbuf_free(&w);
+		ser_write_free(&w);
 	}
 }
 
@@ -177,21 +177,21 @@ UNIT_TEST(ser_reader_never_reads_past_the_end)
 	uint8_t out[4] = { 9, 9, 9, 9 };
 	struct rbuf r;
 
-	rbuf_init(&r, three, sizeof(three));
-	CHECK_EQ_INT(rbuf_u16(&r), 0x0201);
-	CHECK_EQ_INT(rbuf_remaining(&r), 1);
-	CHECK_EQ_INT(rbuf_u32(&r), 0);
+	ser_read_init(&r, three, sizeof(three));
+	CHECK_EQ_INT(ser_read_u16(&r), 0x0201);
+	CHECK_EQ_INT(ser_read_remaining(&r), 1);
+	CHECK_EQ_INT(ser_read_u32(&r), 0);
 	CHECK(r.err);
-	CHECK_EQ_INT(rbuf_u8(&r), 0); /* sticky: later reads fail too */
-	CHECK_EQ_INT(rbuf_remaining(&r), 0);
-	CHECK(!rbuf_done(&r));
-	rbuf_bytes(&r, out, sizeof(out));
+	CHECK_EQ_INT(ser_read_u8(&r), 0); /* sticky: later reads fail too */
+	CHECK_EQ_INT(ser_read_remaining(&r), 0);
+	CHECK(!ser_read_done(&r));
+	ser_read_bytes(&r, out, sizeof(out));
 	CHECK(out[0] == 0 && out[3] == 0); /* zeroed, not left as garbage */
 
-	rbuf_init(&r, NULL, 0);
-	rbuf_bytes(&r, out, 0);
-	CHECK(rbuf_done(&r));
-	CHECK_EQ_INT(rbuf_u64(&r), 0);
+	ser_read_init(&r, NULL, 0);
+	ser_read_bytes(&r, out, 0);
+	CHECK(ser_read_done(&r));
+	CHECK_EQ_INT(ser_read_u64(&r), 0);
 	CHECK(r.err);
 }
 
@@ -200,11 +200,11 @@ UNIT_TEST(ser_reader_done_requires_every_byte)
 	static const uint8_t two[] = { 1, 2 };
 	struct rbuf r;
 
-	rbuf_init(&r, two, sizeof(two));
-	rbuf_u8(&r);
-	CHECK(!rbuf_done(&r));
-	rbuf_u8(&r);
-	CHECK(rbuf_done(&r));
+	ser_read_init(&r, two, sizeof(two));
+	ser_read_u8(&r);
+	CHECK(!ser_read_done(&r));
+	ser_read_u8(&r);
+	CHECK(ser_read_done(&r));
 }
 
 UNIT_TEST(ser_varstr_limits)
@@ -215,27 +215,34 @@ UNIT_TEST(ser_varstr_limits)
 	struct rbuf r;
 	char out[8];
 
-	wbuf_init(&w);
-	wbuf_varstr(&w, "seven77");
-	rbuf_init(&r, w.data, w.len);
-	rbuf_varstr(&r, out, sizeof(out));
-	CHECK(rbuf_done(&r));
+	ser_write_init(&w);
+	ser_write_varstr(&w, "seven77");
+	ser_read_init(&r, w.data, w.len);
+	ser_read_varstr(&r, out, sizeof(out));
+	CHECK(ser_read_done(&r));
 	CHECK_EQ_STR(out, "seven77");
-	wbuf_free(&w);
+	ser_write_free(&w);
 
-	wbuf_init(&w);
-	wbuf_varstr(&w, "eight888"); /* one more than out holds */
-	rbuf_init(&r, w.data, w.len);
-	rbuf_varstr(&r, out, sizeof(out));
+	ser_write_init(&w);
+	ser_write_varstr(&w, "eight888"); /* one more than out holds */
+	ser_read_init(&r, w.data, w.len);
+	ser_read_varstr(&r, out, sizeof(out));
 	CHECK(r.err);
 	CHECK_EQ_STR(out, "");
-	wbuf_free(&w);
+	ser_write_free(&w);
 
-	rbuf_init(&r, with_nul, sizeof(with_nul));
-	rbuf_varstr(&r, out, sizeof(out));
+	ser_read_init(&r, with_nul, sizeof(with_nul));
+	ser_read_varstr(&r, out, sizeof(out));
 	CHECK(r.err);
-	rbuf_init(&r, short_body, sizeof(short_body));
-	rbuf_varstr(&r, out, sizeof(out));
+	ser_read_init(&r, short_body, sizeof(short_body));
+	ser_read_varstr(&r, out, sizeof(out));
 	CHECK(r.err);
 	CHECK_EQ_STR(out, "");
+}
+
+/* Every _free (and _clear) accepts NULL, as free() does: the test is that
+ * these calls return (the sanitizer run catches a NULL dereference). */
+UNIT_TEST(ser_write_free_accepts_null)
+{
+	ser_write_free(NULL);
 }

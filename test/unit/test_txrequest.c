@@ -22,7 +22,7 @@ static void txid_of(int k, uint8_t out[32])
 /* How many txids peer is asked for at now (and which, in out). */
 static size_t next(struct net_txrequest *tr, int64_t peer, int64_t now, uint8_t (*out)[32])
 {
-	return txreq_next(tr, peer, now, out, 64);
+	return net_txrequest_next(tr, peer, now, out, 64);
 }
 
 UNIT_TEST(txreq_one_peer_at_a_time)
@@ -36,9 +36,9 @@ UNIT_TEST(txreq_one_peer_at_a_time)
 	txid_of(1, t);
 	/* Three inbound peers announce; none may be asked before the delay. */
 	for (int64_t p = 1; p <= 3; p++)
-		CHECK(txreq_announced(tr, p, t, false, now + p));
-	CHECK(!txreq_announced(tr, 2, t, false, now + 10)); /* repeat: ignored */
-	CHECK_EQ_INT(txreq_count(tr, -1), 3);
+		CHECK(net_txrequest_announced(tr, p, t, false, now + p));
+	CHECK(!net_txrequest_announced(tr, 2, t, false, now + 10)); /* repeat: ignored */
+	CHECK_EQ_INT(net_txrequest_count(tr, -1), 3);
 	CHECK_EQ_INT(next(tr, 1, now + 5, got), 0);
 	/* After it: the first announcer only. */
 	int64_t later = now + TXREQ_INBOUND_DELAY_US + 10;
@@ -49,20 +49,20 @@ UNIT_TEST(txreq_one_peer_at_a_time)
 	CHECK_EQ_INT(next(tr, 1, later, got), 0); /* asked already */
 	CHECK_EQ_INT(next(tr, 2, later, got), 0); /* still peer 1's */
 	/* notfound from peer 1: peer 2's turn. */
-	txreq_notfound(tr, 1, t);
+	net_txrequest_notfound(tr, 1, t);
 	CHECK_EQ_INT(next(tr, 3, later, got), 0);
 	CHECK_EQ_INT(next(tr, 2, later, got), 1);
 	/* Peer 2 does not answer in time: peer 3's turn. */
 	CHECK_EQ_INT(next(tr, 3, later + TXREQ_TIMEOUT_US - 1, got), 0);
 	CHECK_EQ_INT(next(tr, 3, later + TXREQ_TIMEOUT_US, got), 1);
 	/* Peer 3 goes: nobody is left to ask. */
-	txreq_peer_gone(tr, 3);
+	net_txrequest_peer_gone(tr, 3);
 	CHECK_EQ_INT(next(tr, 1, later + TXREQ_TIMEOUT_US, got), 0);
 	CHECK_EQ_INT(next(tr, 2, later + TXREQ_TIMEOUT_US, got), 0);
 	/* The transaction arrives: everything about it is forgotten. */
-	txreq_forget(tr, t);
-	CHECK_EQ_INT(txreq_count(tr, -1), 0);
-	CHECK_EQ_INT(txreq_count(tr, 1), 0);
+	net_txrequest_forget(tr, t);
+	CHECK_EQ_INT(net_txrequest_count(tr, -1), 0);
+	CHECK_EQ_INT(net_txrequest_count(tr, 1), 0);
 	net_txrequest_free(tr);
 }
 
@@ -75,18 +75,18 @@ UNIT_TEST(txreq_disconnect_hands_over_and_outbound_first)
 	tr = net_txrequest_new();
 	REQUIRE(tr);
 	txid_of(2, t);
-	txreq_announced(tr, 10, t, false, now);     /* inbound, first */
-	txreq_announced(tr, 11, t, true, now + 1);  /* outbound, later */
+	net_txrequest_announced(tr, 10, t, false, now);     /* inbound, first */
+	net_txrequest_announced(tr, 11, t, true, now + 1);  /* outbound, later */
 	/* The outbound peer may be asked at once, and is preferred. */
 	CHECK_EQ_INT(next(tr, 10, now + 1, got), 0);
 	CHECK_EQ_INT(next(tr, 11, now + 1, got), 1);
 	/* It disconnects while asked: the inbound peer's turn once eligible. */
-	txreq_peer_gone(tr, 11);
+	net_txrequest_peer_gone(tr, 11);
 	CHECK_EQ_INT(next(tr, 10, now + 2, got), 0);
 	CHECK_EQ_INT(next(tr, 10, now + TXREQ_INBOUND_DELAY_US, got), 1);
-	CHECK_EQ_INT(txreq_count(tr, 10), 1);
-	txreq_peer_gone(tr, 10);
-	CHECK_EQ_INT(txreq_count(tr, -1), 0);
+	CHECK_EQ_INT(net_txrequest_count(tr, 10), 1);
+	net_txrequest_peer_gone(tr, 10);
+	CHECK_EQ_INT(net_txrequest_count(tr, -1), 0);
 	net_txrequest_free(tr);
 }
 
@@ -99,13 +99,13 @@ UNIT_TEST(txreq_per_peer_limit)
 	REQUIRE(tr);
 	for (int k = 0; k < TXREQ_MAX_PER_PEER; k++) {
 		txid_of(k, t);
-		CHECK(txreq_announced(tr, 7, t, true, 0));
+		CHECK(net_txrequest_announced(tr, 7, t, true, 0));
 	}
 	txid_of(TXREQ_MAX_PER_PEER, t);
-	CHECK(!txreq_announced(tr, 7, t, true, 0));
-	CHECK(txreq_announced(tr, 8, t, true, 0)); /* another peer may */
-	CHECK_EQ_INT(txreq_count(tr, 7), TXREQ_MAX_PER_PEER);
-	txreq_peer_gone(tr, 7);
-	CHECK_EQ_INT(txreq_count(tr, -1), 1);
+	CHECK(!net_txrequest_announced(tr, 7, t, true, 0));
+	CHECK(net_txrequest_announced(tr, 8, t, true, 0)); /* another peer may */
+	CHECK_EQ_INT(net_txrequest_count(tr, 7), TXREQ_MAX_PER_PEER);
+	net_txrequest_peer_gone(tr, 7);
+	CHECK_EQ_INT(net_txrequest_count(tr, -1), 1);
 	net_txrequest_free(tr);
 }

@@ -10,15 +10,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "keys.h"
+#include "address.h"
+#include "chainstate.h"
+#include "key.h"
 #include "mempool.h"
 #include "miner.h"
 #include "rpc.h"
 #include "script.h"
 #include "unit.h"
 #include "util.h"
-#include "validation.h"
 #include "wallet.h"
+#include "wallet_manager.h"
 #include "walletdb.h"
 
 /* ---- walletdb ----------------------------------------------------------- */
@@ -168,7 +170,7 @@ static int fx_open(struct fixture *f)
 	char err[512];
 
 	memset(f, 0, sizeof(*f));
-	if (!unit_tmpdir(f->dir, sizeof(f->dir), "wallet") || keys_init() < 0)
+	if (!unit_tmpdir(f->dir, sizeof(f->dir), "wallet") || key_init() < 0)
 		return -1;
 	snprintf(f->wdir, sizeof(f->wdir), "%s/w", f->dir);
 	if (mkdir(f->wdir, 0700) < 0)
@@ -183,9 +185,9 @@ static int fx_open(struct fixture *f)
 	chainstate_listen(f->cs, &wl);
 	mempool_listen(f->mp, &pl);
 	f->o = (struct wallet_options){ 10000, 10000, 10000, 0, false, 1000 };
-	f->w = wallet_open("unit", f->wdir, true, f->cs, f->mp, &f->o, NULL, err, sizeof(err));
+	f->w = wallet_new("unit", f->wdir, true, f->cs, f->mp, &f->o, NULL, err, sizeof(err));
 	if (!f->w)
-		fprintf(stderr, "  wallet_open: %s\n", err);
+		fprintf(stderr, "  wallet_new: %s\n", err);
 	return f->w ? 0 : -1;
 }
 
@@ -203,15 +205,15 @@ static int reopen(struct fixture *f)
 	char err[512];
 
 	wallet_free(f->w);
-	f->w = wallet_open("unit", f->wdir, false, f->cs, f->mp, &f->o, NULL, err, sizeof(err));
+	f->w = wallet_new("unit", f->wdir, false, f->cs, f->mp, &f->o, NULL, err, sizeof(err));
 	if (!f->w)
-		fprintf(stderr, "  wallet_open: %s\n", err);
+		fprintf(stderr, "  wallet_new: %s\n", err);
 	return f->w ? 0 : -1;
 }
 
 static void mine_addr(struct fixture *f, uint8_t h160[20])
 {
-	char addr[KEYS_ADDR_MAX], err[256];
+	char addr[ADDRESS_MAX], err[256];
 
 	CHECK_EQ_INT(wallet_new_address(f->w, 0, "mining", addr, err, sizeof(err)), 0);
 	CHECK_EQ_INT(address_decode(addr, h160), 0);
@@ -222,7 +224,7 @@ UNIT_TEST(wallet_keys_balances_and_reopen)
 	struct fixture f;
 	struct wallet_balances b;
 	uint8_t h160[20];
-	char a1[KEYS_ADDR_MAX], a2[KEYS_ADDR_MAX], err[256];
+	char a1[ADDRESS_MAX], a2[ADDRESS_MAX], err[256];
 
 	REQUIRE(fx_open(&f) == 0);
 	mine_addr(&f, h160);
@@ -297,7 +299,7 @@ UNIT_TEST(wallet_send_fee_change_and_errors)
 	CHECK_EQ_INT(wtx->tx.n_in, 1);
 	CHECK_EQ_INT(wtx->tx.n_out, 2);
 	CHECK(res.change_pos == 0 || res.change_pos == 1);
-	/* 20 sat/vB of the signed size, or a vbyte more (wallet_spend.c). */
+	/* 20 sat/vB of the signed size, or a vbyte more (wallet_send.c). */
 	CHECK(res.fee >= 20 * (int64_t)wtx->tx.size && res.fee <= 20 * (int64_t)wtx->tx.size + 20);
 	CHECK_EQ_INT(wtx->tx.vout[1 - res.change_pos].value, COIN);
 	CHECK_EQ_INT(wallet_tx_debit(f.w, wtx) - wallet_tx_credit(f.w, wtx), COIN + res.fee);
@@ -355,4 +357,12 @@ UNIT_TEST(wallet_follows_disconnect)
 	wallet_balances(f.w, &b);
 	CHECK_EQ_INT(b.trusted, 50 * COIN);
 	fx_close(&f);
+}
+
+/* Every _free (and _clear) accepts NULL, as free() does: the test is that
+ * these calls return (the sanitizer run catches a NULL dereference). */
+UNIT_TEST(wallet_free_functions_accept_null)
+{
+	wallet_free(NULL);
+	wallet_manager_free(NULL);
 }

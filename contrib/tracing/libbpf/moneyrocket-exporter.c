@@ -76,7 +76,7 @@ static const char *const conn_types[] = {
 static const char *const removed_reasons[] = {
 	"other", "expiry", "sizelimit", "reorg", "block", "conflict", "replaced", NULL,
 };
-/* The reasons src/mempool.c and src/validation.c give, before any " (". */
+/* The reasons src/mempool.c and src/chainstate.c give, before any " (". */
 static const char *const rejected_reasons[] = {
 	"other", "bad-txns-duplicate", "bad-txns-in-belowout", "bad-txns-inputs-duplicate",
 	"bad-txns-inputs-missingorspent", "bad-txns-inputvalues-outofrange",

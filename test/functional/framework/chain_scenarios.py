@@ -9,7 +9,7 @@ from framework.node import JSONRPCError
 
 COIN = 100_000_000
 SUBSIDY = 50 * COIN
-HALVING_INTERVAL = 150   # CHAIN_HALVING_INTERVAL, src/validation.h
+HALVING_INTERVAL = 150   # CHAIN_HALVING_INTERVAL, src/chainstate.h
 
 
 def subsidy(height):

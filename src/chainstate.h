@@ -1,5 +1,5 @@
 /*
- * validation.h — the chain: block index, block store, consensus checks,
+ * chainstate.h — the chain: block index, block store, consensus checks,
  * connecting and disconnecting blocks against the coins cache, and
  * following the chain with the most work (reorganising when needed).
  *
@@ -17,21 +17,21 @@
  *
  * Tracepoint: validation:block_connected.
  */
-#ifndef MR_VALIDATION_H
-#define MR_VALIDATION_H
+#ifndef MR_CHAINSTATE_H
+#define MR_CHAINSTATE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "block.h"
 #include "coins.h"
 #include "hashmap.h"
-#include "primitives.h"
+#include "tx_check.h"
+#include "pow.h"
 
 #define CHAIN_POW_BITS 0x207fffffu
 #define CHAIN_HALVING_INTERVAL 150
-#define COINBASE_MATURITY 100
-#define CHAIN_REASON_MAX 118       /* reason strings, NUL included */
 #define CHAIN_MAX_FUTURE_S (2 * 60 * 60)
 
 /* block_index.status bits */
@@ -84,15 +84,15 @@ void chainstate_close(struct chainstate *cs);
 void chainstate_listen(struct chainstate *cs, const struct chain_listener *l);
 
 /* The genesis block, built from constants. Caller clears it. */
-int chain_genesis_block(struct block *b);
+int chainstate_genesis_block(struct block *b);
 
 /* The BIP34 push of a height that starts every coinbase scriptSig (OP_0,
  * OP_1..OP_16, or a minimal little-endian number). Returns its length (at
  * most 6). */
-size_t chain_height_push(int32_t height, uint8_t out[6]);
+size_t chainstate_height_push(int32_t height, uint8_t out[6]);
 
 /* Block subsidy at a height. */
-int64_t chain_subsidy(int32_t height);
+int64_t chainstate_subsidy(int32_t height);
 
 /* Active chain. */
 const struct block_index *chainstate_tip(const struct chainstate *cs);
@@ -157,26 +157,6 @@ int chainstate_reconsider(struct chainstate *cs, const uint8_t hash[32],
  * write is older than flush_interval_s, ALWAYS always. Returns 0 or -1.
  */
 int chainstate_flush(struct chainstate *cs, uint32_t mode);
-
-/*
- * Context-free checks of a transaction (Bitcoin's CheckTransaction):
- * inputs and outputs present, values in range, no duplicate inputs,
- * coinbase scriptSig 2..100 bytes, no null prevout in a non-coinbase.
- * Returns 0 or -1 with the reason.
- */
-int tx_check(const struct tx *t, char reason[CHAIN_REASON_MAX]);
-
-/*
- * Check a transaction's inputs against coins at spend height `height`:
- * present, mature, value in >= value out, scripts valid. `lookup` returns
- * the coin for an outpoint (NULL if missing). On success *fee is set.
- * Returns 0 or -1 with the reason ("bad-txns-inputs-missingorspent",
- * "bad-txns-premature-spend-of-coinbase", "bad-txns-in-belowout",
- * "mandatory-script-verify-flag-failed (<why>)").
- */
-typedef const struct coin *(*coin_lookup_fn)(void *ctx, const struct outpoint *op);
-int tx_check_inputs(const struct tx *t, int32_t height, coin_lookup_fn lookup, void *ctx,
-		    int64_t *fee, char reason[CHAIN_REASON_MAX]);
 
 /* The median time past the next block must exceed. */
 int64_t chainstate_tip_mtp(const struct chainstate *cs);

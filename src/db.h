@@ -1,5 +1,5 @@
 /*
- * dbwrapper.h — a small layer over LevelDB's C API (Debian's
+ * db.h — a small layer over LevelDB's C API (Debian's
  * libleveldb-dev): open, get, atomic batches, prefix iteration. Both the
  * chainstate (coins) and the block store use it.
  *
@@ -7,8 +7,8 @@
  * caller logs them. A corrupt or unreadable database fails db_open with
  * that message rather than crashing.
  */
-#ifndef MR_DBWRAPPER_H
-#define MR_DBWRAPPER_H
+#ifndef MR_DB_H
+#define MR_DB_H
 
 #include <stdbool.h>
 #include <stddef.h>

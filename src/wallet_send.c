@@ -1,5 +1,5 @@
 /*
- * wallet_spend.c — building, signing and sending a payment (wallet.h's
+ * wallet_send.c — building, signing and sending a payment (wallet.h's
  * wallet_send), in the shape of Bitcoin Core's CreateTransaction:
  *
  *   1. a first attempt with the wallet's grouping (-avoidpartialspends);
@@ -81,7 +81,7 @@ static void collect_cb(void *ctx, const struct wallet_coin *c)
 	}
 	memcpy(op.txid, c->wtx->tx.txid, 32);
 	op.n = c->n;
-	cs_coin_init(&l->v[l->n++], &op, c->value, CS_P2PKH_INPUT_BYTES, c->h160, c->depth, l->p);
+	coinselection_coin_init(&l->v[l->n++], &op, c->value, CS_P2PKH_INPUT_BYTES, c->h160, c->depth, l->p);
 }
 
 /* The spendable coins, priced under p. 0, or -1 (no memory). */
@@ -160,7 +160,7 @@ static int add_inputs(struct tx *t, const struct coin_list *l, const struct cs_g
 		}
 	}
 	for (size_t i = t->n_in; i > 1; i--) {
-		size_t j = (size_t)cs_rng_below(rng, i);
+		size_t j = (size_t)coinselection_rng_below(rng, i);
 		struct txin tmp = t->vin[i - 1];
 
 		t->vin[i - 1] = t->vin[j];
@@ -179,7 +179,7 @@ static int add_outputs(struct tx *t, const struct wallet_send_request *req,
 	t->vout = calloc(n, sizeof(*t->vout));
 	if (!t->vout)
 		return -1;
-	*change_pos = change > 0 ? (int32_t)cs_rng_below(rng, n) : -1;
+	*change_pos = change > 0 ? (int32_t)coinselection_rng_below(rng, n) : -1;
 	for (size_t i = 0, k = 0; i < n; i++) {
 		if ((int32_t)i == *change_pos) {
 			if (add_output(t, change_key->h160, change) < 0)
@@ -227,7 +227,7 @@ static int64_t sign_and_settle(const struct wallet *w, struct tx *t, int64_t fee
 		if (sign_all(w, t) < 0)
 			return -1;
 		fee = in_value - tx_value_out(t);
-		need = cs_fee(feerate, tx_vsize(t));
+		need = coinselection_fee(feerate, tx_vsize(t));
 		if (fee == need || (fee > need && (round > 0 || change_pos < 0)))
 			return fee;
 		if (change_pos < 0)
@@ -258,11 +258,11 @@ static int create_tx(struct wallet *w, const struct wallet_send_request *req, in
 
 	for (size_t i = 0; i < req->n_to; i++)
 		total += req->to[i].amount;
-	cs_rng_seed(&rng, util_random_u64());
-	cs_params_init(&p, feerate, o->long_term_feerate, o->discard_feerate, total,
-		       MEMPOOL_MAX_TX_SIZE - TX_OVERHEAD_BYTES - 1000, &rng);
-	target = total + cs_fee(feerate, TX_OVERHEAD_BYTES + (int64_t)req->n_to *
-				CS_P2PKH_OUTPUT_BYTES);
+	coinselection_rng_seed(&rng, util_random_u64());
+	coinselection_params_init(&p, feerate, o->long_term_feerate, o->discard_feerate, total,
+				  MEMPOOL_MAX_TX_SIZE - TX_OVERHEAD_BYTES - 1000, &rng);
+	target = total + coinselection_fee(feerate, TX_OVERHEAD_BYTES + (int64_t)req->n_to *
+					   CS_P2PKH_OUTPUT_BYTES);
 	if (available_coins(w, &p, &l) < 0)
 		return fail(e, WALLET_ERR_FAILED, "out of memory");
 	st = wallet_select_coins(wallet_name(w), l.v, l.n, avoid_partial, target, &p, &rng, &g,
@@ -279,7 +279,7 @@ static int create_tx(struct wallet *w, const struct wallet_send_request *req, in
 	}
 	memset(&a->tx, 0, sizeof(a->tx));
 	a->tx.version = 2;
-	a->algo = cs_algo_name(r.algo);
+	a->algo = coinselection_algo_name(r.algo);
 	if (add_inputs(&a->tx, &l, g, &r, &rng) < 0 ||
 	    add_outputs(&a->tx, req, change_key, r.change, &rng, &a->change_pos) < 0) {
 		fail(e, WALLET_ERR_FAILED, "out of memory");
@@ -294,8 +294,8 @@ static int create_tx(struct wallet *w, const struct wallet_send_request *req, in
 	}
 	rc = 0;
 out:
-	cs_result_free(&r);
-	cs_groups_free(g, ng);
+	coinselection_result_free(&r);
+	coinselection_groups_free(g, ng);
 	free(l.v);
 	return rc;
 }
@@ -319,7 +319,7 @@ static int64_t request_feerate(const struct wallet *w, const struct wallet_send_
 static int check_request(const struct wallet_send_request *req, struct wallet_error *e)
 {
 	int64_t total = 0;
-	int64_t dust = cs_fee(CS_DUST_RELAY_FEERATE, CS_P2PKH_OUTPUT_BYTES + CS_P2PKH_INPUT_BYTES);
+	int64_t dust = coinselection_fee(CS_DUST_RELAY_FEERATE, CS_P2PKH_OUTPUT_BYTES + CS_P2PKH_INPUT_BYTES);
 
 	if (req->n_to == 0)
 		return fail(e, WALLET_ERR_INVALID_PARAMETER, "No recipients");

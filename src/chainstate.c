@@ -1,8 +1,8 @@
 /*
- * validation.c — block index, block store, consensus checks, connecting
+ * chainstate.c — block index, block store, consensus checks, connecting
  * and disconnecting blocks, most-work chain selection.
  */
-#include "validation.h"
+#include "chainstate.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "dbwrapper.h"
+#include "db.h"
 #include "hash.h"
 #include "log.h"
 #include "script.h"
@@ -42,14 +42,14 @@ struct chainstate {
 
 /* ---- Consensus constants ------------------------------------------------ */
 
-int64_t chain_subsidy(int32_t height)
+int64_t chainstate_subsidy(int32_t height)
 {
 	int halvings = height / CHAIN_HALVING_INTERVAL;
 
 	return halvings >= 64 ? 0 : (50 * COIN) >> halvings;
 }
 
-size_t chain_height_push(int32_t h, uint8_t out[6])
+size_t chainstate_height_push(int32_t h, uint8_t out[6])
 {
 	size_t n = 0;
 	uint8_t num[5];
@@ -74,12 +74,12 @@ size_t chain_height_push(int32_t h, uint8_t out[6])
 	return n + 1;
 }
 
-int chain_genesis_block(struct block *b)
+int chainstate_genesis_block(struct block *b)
 {
 	static const uint8_t zero_h160[20];
 	struct tx *cb;
 	uint8_t push[6];
-	size_t plen = chain_height_push(0, push), mlen = strlen(GENESIS_MESSAGE);
+	size_t plen = chainstate_height_push(0, push), mlen = strlen(GENESIS_MESSAGE);
 
 	memset(b, 0, sizeof(*b));
 	b->txs = calloc(1, sizeof(*b->txs));
@@ -113,10 +113,10 @@ int chain_genesis_block(struct block *b)
 	block_merkle_root(b, b->header.merkle_root, NULL);
 	/* The first nonce that meets the target: fixed by the constants. */
 	u256 target;
-	target_from_bits(CHAIN_POW_BITS, &target);
+	pow_target_from_bits(CHAIN_POW_BITS, &target);
 	for (;;) {
 		block_header_hash(&b->header, b->hash);
-		if (hash_meets_target(b->hash, &target))
+		if (pow_hash_meets_target(b->hash, &target))
 			break;
 		b->header.nonce++;
 	}
@@ -176,7 +176,7 @@ static struct block_index *index_add(struct chainstate *cs, const struct block_h
 	bi->header = *h;
 	bi->prev = prev;
 	bi->height = prev ? prev->height + 1 : 0;
-	work_from_bits(h->bits, &work);
+	pow_work_from_bits(h->bits, &work);
 	if (prev)
 		bi->chainwork = prev->chainwork;
 	u256_add(&bi->chainwork, &work);
@@ -310,10 +310,10 @@ static void store_key(uint8_t key[33], char kind, const uint8_t hash[32])
 static void index_record(const struct block_index *bi, struct wbuf *w)
 {
 	block_header_encode(w, &bi->header);
-	wbuf_i32(w, bi->height);
-	wbuf_u32(w, bi->status);
-	wbuf_u32(w, bi->n_tx);
-	wbuf_u64(w, bi->seq);
+	ser_write_i32(w, bi->height);
+	ser_write_u32(w, bi->status);
+	ser_write_u32(w, bi->n_tx);
+	ser_write_u64(w, bi->seq);
 }
 
 static void batch_index(struct db_batch *b, const struct block_index *bi)
@@ -321,12 +321,12 @@ static void batch_index(struct db_batch *b, const struct block_index *bi)
 	uint8_t key[33];
 	struct wbuf w;
 
-	wbuf_init(&w);
+	ser_write_init(&w);
 	index_record(bi, &w);
 	store_key(key, KEY_INDEX, bi->hash);
 	if (!w.oom)
 		db_batch_put(b, key, sizeof(key), w.data, w.len);
-	wbuf_free(&w);
+	ser_write_free(&w);
 }
 
 /* Write the index entry (and optionally data bytes under `kind`) in one
@@ -400,7 +400,7 @@ int chainstate_read_block(struct chainstate *cs, const struct block_index *bi,
 	return 0;
 }
 
-/* ---- Context-free checks ------------------------------------------------ */
+/* ---- Block checks ------------------------------------------------------ */
 
 static int fail(char reason[CHAIN_REASON_MAX], const char *why)
 {
@@ -408,88 +408,10 @@ static int fail(char reason[CHAIN_REASON_MAX], const char *why)
 	return -1;
 }
 
-static int cmp_outpoint(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct outpoint));
-}
-
-int tx_check(const struct tx *t, char reason[CHAIN_REASON_MAX])
-{
-	if (t->n_in == 0)
-		return fail(reason, "bad-txns-vin-empty");
-	if (t->n_out == 0)
-		return fail(reason, "bad-txns-vout-empty");
-	if (t->size > MAX_BLOCK_SIZE)
-		return fail(reason, "bad-txns-oversize");
-	for (size_t i = 0; i < t->n_out; i++) {
-		if (t->vout[i].value < 0)
-			return fail(reason, "bad-txns-vout-negative");
-		if (t->vout[i].value > MAX_MONEY)
-			return fail(reason, "bad-txns-vout-toolarge");
-	}
-	if (tx_value_out(t) < 0)
-		return fail(reason, "bad-txns-txouttotal-toolarge");
-	/* Duplicate inputs: sort a copy of the outpoints. */
-	struct outpoint *ops = malloc(t->n_in * sizeof(*ops));
-	if (!ops)
-		return fail(reason, "out of memory");
-	for (size_t i = 0; i < t->n_in; i++) {
-		memset(&ops[i], 0, sizeof(ops[i]));
-		ops[i] = t->vin[i].prevout;
-	}
-	qsort(ops, t->n_in, sizeof(*ops), cmp_outpoint);
-	for (size_t i = 1; i < t->n_in; i++) {
-		if (memcmp(&ops[i - 1], &ops[i], sizeof(*ops)) == 0) {
-			free(ops);
-			return fail(reason, "bad-txns-inputs-duplicate");
-		}
-	}
-	free(ops);
-	if (tx_is_coinbase(t)) {
-		size_t n = t->vin[0].script_sig_len;
-		if (n < 2 || n > 100)
-			return fail(reason, "bad-cb-length");
-	} else {
-		static const uint8_t zero[32];
-		for (size_t i = 0; i < t->n_in; i++)
-			if (t->vin[i].prevout.n == UINT32_MAX &&
-			    memcmp(t->vin[i].prevout.txid, zero, 32) == 0)
-				return fail(reason, "bad-txns-prevout-null");
-	}
-	return 0;
-}
-
-int tx_check_inputs(const struct tx *t, int32_t height, coin_lookup_fn lookup, void *ctx,
-		    int64_t *fee, char reason[CHAIN_REASON_MAX])
-{
-	int64_t in = 0, out = tx_value_out(t);
-
-	for (size_t i = 0; i < t->n_in; i++) {
-		const struct coin *c = lookup(ctx, &t->vin[i].prevout);
-		char why[SCRIPT_REASON_MAX];
-		if (!c)
-			return fail(reason, "bad-txns-inputs-missingorspent");
-		if (c->coinbase && height - (int64_t)c->height < COINBASE_MATURITY)
-			return fail(reason, "bad-txns-premature-spend-of-coinbase");
-		in += c->value;
-		if (c->value < 0 || c->value > MAX_MONEY || in > MAX_MONEY)
-			return fail(reason, "bad-txns-inputvalues-outofrange");
-		if (script_verify_input(t, i, c->script, c->script_len, why) < 0) {
-			snprintf(reason, CHAIN_REASON_MAX,
-				 "mandatory-script-verify-flag-failed (%.78s)", why);
-			return -1;
-		}
-	}
-	if (out < 0 || in < out)
-		return fail(reason, "bad-txns-in-belowout");
-	*fee = in - out;
-	return 0;
-}
-
 static bool coinbase_height_ok(const struct tx *cb, int32_t height)
 {
 	uint8_t push[6];
-	size_t n = chain_height_push(height, push);
+	size_t n = chainstate_height_push(height, push);
 
 	return cb->vin[0].script_sig_len >= n && memcmp(cb->vin[0].script_sig, push, n) == 0;
 }
@@ -501,7 +423,7 @@ static int check_header_pow(const struct block_header *h, const uint8_t hash[32]
 
 	if (h->bits != CHAIN_POW_BITS)
 		return fail(reason, "bad-diffbits");
-	if (target_from_bits(h->bits, &target) < 0 || !hash_meets_target(hash, &target))
+	if (pow_target_from_bits(h->bits, &target) < 0 || !pow_hash_meets_target(hash, &target))
 		return fail(reason, "high-hash");
 	return 0;
 }
@@ -528,7 +450,7 @@ static int check_block(const struct block *b, char reason[CHAIN_REASON_MAX])
 			return fail(reason, "bad-cb-multiple");
 		if (tx_check(&b->txs[i], reason) < 0)
 			return -1;
-		sigops += tx_sigops(&b->txs[i]);
+		sigops += script_tx_sigops(&b->txs[i]);
 	}
 	if (sigops > MAX_BLOCK_SIGOPS)
 		return fail(reason, "bad-blk-sigops");
@@ -676,7 +598,7 @@ static int check_block_inputs(struct chainstate *cs, const struct block *b, int3
 				break;
 			st->fees += fee;
 			st->inputs += (int32_t)t->n_in;
-			st->sigops += tx_sigops(t);
+			st->sigops += script_tx_sigops(t);
 			for (size_t j = 0; j < t->n_in; j++)
 				view_mark(&v, &t->vin[j].prevout, true, NULL);
 		}
@@ -689,7 +611,7 @@ static int check_block_inputs(struct chainstate *cs, const struct block *b, int3
 	}
 	hashmap_free(v.map);
 	free(v.slots);
-	if (rc == 0 && tx_value_out(&b->txs[0]) > chain_subsidy(height) + st->fees)
+	if (rc == 0 && tx_value_out(&b->txs[0]) > chainstate_subsidy(height) + st->fees)
 		rc = fail(reason, "bad-cb-amount");
 	if (coins_cache_failed(cs->coins))
 		rc = fail(reason, "coins database read failed");
@@ -700,11 +622,11 @@ static int check_block_inputs(struct chainstate *cs, const struct block *b, int3
 static void apply_block(struct chainstate *cs, const struct block *b, int32_t height,
 			struct wbuf *undo)
 {
-	wbuf_compact(undo, b->n_tx - 1);
+	ser_write_compact(undo, b->n_tx - 1);
 	for (size_t i = 0; i < b->n_tx; i++) {
 		const struct tx *t = &b->txs[i];
 		if (i > 0) {
-			wbuf_compact(undo, t->n_in);
+			ser_write_compact(undo, t->n_in);
 			for (size_t j = 0; j < t->n_in; j++) {
 				struct coin spent;
 				if (coins_spend(cs->coins, &t->vin[j].prevout, &spent) < 0)
@@ -772,14 +694,14 @@ static int connect_tip(struct chainstate *cs, struct block_index *bi)
 			block_clear(&b);
 			return -1;
 		}
-		wbuf_init(&undo);
+		ser_write_init(&undo);
 		apply_block(cs, &b, bi->height, &undo);
 		if (undo.oom)
 			abort();
 		bi->status |= BLOCK_HAVE_UNDO;
 		if (store_write(cs, bi, KEY_UNDO, undo.data, undo.len) < 0)
 			abort(); /* the chainstate must never get ahead of undo data */
-		wbuf_free(&undo);
+		ser_write_free(&undo);
 	} else {
 		memset(&st, 0, sizeof(st)); /* genesis outputs are not spendable */
 	}
@@ -826,14 +748,14 @@ static int disconnect_tip(struct chainstate *cs)
 	}
 	/* Undo records are per tx in block order; index them first so we
 	 * can restore in reverse. */
-	rbuf_init(&r, undo_data, undo_len);
-	uint64_t ntx = rbuf_compact(&r, b.n_tx);
+	ser_read_init(&r, undo_data, undo_len);
+	uint64_t ntx = ser_read_compact(&r, b.n_tx);
 	if (ntx + 1 != b.n_tx)
 		r.err = true;
 	size_t *starts = calloc(b.n_tx ? b.n_tx : 1, sizeof(*starts));
 	for (size_t i = 1; starts && !r.err && i < b.n_tx; i++) {
 		starts[i] = r.pos;
-		uint64_t nin = rbuf_compact(&r, b.txs[i].n_in);
+		uint64_t nin = ser_read_compact(&r, b.txs[i].n_in);
 		if (nin != b.txs[i].n_in)
 			r.err = true;
 		for (uint64_t j = 0; !r.err && j < nin; j++) {
@@ -858,9 +780,9 @@ static int disconnect_tip(struct chainstate *cs)
 		if (i == 0)
 			break;
 		struct rbuf ur;
-		rbuf_init(&ur, undo_data, undo_len);
+		ser_read_init(&ur, undo_data, undo_len);
 		ur.pos = starts[i];
-		rbuf_compact(&ur, t->n_in);
+		ser_read_compact(&ur, t->n_in);
 		for (size_t j = 0; j < t->n_in; j++) {
 			struct coin c;
 			if (coin_decode(&ur, &c) < 0 ||
@@ -981,16 +903,16 @@ int chainstate_process_block(struct chainstate *cs, const struct block *b, bool 
 		store_write(cs, bi, 0, NULL, 0);
 		return fail(reason, "bad-cb-height");
 	}
-	wbuf_init(&w);
+	ser_write_init(&w);
 	block_encode(&w, b);
 	if (w.oom) {
-		wbuf_free(&w);
+		ser_write_free(&w);
 		return fail(reason, "out of memory");
 	}
 	bi->status |= BLOCK_HAVE_DATA;
 	bi->n_tx = (uint32_t)b->n_tx;
 	rc = store_write(cs, bi, KEY_DATA, w.data, w.len);
-	wbuf_free(&w);
+	ser_write_free(&w);
 	if (rc < 0) {
 		bi->status &= ~BLOCK_HAVE_DATA;
 		return fail(reason, "block store write failed");
@@ -1134,17 +1056,17 @@ static int load_record(void *ctx, const uint8_t *key, size_t klen, const uint8_t
 		return 1;
 	}
 	memcpy(bi->hash, key + 1, 32);
-	rbuf_init(&r, val, vlen);
-	bi->header.version = rbuf_i32(&r);
-	rbuf_bytes(&r, bi->header.prev_block, 32);
-	rbuf_bytes(&r, bi->header.merkle_root, 32);
-	bi->header.time = rbuf_u32(&r);
-	bi->header.bits = rbuf_u32(&r);
-	bi->header.nonce = rbuf_u32(&r);
-	bi->height = rbuf_i32(&r);
-	bi->status = rbuf_u32(&r);
-	bi->n_tx = rbuf_u32(&r);
-	bi->seq = rbuf_u64(&r);
+	ser_read_init(&r, val, vlen);
+	bi->header.version = ser_read_i32(&r);
+	ser_read_bytes(&r, bi->header.prev_block, 32);
+	ser_read_bytes(&r, bi->header.merkle_root, 32);
+	bi->header.time = ser_read_u32(&r);
+	bi->header.bits = ser_read_u32(&r);
+	bi->header.nonce = ser_read_u32(&r);
+	bi->height = ser_read_i32(&r);
+	bi->status = ser_read_u32(&r);
+	bi->n_tx = ser_read_u32(&r);
+	bi->seq = ser_read_u64(&r);
 	l->v[l->n++] = bi;
 	return 0;
 }
@@ -1207,12 +1129,12 @@ static int init_genesis(struct chainstate *cs, char *err, size_t errlen)
 	struct wbuf w;
 	int rc;
 
-	if (chain_genesis_block(&g) < 0) {
+	if (chainstate_genesis_block(&g) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	bi = index_add(cs, &g.header, g.hash, NULL);
-	wbuf_init(&w);
+	ser_write_init(&w);
 	block_encode(&w, &g);
 	rc = bi && !w.oom ? 0 : -1;
 	if (rc == 0) {
@@ -1220,7 +1142,7 @@ static int init_genesis(struct chainstate *cs, char *err, size_t errlen)
 		bi->n_tx = 1;
 		rc = store_write(cs, bi, KEY_DATA, w.data, w.len);
 	}
-	wbuf_free(&w);
+	ser_write_free(&w);
 	block_clear(&g);
 	if (rc == 0)
 		rc = connect_tip(cs, bi);

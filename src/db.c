@@ -1,7 +1,7 @@
 /*
- * dbwrapper.c — LevelDB through its C API.
+ * db.c — LevelDB through its C API.
  */
-#include "dbwrapper.h"
+#include "db.h"
 
 #include <leveldb/c.h>
 #include <stdio.h>
