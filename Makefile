@@ -130,7 +130,8 @@ UNIT_TEST_FILES  := test/unit/unit_main.c test/unit/test_addrman.c test/unit/tes
 	test/unit/test_trace_off.c test/unit/test_tracestream.c test/unit/test_txrequest.c \
 	test/unit/test_wallet.c
 UNIT_TEST_SRCS   := $(UNIT_TEST_FILES) src/config.c src/rpc.c src/addrman.c src/banman.c \
-	src/msglog.c src/net_evict.c src/net.c src/net_txrequest.c src/net_download.c $(WALLET_SRCS) \
+	src/msglog.c src/net_evict.c src/net.c src/net_processing.c src/net_chain.c \
+	src/net_txrequest.c src/net_download.c $(WALLET_SRCS) \
 	$(CHAIN_SRCS) $(CRYPTO_SRCS) $(WIRE_SRCS) \
 	$(UTIL_SRCS) $(TRACE_SRCS) $(TRACESTREAM_CLIENT_SRCS)
 UNIT_TEST_LDLIBS := -ljansson -levent -lleveldb -lsqlite3 -lsecp256k1 -lcrypto -lpthread

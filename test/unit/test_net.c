@@ -17,6 +17,10 @@
 
 #include "config.h"
 #include "net.h"
+#include "net_chain.h"
+#include "net_download.h"
+#include "net_txrequest.h"
+#include "net_processing.h"
 #include "unit.h"
 #include "util.h"
 
@@ -337,4 +341,14 @@ UNIT_TEST(net_events_local_nonce)
 	CHECK(net_is_local_nonce(t.connector, 0x1234));
 	CHECK(!net_is_local_nonce(t.connector, 0));
 	pair_free(&t);
+}
+
+/* Every network layer's _free takes NULL, like free() (a crash fails). */
+UNIT_TEST(net_free_accepts_null)
+{
+	net_free(NULL);
+	net_processing_free(NULL);
+	net_chain_free(NULL);
+	net_download_free(NULL);
+	net_txrequest_free(NULL);
 }
