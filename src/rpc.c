@@ -25,6 +25,8 @@ struct rpc_dispatch {
 	bool stop_requested;
 	const char *uri_wallet; /* /wallet/NAME of the request being run */
 	struct log_limit batch_log; /* "batch too large" lines */
+	void **owned;        /* contexts of rpc_register_copy, freed with us */
+	size_t n_owned;
 };
 
 /* What one request turned into, before it becomes a reply object. */
@@ -134,6 +136,25 @@ int rpc_register(struct rpc_dispatch *d, const struct rpc_command *cmds,
 	d->entries = e;
 	for (size_t i = 0; i < n; i++)
 		d->entries[d->n++] = (struct rpc_entry){ &cmds[i], ctx };
+	return 0;
+}
+
+int rpc_register_copy(struct rpc_dispatch *d, const struct rpc_command *cmds, size_t n,
+		      const void *ctx, size_t ctx_size)
+{
+	void **owned = realloc(d->owned, (d->n_owned + 1) * sizeof(*owned));
+	void *copy = owned ? malloc(ctx_size) : NULL;
+
+	if (owned)
+		d->owned = owned;
+	if (!copy)
+		return -1;
+	memcpy(copy, ctx, ctx_size);
+	if (rpc_register(d, cmds, n, copy) < 0) {
+		free(copy);
+		return -1;
+	}
+	d->owned[d->n_owned++] = copy;
 	return 0;
 }
 
@@ -248,6 +269,9 @@ void rpc_dispatch_free(struct rpc_dispatch *d)
 {
 	if (!d)
 		return;
+	for (size_t i = 0; i < d->n_owned; i++)
+		free(d->owned[i]);
+	free(d->owned);
 	free(d->entries);
 	free(d);
 }

@@ -98,6 +98,15 @@ int rpc_register(struct rpc_dispatch *d, const struct rpc_command *cmds,
 		 size_t n, void *ctx);
 
 /*
+ * rpc_register with a copy of the ctx_size bytes at ctx, which the registry
+ * owns and frees: a command file's context (the subsystems it acts on)
+ * then lives exactly as long as the registry, with no file-scope state.
+ * Returns 0 or -1 as rpc_register.
+ */
+int rpc_register_copy(struct rpc_dispatch *d, const struct rpc_command *cmds, size_t n,
+		      const void *ctx, size_t ctx_size);
+
+/*
  * Handle one HTTP request body (a single request or a batch array). Returns
  * the reply body (malloc'd, caller frees; NULL for a JSON-RPC 2.0
  * notification, which gets no body) and the HTTP status in *status.

@@ -1023,11 +1023,9 @@ static const struct rpc_command chain_commands[] = {
 int rpc_chain_register(struct rpc_dispatch *d, struct chainstate *cs, struct mempool *mp,
 		       struct net_chain *nc)
 {
-	static struct chain_rpc ctx;
+	struct chain_rpc ctx = { cs, mp, nc };
 
-	ctx.cs = cs;
-	ctx.mp = mp;
-	ctx.nc = nc;
-	return rpc_register(d, chain_commands, sizeof(chain_commands) / sizeof(chain_commands[0]),
-			    &ctx);
+	return rpc_register_copy(d, chain_commands,
+				 sizeof(chain_commands) / sizeof(chain_commands[0]), &ctx,
+				 sizeof(ctx));
 }

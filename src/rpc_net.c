@@ -265,10 +265,8 @@ static const struct rpc_command net_commands[] = {
 
 int rpc_net_register(struct rpc_dispatch *d, struct connman *cm, struct net_processing *np)
 {
-	static struct net_rpc ctx;
+	struct net_rpc ctx = { cm, np };
 
-	ctx.cm = cm;
-	ctx.np = np;
-	return rpc_register(d, net_commands, sizeof(net_commands) / sizeof(net_commands[0]),
-			    &ctx);
+	return rpc_register_copy(d, net_commands, sizeof(net_commands) / sizeof(net_commands[0]),
+				 &ctx, sizeof(ctx));
 }

@@ -784,10 +784,9 @@ static const struct rpc_command wallet_commands[] = {
 
 int rpc_wallet_register(struct rpc_dispatch *d, struct wallet_manager *wm)
 {
-	static struct wallet_rpc ctx;
+	struct wallet_rpc ctx = { .d = d, .wm = wm };
 
-	ctx.d = d;
-	ctx.wm = wm;
-	return rpc_register(d, wallet_commands, sizeof(wallet_commands) / sizeof(wallet_commands[0]),
-			    &ctx);
+	return rpc_register_copy(d, wallet_commands,
+				 sizeof(wallet_commands) / sizeof(wallet_commands[0]), &ctx,
+				 sizeof(ctx));
 }

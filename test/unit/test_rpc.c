@@ -558,3 +558,38 @@ UNIT_TEST(rpc_free_functions_accept_null)
 	rpc_dispatch_free(NULL);
 	rpc_job_free(NULL);
 }
+
+/* counter: how many times this registration's own copy of the context was
+ * called, as the result. */
+static int counter_cb(void *ctx, json_t *params, json_t **result, struct rpc_error *err)
+{
+	struct test_ctx *t = ctx;
+
+	(void)params;
+	(void)err;
+	*result = json_integer(++t->calls);
+	return 0;
+}
+
+/* rpc_register_copy: the handler gets the registry's copy, not the
+ * caller's (which may be gone); the registry frees it (ASan checks). */
+UNIT_TEST(rpc_register_copy_owns_the_context)
+{
+	static const struct rpc_command counter[] = {
+		{ "counter", "test", counter_cb, 0, { NULL }, "counter", "Counts." },
+	};
+	struct rpc_dispatch *d = rpc_dispatch_new();
+	struct test_ctx t = { 41 };
+
+	REQUIRE(d != NULL);
+	CHECK_EQ_INT(rpc_register_copy(d, counter, 1, &t, sizeof(t)), 0);
+	t.calls = 1000; /* the caller's struct: not what the handler sees */
+	EXPECT(d, "{\"method\":\"counter\",\"id\":1}", 200,
+	       "{\"result\":42,\"error\":null,\"id\":1}");
+	EXPECT(d, "{\"method\":\"counter\",\"id\":2}", 200,
+	       "{\"result\":43,\"error\":null,\"id\":2}");
+	CHECK_EQ_INT(t.calls, 1000);
+	/* A name clash is refused and nothing is kept. */
+	CHECK_EQ_INT(rpc_register_copy(d, counter, 1, &t, sizeof(t)), -1);
+	rpc_dispatch_free(d);
+}
