@@ -5,7 +5,9 @@
  * tests give it a handler of their own that records what it is told. Two
  * real connection managers on one event loop talk over loopback TCP: one
  * listens, the other has it as its -connect peer. Each test runs the loop
- * until a condition holds or 10 seconds pass (no fixed sleeps).
+ * until a condition holds or 10 seconds pass (no fixed sleeps). The last
+ * test puts the node's own message handling (net_processing.c) on top,
+ * with a fake sync layer above it in turn.
  */
 #include <arpa/inet.h>
 #include <event2/event.h>
@@ -16,11 +18,12 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "msg.h"
 #include "net.h"
 #include "net_chain.h"
 #include "net_download.h"
-#include "net_txrequest.h"
 #include "net_processing.h"
+#include "net_txrequest.h"
 #include "unit.h"
 #include "util.h"
 
@@ -351,4 +354,120 @@ UNIT_TEST(net_free_accepts_null)
 	net_chain_free(NULL);
 	net_download_free(NULL);
 	net_txrequest_free(NULL);
+}
+
+/* ---- Message handling over the connection manager ------------------------ */
+
+/* A fake sync layer above net_processing: what it was handed. */
+struct fake_sync {
+	int heights, handshakes, closed, ticks, messages, unknown;
+	struct peer *peer;
+};
+
+static int32_t fs_height(void *ctx)
+{
+	((struct fake_sync *)ctx)->heights++;
+	return 7;
+}
+
+static void fs_handshake_done(void *ctx, struct peer *p)
+{
+	struct fake_sync *f = ctx;
+
+	f->handshakes++;
+	f->peer = p;
+}
+
+static void fs_closed(void *ctx, struct peer *p)
+{
+	(void)p;
+	((struct fake_sync *)ctx)->closed++;
+}
+
+static void fs_tick(void *ctx, struct peer *p, int64_t now_us)
+{
+	(void)p;
+	(void)now_us;
+	((struct fake_sync *)ctx)->ticks++;
+}
+
+/* Takes "inv" (undecoded: that is the sync layer's job), knows no other. */
+static bool fs_message(void *ctx, struct peer *p, const char *command,
+		       const uint8_t *payload, size_t len)
+{
+	struct fake_sync *f = ctx;
+
+	(void)p;
+	(void)payload;
+	(void)len;
+	if (strcmp(command, "inv") != 0) {
+		f->unknown++;
+		return false;
+	}
+	f->messages++;
+	return true;
+}
+
+static void fs_send_more(void *ctx, struct peer *p)
+{
+	(void)ctx;
+	(void)p;
+}
+
+static struct net_processing_sync fake_sync_table(struct fake_sync *f)
+{
+	struct net_processing_sync s = {
+		f, fs_height, fs_handshake_done, fs_closed, fs_tick, fs_message, fs_send_more,
+	};
+
+	return s;
+}
+
+/* net_processing between two real connection managers, with a fake sync
+ * layer above: the version/verack handshake, start_height from the sync
+ * layer, block and transaction messages handed up only after the
+ * handshake, a ping measured, and the close handed up. */
+UNIT_TEST(net_processing_handshake_with_a_fake_sync_layer)
+{
+	struct fake_sync ls = { 0 }, cs = { 0 };
+	struct net_processing_sync lsync = fake_sync_table(&ls), csync = fake_sync_table(&cs);
+	struct net_processing *lnp, *cnp;
+	struct net_events le, ce;
+	struct pair t;
+	char err[256];
+
+	pair_init(&t);
+	lnp = net_processing_new(t.listener, &lsync);
+	cnp = net_processing_new(t.connector, &csync);
+	REQUIRE(lnp && cnp);
+	le = net_processing_events(lnp);
+	ce = net_processing_events(cnp);
+	REQUIRE(net_start(t.listener, &le, err, sizeof(err)) == 0);
+	REQUIRE(net_start(t.connector, &ce, err, sizeof(err)) == 0);
+	REQUIRE(run_until(&t, &ls.handshakes) && run_until(&t, &cs.handshakes));
+	CHECK(ls.peer->handshake_done && cs.peer->handshake_done);
+	CHECK(cs.heights >= 1); /* the connector spoke first, with our height */
+	CHECK_EQ_INT(net_processing_peer(ls.peer)->startingheight, 7);
+	CHECK_EQ_INT(net_processing_peer(ls.peer)->version, MSG_PROTOCOL_VERSION);
+
+	CHECK_EQ_INT(net_send(cs.peer, "inv", (const uint8_t *)"\0", 1), 0);
+	CHECK_EQ_INT(net_send(cs.peer, "nonsense", NULL, 0), 0);
+	REQUIRE(run_until(&t, &ls.unknown));
+	CHECK_EQ_INT(ls.messages, 1);
+	CHECK(!ls.peer->closed); /* an unknown message type is ignored */
+
+	/* Ticks reach the sync layer; by then or soon after, the handshake's
+	 * ping has come back and its round trip is measured. */
+	REQUIRE(run_until(&t, &cs.ticks));
+	for (int i = 0; i < 40 && cs.peer->minping_us < 0; i++)
+		run_until_n(&t, &cs.ticks, cs.ticks + 1);
+	CHECK(cs.peer->minping_us >= 0);
+	CHECK(net_processing_peer(cs.peer)->pingtime_us >= 0);
+
+	net_close(ls.peer, "test");
+	REQUIRE(run_until(&t, &cs.closed));
+	CHECK_EQ_INT(ls.closed, 1);
+	pair_free(&t);
+	net_processing_free(lnp);
+	net_processing_free(cnp);
 }
