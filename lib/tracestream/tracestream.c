@@ -593,6 +593,7 @@ static uint8_t *ring_reserve(struct ts_client *c, size_t need, int *bad)
 static void ring_publish(struct ts_client *c)
 {
 	uint64_t want;
+	int bad = 0;
 
 	__atomic_store_n(&c->ring->head, c->head, __ATOMIC_RELEASE);
 	if (!__atomic_load_n(&c->ring->waiting, __ATOMIC_RELAXED))
@@ -600,12 +601,13 @@ static void ring_publish(struct ts_client *c)
 	want = __atomic_load_n(&c->ring->wake_bytes, __ATOMIC_RELAXED);
 	if (want > c->size / 2)
 		want = c->size / 2;
-	if (c->head - c->tail_seen < want) {
-		int bad = 0; /* a sleeping reader's tail holds still: read it */
-
-		if (ring_refresh_tail(c, &bad) < want || bad)
-			return;
-	}
+	/* A reader gives back all it has read before it sets `waiting`, so
+	 * the shared tail is exact now. The cached one can be far behind:
+	 * trusting it would wake, with a system call, a reader that has
+	 * little to read (measured: a wake-up every ~80 events, not every
+	 * wake_bytes). A bad tail is dealt with at the next reserve. */
+	if (ring_refresh_tail(c, &bad) < want || bad)
+		return;
 	__atomic_store_n(&c->ring->waiting, 0, __ATOMIC_RELAXED);
 	send(c->fd, "\n", 1, MSG_DONTWAIT | tracestream_os_send_flags());
 }
