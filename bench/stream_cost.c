@@ -10,11 +10,13 @@
  *                                tracer is attached by then), then fire
  *                                net:inbound_message M times with a SIZE-byte
  *                                payload; print "ns_per_call X"
- *   stream_cost stream SIZE M [RATE [RING]]
+ *   stream_cost stream SIZE M [RATE [RING [BATCH]]]
  *                                serve the stream on a temporary socket, fork
  *                                a reader (ring of RING bytes, default 64 MiB)
  *                                that subscribes to net:*, fire M events (at
- *                                RATE per second, 0: flat out) and
+ *                                RATE per second, 0: flat out; BATCH events
+ *                                per turn of the host's loop, as the node's
+ *                                callbacks emit them, 0: all in one) and
  *                                print "ns_per_call X received R lost L
  *                                intact 0|1 seconds S"
  */
@@ -185,6 +187,27 @@ static void host_unwatch(void *h, void *w)
 	((struct watch *)w)->used = 0;
 }
 
+/* The library's deferred call (its defer hook): run when the host's loop
+ * comes round, i.e. at the end of a batch of events. */
+static void (*deferred_fn)(void *);
+static void *deferred_arg;
+
+static void host_defer(void *h, void (*fn)(void *), void *arg)
+{
+	(void)h;
+	deferred_fn = fn;
+	deferred_arg = arg;
+}
+
+static void run_deferred(void)
+{
+	void (*fn)(void *) = deferred_fn;
+
+	deferred_fn = NULL;
+	if (fn)
+		fn(deferred_arg);
+}
+
 static void pump(int timeout_ms)
 {
 	struct pollfd p[64];
@@ -245,11 +268,12 @@ static int reader(const char *path, size_t size, long m, size_t ring, int out)
 	return 0;
 }
 
-static int stream(size_t size, long m, double rate, size_t ring)
+static int stream(size_t size, long m, double rate, size_t ring, long batch)
 {
 	char dir[] = "/tmp/mr_bench_stream_XXXXXX", path[64], result[128] = "";
 	struct tracestream_config cfg = { .path = path, .ring_max = 64u << 20 };
-	struct tracestream_io io = { .watch = host_watch, .unwatch = host_unwatch };
+	struct tracestream_io io = { .watch = host_watch, .unwatch = host_unwatch,
+				     .defer = host_defer };
 	uint8_t *p = payload(size);
 	int fds[2], status;
 	uint64_t t0, spent;
@@ -280,7 +304,10 @@ static int stream(size_t size, long m, double rate, size_t ring)
 			while ((double)(now_ns() - t0) < (double)i * 1e9 / rate)
 				;
 		site_guarded(i, "127.0.0.1:8333", "inbound", "ping", size, p);
+		if (batch && (i + 1) % batch == 0)
+			run_deferred();
 	}
+	run_deferred();
 	spent = now_ns() - t0;
 	/* Keep serving (wake-ups are sent from emit; the socket needs nothing
 	 * else) until the reader reports. */
@@ -302,9 +329,9 @@ int main(int argc, char **argv)
 		return count(atol(argv[2]));
 	if (argc == 4 && strcmp(argv[1], "hit") == 0)
 		return hit((size_t)atol(argv[2]), atol(argv[3]));
-	if (argc >= 4 && argc <= 6 && strcmp(argv[1], "stream") == 0)
+	if (argc >= 4 && argc <= 7 && strcmp(argv[1], "stream") == 0)
 		return stream((size_t)atol(argv[2]), atol(argv[3]), argc >= 5 ? atof(argv[4]) : 0,
-			      argc == 6 ? (size_t)atol(argv[5]) : 0);
-	fprintf(stderr, "usage: stream_cost count N | hit SIZE M | stream SIZE M [RATE [RING]]\n");
+			      argc >= 6 ? (size_t)atol(argv[5]) : 0, argc == 7 ? atol(argv[6]) : 0);
+	fprintf(stderr, "usage: stream_cost count N | hit SIZE M | stream SIZE M [RATE [RING [BATCH]]]\n");
 	return 2;
 }

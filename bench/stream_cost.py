@@ -10,7 +10,11 @@ USAGE: stream_cost.py BUILD_DIR       (BUILD_DIR holds stream_cost)
 (b)-(d) Nanoseconds per hit of net:inbound_message, for an 8-byte message and a
     1 MiB one: (b) USDT with an empty BPF program (bpftrace), (c) USDT with a
     BPF ring-buffer copy of the event, fields and payload (BCC), (d) a stream
-    subscriber reading every event. (b) and (c) need root. stream_cost has
+    subscriber reading every event, each event fired in its own turn of the
+    host's loop (published at once, as a node emitting one event per
+    callback), and (d) again for events fired together in one turn (a
+    callback handling many messages: published every 4 KiB and at the
+    turn's end). (b) and (c) need root. stream_cost has
     the node's site form (the 5-byte nop, src/node.mk's NODE_TRACE_FLAGS);
     (b) is also shown for stream_cost-int3, trace.h's default 1-byte nop.
 Then the events per second one stream client sustains with zero loss, 4 MB
@@ -191,8 +195,10 @@ def hit_bcc_ringbuf(binary, size):
 RING = {SMALL: 8 << 20, BIG: 32 << 20}
 
 
-def stream_run(binary, size, m, rate=0, ring=0):
-    out = subprocess.run([binary, "stream", str(size), str(m), str(rate), str(ring)],
+def stream_run(binary, size, m, rate=0, ring=0, batch=1):
+    """batch: events per turn of the host's loop (0: all in one)."""
+    out = subprocess.run([binary, "stream", str(size), str(m), str(rate), str(ring),
+                          str(batch)],
                          capture_output=True, text=True, check=True).stdout
     w = out.split()
     return dict(zip(w[0::2], (float(x) for x in w[1::2])))
@@ -221,11 +227,14 @@ def part_bcd(binary):
             bcc.append(med)
             rows.setdefault("_bcc_detail", []).append(vals[-1])
         rows["(c) USDT, BPF ring-buffer copy (BCC)"] = bcc
-    stream = []
+    stream, burst = [], []
     for s in (SMALL, BIG):
-        med, _ = median(lambda: stream_run(binary, s, HITS[s], 0, RING[s])["ns_per_call"])
+        med, _ = median(lambda: stream_run(binary, s, HITS[s], 0, RING[s], 1)["ns_per_call"])
         stream.append(med)
+        med, _ = median(lambda: stream_run(binary, s, HITS[s], 0, RING[s], 0)["ns_per_call"])
+        burst.append(med)
     rows["(d) stream subscriber reading"] = stream
+    rows["(d) the same, events fired in one loop turn"] = burst
     for k, (a, b) in rows.items():
         if not k.startswith("_"):
             print(f"{k:<46} {a:10.1f} {b:12.1f}")

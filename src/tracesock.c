@@ -1,7 +1,8 @@
 /*
  * tracesock.c — lib/tracestream on the node's event loop. The library asks
- * to be told when a descriptor is readable; libevent tells it. The
- * generated wrappers (build/gen/tracepoints.h) emit through
+ * to be told when a descriptor is readable; libevent tells it. What one
+ * callback emits is published to readers together, by an event made
+ * active for it (the library's defer hook). The generated wrappers (build/gen/tracepoints.h) emit through
  * tracepoints_stream, which this file sets.
  */
 #include "tracesock.h"
@@ -19,6 +20,9 @@
 struct tracesock {
 	struct event_base *base;
 	struct tracestream *stream;
+	struct event *flush;            /* runs the library's deferred call */
+	void (*flush_fn)(void *arg);
+	void *flush_arg;
 };
 
 struct tracesock_watch {
@@ -64,6 +68,26 @@ static void tracesock_unwatch(void *host, void *handle)
 	free(w);
 }
 
+static void tracesock_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tracesock *t = arg;
+
+	(void)fd;
+	(void)what;
+	t->flush_fn(t->flush_arg);
+}
+
+/* Run fn once this loop iteration's callbacks are done (before the loop
+ * starts: at its start; after it ends: tracestream_free flushes). */
+static void tracesock_defer(void *host, void (*fn)(void *arg), void *arg)
+{
+	struct tracesock *t = host;
+
+	t->flush_fn = fn;
+	t->flush_arg = arg;
+	event_active(t->flush, EV_TIMEOUT, 0);
+}
+
 static void tracesock_log(void *arg, const char *line)
 {
 	(void)arg;
@@ -77,7 +101,8 @@ struct tracesock *tracesock_new(struct event_base *base, const struct config *cf
 	struct tracesock *t;
 	struct tracestream_config tc = { .path = path, .max_clients = TRACESOCK_MAX_CLIENTS,
 					 .log = tracesock_log };
-	struct tracestream_io io = { .watch = tracesock_watch, .unwatch = tracesock_unwatch };
+	struct tracestream_io io = { .watch = tracesock_watch, .unwatch = tracesock_unwatch,
+				     .defer = tracesock_defer };
 
 	err[0] = '\0';
 	if (strcmp(cfg->tracesocket, "0") == 0)
@@ -92,10 +117,17 @@ struct tracesock *tracesock_new(struct event_base *base, const struct config *cf
 		return NULL;
 	}
 	t->base = base;
+	t->flush = event_new(base, -1, 0, tracesock_flush_cb, t);
+	if (!t->flush) {
+		snprintf(err, errlen, "out of memory");
+		free(t);
+		return NULL;
+	}
 	io.host = t;
 	t->stream = tracestream_new(&tc, tracepoints_events, tracepoints_n_events, &io, err,
 				    errlen);
 	if (!t->stream) {
+		event_free(t->flush);
 		free(t);
 		return NULL;
 	}
@@ -109,6 +141,7 @@ void tracesock_free(struct tracesock *t)
 	if (!t)
 		return;
 	tracepoints_stream = NULL;
-	tracestream_free(t->stream);
+	tracestream_free(t->stream); /* publishes what is left, then hangs up */
+	event_free(t->flush);
 	free(t);
 }

@@ -55,6 +55,8 @@ struct ts_client {
 	uint64_t tail_seen;		/* the client's tail at the last reserve */
 	uint64_t seq;
 	uint64_t pending_lost;		/* lost since the last LOST record */
+	uint64_t published;		/* head as the client last saw it */
+	uint64_t unpublished;		/* events written since then */
 	int bad;			/* its ring's tail went wrong: to close */
 };
 
@@ -72,6 +74,7 @@ struct tracestream {
 	size_t ring_bytes;		/* all clients' rings */
 	time_t refuse_logged;
 	unsigned refused_quiet;		/* refusals not logged yet */
+	int flush_deferred;		/* io.defer asked to call flush_cb */
 };
 
 static const char *const type_names[] = {
@@ -612,6 +615,15 @@ static void ring_publish(struct ts_client *c)
 	send(c->fd, "\n", 1, MSG_DONTWAIT | tracestream_os_send_flags());
 }
 
+/* Make what was written for c visible to it. */
+static void client_publish(struct ts_client *c)
+{
+	c->ring->written += c->unpublished;
+	c->unpublished = 0;
+	c->published = c->head;
+	ring_publish(c);
+}
+
 /*
  * Room for one event's record in the client's ring, after a LOST record if
  * events were lost: the payload's address, its header written; or NULL
@@ -641,7 +653,7 @@ static uint8_t *client_reserve(struct ts_client *c, unsigned event, uint64_t now
 		c->pending_lost++;
 		c->ring->lost++;
 		if (!*bad)
-			ring_publish(c); /* a LOST record may have gone in */
+			client_publish(c); /* a LOST record may have gone in */
 		return NULL;
 	}
 	r = (struct tracestream_rec){ .size = (uint32_t)need, .kind = TRACESTREAM_REC_EVENT,
@@ -650,10 +662,32 @@ static uint8_t *client_reserve(struct ts_client *c, unsigned event, uint64_t now
 	return p + sizeof(r);
 }
 
+static void flush_cb(void *arg)
+{
+	struct tracestream *ts = arg;
+
+	ts->flush_deferred = 0;
+	for (struct ts_client *c = ts->clients; c; c = c->next) {
+		if (c->ring && (c->unpublished || c->published != c->head))
+			client_publish(c);
+	}
+}
+
+/* One event written for c: publish it now, or with the rest of the batch
+ * once the host's loop is through with the work in hand. */
 static void client_commit(struct ts_client *c)
 {
-	c->ring->written++;
-	ring_publish(c);
+	struct tracestream *ts = c->ts;
+
+	c->unpublished++;
+	if (!ts->io.defer || c->head - c->published >= TRACESTREAM_PUBLISH_BYTES) {
+		client_publish(c);
+		return;
+	}
+	if (!ts->flush_deferred) {
+		ts->flush_deferred = 1;
+		ts->io.defer(ts->io.host, flush_cb, ts);
+	}
 }
 
 /* Close the clients whose ring went bad during an event (not before: the
@@ -853,6 +887,7 @@ void tracestream_free(struct tracestream *ts)
 {
 	if (!ts)
 		return;
+	flush_cb(ts); /* readers drain their rings after we hang up */
 	while (ts->clients)
 		client_close(ts->clients, NULL);
 	if (ts->listen_watch)

@@ -41,7 +41,19 @@ struct host {
 	struct watch w[MAX_WATCH];
 	struct tracestream *ts;
 	char log[4096];
+	int defer;                    /* give the library a defer hook */
+	void (*deferred_fn)(void *);  /* what it asked to be run */
+	void *deferred_arg;
 };
+
+/* The defer hook: remembered, run by the test (called with lock held). */
+static void host_defer(void *h_, void (*fn)(void *), void *arg)
+{
+	struct host *h = h_;
+
+	h->deferred_fn = fn;
+	h->deferred_arg = arg;
+}
 
 static void *host_watch(void *h_, int fd, void (*cb)(void *), void *arg)
 {
@@ -124,12 +136,12 @@ struct fixture {
 	char path[128];
 };
 
-static struct tracestream *fixture_start(struct fixture *f, unsigned max_clients)
+static struct tracestream *fixture_start_io(struct fixture *f, unsigned max_clients, int defer)
 {
 	struct tracestream_config cfg = { .path = f->path, .max_clients = max_clients,
 					  .log = host_log, .log_arg = &f->h };
 	struct tracestream_io io = { .host = &f->h, .watch = host_watch,
-				     .unwatch = host_unwatch };
+				     .unwatch = host_unwatch, .defer = defer ? host_defer : NULL };
 	char err[256];
 
 	memset(&f->h, 0, sizeof(f->h));
@@ -144,6 +156,26 @@ static struct tracestream *fixture_start(struct fixture *f, unsigned max_clients
 	}
 	pthread_create(&f->h.thread, NULL, host_loop, &f->h);
 	return f->h.ts;
+}
+
+static struct tracestream *fixture_start(struct fixture *f, unsigned max_clients)
+{
+	return fixture_start_io(f, max_clients, 0);
+}
+
+/* The host's loop comes round: run what the library deferred. Returns
+ * whether there was something. */
+static int run_deferred(struct fixture *f)
+{
+	void (*fn)(void *);
+
+	pthread_mutex_lock(&f->h.lock);
+	fn = f->h.deferred_fn;
+	f->h.deferred_fn = NULL;
+	if (fn)
+		fn(f->h.deferred_arg);
+	pthread_mutex_unlock(&f->h.lock);
+	return fn != NULL;
 }
 
 static void fixture_stop(struct fixture *f)
@@ -575,4 +607,50 @@ UNIT_TEST(tracestream_socket_path_rules)
 		pthread_mutex_unlock(&f.h.lock);
 	}
 	fixture_stop(&f);
+}
+
+/* With a defer hook, what one turn of the host's loop emits is published
+ * when the turn ends (the deferred call), or at once past
+ * TRACESTREAM_PUBLISH_BYTES; and tracestream_free publishes the rest, which
+ * a reader still drains after the server has gone. */
+UNIT_TEST(tracestream_deferred_publish)
+{
+	static uint8_t big[TRACESTREAM_PUBLISH_BYTES + 100];
+	struct fixture f;
+	struct tracestream_client *c;
+	struct tracestream_client_record r;
+	uint64_t written, lost;
+	char err[256];
+
+	REQUIRE(fixture_start_io(&f, 0, 1) != NULL);
+	c = tracestream_client_connect(f.path, err, sizeof(err));
+	REQUIRE(c != NULL);
+	REQUIRE(tracestream_client_subscribe(c, "test:*", 1, err, sizeof(err)) == 2);
+	for (int64_t i = 1; i <= 3; i++)
+		emit_small(&f, i);
+	/* Written, not yet published: the reader sees nothing. */
+	CHECK_EQ_INT(tracestream_client_next(c, &r, 50, err, sizeof(err)), 0);
+	tracestream_client_totals(c, &written, &lost);
+	CHECK_EQ_INT(written, 0);
+	CHECK(run_deferred(&f));
+	CHECK(!run_deferred(&f)); /* asked once per batch */
+	for (int64_t i = 1; i <= 3; i++) {
+		CHECK_EQ_INT(tracestream_client_next(c, &r, 2000, err, sizeof(err)), 1);
+		CHECK_EQ_INT(r.values[0].i, i);
+	}
+	tracestream_client_totals(c, &written, &lost);
+	CHECK_EQ_INT(written, 3);
+	/* A batch past TRACESTREAM_PUBLISH_BYTES goes at once. */
+	emit_msg(&f, big, sizeof(big));
+	CHECK_EQ_INT(tracestream_client_next(c, &r, 2000, err, sizeof(err)), 1);
+	CHECK_EQ_INT(r.values[1].len, sizeof(big));
+	run_deferred(&f);
+	/* One more, never published by a turn of the loop: the server's end
+	 * publishes it, and the reader drains it after the hang-up. */
+	emit_small(&f, 99);
+	fixture_stop(&f);
+	CHECK_EQ_INT(tracestream_client_next(c, &r, 2000, err, sizeof(err)), 1);
+	CHECK_EQ_INT(r.values[0].i, 99);
+	CHECK(tracestream_client_next(c, &r, 200, err, sizeof(err)) < 0);
+	tracestream_client_free(c);
 }
