@@ -25,7 +25,9 @@
  *                        An empty line is a wake-up (see `waiting`).
  *
  * Ring: a header page, then BYTES of records. The server writes records at
- * `head` and publishes them by advancing `head` (release); the client reads
+ * `head` and publishes them by advancing `head` (release), after each
+ * record or, with a host that defers (tracestream_io.defer), after a
+ * batch of them (at most TRACESTREAM_PUBLISH_BYTES apart); the client reads
  * from `tail` to `head` (acquire) and advances `tail` (release) to give the
  * space back. Offsets only grow; position in the data is offset % BYTES.
  * A record never wraps: the server fills the end with a PAD record first,
