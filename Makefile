@@ -180,6 +180,8 @@ $(VMLINUX_H):
 	@mkdir -p $(dir $@)
 	$(call msg,BTF,$@)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
+# What every libbpf tool links besides its own file: the shared helpers.
+LIBBPF_TOOL_SRCS := contrib/tracing/libbpf/tool.c
 define libbpf_tool
 $(BUILD)/$(1)/$(2).bpf.o: $(1)/$(2).bpf.c $(1)/$(2).h $(VMLINUX_H)
 	@mkdir -p $$(@D)
@@ -188,8 +190,9 @@ $(BUILD)/$(1)/$(2).bpf.o: $(1)/$(2).bpf.c $(1)/$(2).h $(VMLINUX_H)
 $(BUILD)/$(1)/$(2).skel.h: $(BUILD)/$(1)/$(2).bpf.o
 	$$(call msg,GEN-SKEL,$$@)$$(BPFTOOL) gen skeleton $$< > $$@.tmp && mv $$@.tmp $$@
 
-$(BUILD)/$(1)/$(2): $(1)/$(2).c $(1)/$(2).h $(BUILD)/$(1)/$(2).skel.h
-	$$(call msg,CC,$$@)$$(CC) $$(CFLAGS) -I$(BUILD)/$(1) -I$(1) -o $$@ $$< -lbpf -lelf -lz $$(LIBBPF_LDLIBS_$(2))
+$(BUILD)/$(1)/$(2): $(1)/$(2).c $(1)/$(2).h $(LIBBPF_TOOL_SRCS) $(LIBBPF_TOOL_SRCS:.c=.h) $(BUILD)/$(1)/$(2).skel.h
+	$$(call msg,CC,$$@)$$(CC) $$(CFLAGS) -I$(BUILD)/$(1) -I$(1) -I$(dir $(LIBBPF_TOOL_SRCS)) \
+		-o $$@ $$< $(LIBBPF_TOOL_SRCS) -lbpf -lelf -lz $$(LIBBPF_LDLIBS_$(2))
 
 ALL_TARGETS += $(BUILD)/$(1)/$(2)
 endef

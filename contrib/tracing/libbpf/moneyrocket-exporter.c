@@ -36,6 +36,7 @@
 
 #include "moneyrocket-exporter.h"
 #include "moneyrocket-exporter.skel.h"
+#include "tool.h"
 
 #define PROG "moneyrocket-exporter"
 #define DEFAULT_LISTEN "127.0.0.1:9435"
@@ -52,11 +53,7 @@ static struct env {
 	pid_t pid;              /* -p: this node only; 0: not given */
 	char binary[PATH_MAX];  /* BINARY: every process running it; "": any moneyrocketd */
 	const char *listen;
-	bool verbose;
 } env = { .listen = DEFAULT_LISTEN };
-
-/* All the signal handler touches. */
-static volatile sig_atomic_t exiting;
 
 /* ---- the fixed label lists (index 0 of each is "other") ---------------- */
 
@@ -182,22 +179,15 @@ static const struct argp_option opts[] = {
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
-	char *end;
-	long v;
-
 	switch (key) {
 	case 'p':
-		errno = 0;
-		v = strtol(arg, &end, 10);
-		if (errno || end == arg || *end || v < 1 || v > INT32_MAX)
-			argp_error(state, "invalid PID: %s", arg);
-		env.pid = (pid_t)v;
+		env.pid = (pid_t)tool_parse_number(state, "PID", arg, INT32_MAX);
 		break;
 	case 'l':
 		env.listen = arg;
 		break;
 	case 'v':
-		env.verbose = true;
+		tool_verbose = true;
 		break;
 	case 'h':
 		argp_state_help(state, stderr, ARGP_HELP_STD_HELP);
@@ -216,19 +206,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
-}
-
-static int libbpf_print_fn(enum libbpf_print_level level, const char *format, va_list args)
-{
-	if (level == LIBBPF_DEBUG && !env.verbose)
-		return 0;
-	return vfprintf(stderr, format, args);
-}
-
-static void sig_handler(int sig)
-{
-	(void)sig;
-	exiting = 1;
 }
 
 /* True when the effective set has `cap`. */
@@ -362,14 +339,9 @@ static int attach(struct target *t)
 		struct bpf_program *prog = bpf_object__find_program_by_name(st.skel->obj,
 									    tracepoints[i].name);
 
-		t->links[i] = prog ? bpf_program__attach_usdt(prog, t->pid, t->path,
-							     tracepoints[i].provider,
-							     tracepoints[i].name, NULL)
-				   : NULL;
+		t->links[i] = tool_attach_usdt(PROG, prog, t->pid, t->path,
+					       tracepoints[i].provider, tracepoints[i].name);
 		if (!t->links[i]) {
-			fprintf(stderr, PROG ": attaching to %s:%s of %s: %s\n",
-				tracepoints[i].provider, tracepoints[i].name, t->path,
-				strerror(errno));
 			detach(t);
 			st.attach_errors++;
 			return -1;
@@ -909,12 +881,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": no process %d\n", (int)env.pid);
 		return 1;
 	}
-	libbpf_set_print(libbpf_print_fn);
 	signal(SIGPIPE, SIG_IGN);
-	if (signal(SIGINT, sig_handler) == SIG_ERR || signal(SIGTERM, sig_handler) == SIG_ERR) {
-		fprintf(stderr, PROG ": setting signal handlers: %s\n", strerror(errno));
+	if (tool_init(PROG) != 0)
 		return 1;
-	}
 
 	st.skel = moneyrocket_exporter_bpf__open_and_load();
 	if (!st.skel) {
@@ -952,10 +921,10 @@ int main(int argc, char **argv)
 		       env.listen);
 	fflush(stdout);
 
-	while (!exiting) {
-		for (int i = 0; i < RESCAN_MS / 100 && !exiting; i++)
+	while (!tool_exiting) {
+		for (int i = 0; i < RESCAN_MS / 100 && !tool_exiting; i++)
 			usleep(100 * 1000);
-		if (exiting)
+		if (tool_exiting)
 			break;
 		sync_nodes();
 		warn_lost(&lost_reported);

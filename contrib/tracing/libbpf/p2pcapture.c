@@ -36,6 +36,7 @@
 
 #include "p2pcapture.h"
 #include "p2pcapture.skel.h"
+#include "tool.h"
 
 #define PROG "p2pcapture"
 #define MAX_OPEN_FILES 256      /* more peers: files are closed and reopened */
@@ -48,11 +49,8 @@ static struct env {
 	unsigned int ring_mib;
 	unsigned int max_bytes;
 	unsigned int duration;  /* seconds; 0: until Ctrl-C */
-	bool verbose;
 	bool json;
 } env = { .pid = -1, .dir = "p2pcapture", .ring_mib = 64, .max_bytes = CAP_MAX_PAYLOAD };
-
-static volatile sig_atomic_t exiting;
 
 struct out_file {
 	char addr[CAP_ADDR_LEN];
@@ -96,19 +94,6 @@ static const struct argp_option opts[] = {
 	{ 0 },
 };
 
-static unsigned long parse_number(struct argp_state *state, const char *what,
-				  const char *arg, unsigned long max)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || v < 1 || v > max)
-		argp_error(state, "invalid %s: %s", what, arg);
-	return v;
-}
-
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
@@ -116,18 +101,18 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.dir = arg;
 		break;
 	case 'b':
-		env.ring_mib = (unsigned int)parse_number(state, "buffer size", arg, 4096);
+		env.ring_mib = (unsigned int)tool_parse_number(state, "buffer size", arg, 4096);
 		if (env.ring_mib & (env.ring_mib - 1))
 			argp_error(state, "invalid buffer size: %s (a power of two)", arg);
 		break;
 	case 'm':
-		env.max_bytes = (unsigned int)parse_number(state, "max bytes", arg, CAP_MAX_PAYLOAD);
+		env.max_bytes = (unsigned int)tool_parse_number(state, "max bytes", arg, CAP_MAX_PAYLOAD);
 		break;
 	case 'd':
-		env.duration = (unsigned int)parse_number(state, "duration", arg, 86400 * 365);
+		env.duration = (unsigned int)tool_parse_number(state, "duration", arg, 86400 * 365);
 		break;
 	case 'v':
-		env.verbose = true;
+		tool_verbose = true;
 		break;
 	case 'j':
 		env.json = true;
@@ -138,13 +123,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		if (state->arg_num > 0)
 			argp_error(state, "one TARGET only");
-		if (arg[0] && strspn(arg, "0123456789") == strlen(arg)) {
-			env.pid = (pid_t)parse_number(state, "PID", arg, INT32_MAX);
-		} else {
-			/* libbpf wants the path as the kernel will see it. */
-			if (access(arg, R_OK) != 0 || !realpath(arg, env.binary))
-				argp_error(state, "cannot read %s: %s", arg, strerror(errno));
-		}
+		tool_parse_target(state, arg, &env.pid, env.binary, sizeof(env.binary));
 		break;
 	case ARGP_KEY_END:
 		if (env.pid < 0 && !env.binary[0])
@@ -160,19 +139,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
-}
-
-static int libbpf_print_fn(enum libbpf_print_level level, const char *format, va_list args)
-{
-	if (level == LIBBPF_DEBUG && !env.verbose)
-		return 0;
-	return vfprintf(stderr, format, args);
-}
-
-static void sig_handler(int sig)
-{
-	(void)sig;
-	exiting = 1;
 }
 
 /* mkdir -p for DIR and DIR/sub; 0 or -errno. */
@@ -312,34 +278,15 @@ static long long clock_offset_ns(void)
 
 static int attach(struct p2pcapture_bpf *skel)
 {
-	skel->links.inbound_message = bpf_program__attach_usdt(
-		skel->progs.inbound_message, env.pid, env.binary, "net", "inbound_message", NULL);
+	skel->links.inbound_message = tool_attach_usdt(PROG, skel->progs.inbound_message,
+						       env.pid, env.binary, "net",
+						       "inbound_message");
 	if (!skel->links.inbound_message)
-		goto fail;
-	skel->links.outbound_message = bpf_program__attach_usdt(
-		skel->progs.outbound_message, env.pid, env.binary, "net", "outbound_message", NULL);
-	if (!skel->links.outbound_message)
-		goto fail;
-	return 0;
-fail:
-	fprintf(stderr, PROG ": attaching to the net tracepoints of %s: %s\n", env.binary,
-		strerror(errno));
-	return -errno;
-}
-
-static int resolve_pid_binary(void)
-{
-	char link[64];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/%d/exe", (int)env.pid);
-	n = readlink(link, env.binary, sizeof(env.binary) - 1);
-	if (n < 0) {
-		fprintf(stderr, PROG ": no process %d: %s\n", (int)env.pid, strerror(errno));
-		return -1;
-	}
-	env.binary[n] = '\0';
-	return 0;
+		return -errno;
+	skel->links.outbound_message = tool_attach_usdt(PROG, skel->progs.outbound_message,
+							env.pid, env.binary, "net",
+							"outbound_message");
+	return skel->links.outbound_message ? 0 : -errno;
 }
 
 static void print_summary(const struct p2pcapture_bpf *skel)
@@ -379,14 +326,15 @@ int main(int argc, char **argv)
 			"CAP_BPF and CAP_PERFMON)\n");
 		return 1;
 	}
-	if (env.pid > 0 && resolve_pid_binary() != 0)
+	if (env.pid > 0 && tool_pid_binary(PROG, env.pid, env.binary, sizeof(env.binary)) != 0)
 		return 1;
 	err = make_dir(env.dir);
 	if (err) {
 		fprintf(stderr, PROG ": cannot create %s: %s\n", env.dir, strerror(-err));
 		return 1;
 	}
-	libbpf_set_print(libbpf_print_fn);
+	if (tool_init(PROG) != 0)
+		return 1;
 
 	skel = p2pcapture_bpf__open();
 	if (!skel) {
@@ -412,10 +360,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": creating ring buffer reader: %s\n", strerror(errno));
 		goto cleanup;
 	}
-	if (signal(SIGINT, sig_handler) == SIG_ERR || signal(SIGTERM, sig_handler) == SIG_ERR) {
-		err = -errno;
-		goto cleanup;
-	}
 	cap.clock_offset_ns = clock_offset_ns();
 	{
 		FILE *out = env.json ? stderr : stdout; /* --json: stdout holds JSON only */
@@ -431,7 +375,7 @@ int main(int argc, char **argv)
 	}
 
 	end = env.duration ? time(NULL) + env.duration : 0;
-	while (!exiting && (!end || time(NULL) < end)) {
+	while (!tool_exiting && (!end || time(NULL) < end)) {
 		err = ring_buffer__poll(rb, 100);
 		if (err == -EINTR) {
 			err = 0;

@@ -35,19 +35,17 @@
 
 #include "p2pstat.h"
 #include "p2pstat.skel.h"
+#include "tool.h"
 
 static struct env {
 	pid_t pid;          /* -1: every process running binary */
 	char binary[4096];
 	const char *msg_type;
 	unsigned int interval; /* seconds; 0: one report, at the end */
-	unsigned int count;    /* reports before exiting; 0: until Ctrl-C */
-	bool verbose;
+	unsigned int count;    /* reports before tool_exiting; 0: until Ctrl-C */
 	bool json;
 } env = { .pid = -1 };
 
-/* All the signal handler touches. */
-static volatile sig_atomic_t exiting;
 
 const char *argp_program_version = "p2pstat 0.1";
 static const char argp_doc[] =
@@ -75,49 +73,6 @@ static const struct argp_option opts[] = {
 	{ 0 },
 };
 
-/* A whole decimal number in [1, max], or argp_error. */
-static unsigned long parse_number(struct argp_state *state, const char *what,
-				  const char *arg, unsigned long max)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || v < 1 || v > max)
-		argp_error(state, "invalid %s: %s", what, arg);
-	return v;
-}
-
-/* TARGET: all digits is a PID (its binary is read from /proc once we know
- * we are root); anything else is the path of the binary. */
-static void parse_target(struct argp_state *state, const char *arg)
-{
-	if (arg[0] && strspn(arg, "0123456789") == strlen(arg)) {
-		env.pid = (pid_t)parse_number(state, "PID", arg, INT32_MAX);
-		return;
-	}
-	if (access(arg, R_OK) != 0)
-		argp_error(state, "cannot read %s: %s", arg, strerror(errno));
-	snprintf(env.binary, sizeof(env.binary), "%s", arg);
-}
-
-/* The executable of env.pid, into env.binary; 0 or -1 having said why. */
-static int resolve_pid_binary(void)
-{
-	char link[64];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/%d/exe", (int)env.pid);
-	n = readlink(link, env.binary, sizeof(env.binary) - 1);
-	if (n < 0) {
-		fprintf(stderr, "p2pstat: no process %d: %s\n", (int)env.pid, strerror(errno));
-		return -1;
-	}
-	env.binary[n] = '\0';
-	return 0;
-}
-
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
@@ -127,13 +82,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.msg_type = arg;
 		break;
 	case 'i':
-		env.interval = (unsigned int)parse_number(state, "interval", arg, 86400);
+		env.interval = (unsigned int)tool_parse_number(state, "interval", arg, 86400);
 		break;
 	case 'c':
-		env.count = (unsigned int)parse_number(state, "count", arg, UINT32_MAX);
+		env.count = (unsigned int)tool_parse_number(state, "count", arg, UINT32_MAX);
 		break;
 	case 'v':
-		env.verbose = true;
+		tool_verbose = true;
 		break;
 	case 'j':
 		env.json = true;
@@ -144,7 +99,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		if (state->arg_num > 0)
 			argp_error(state, "one TARGET only");
-		parse_target(state, arg);
+		tool_parse_target(state, arg, &env.pid, env.binary, sizeof(env.binary));
 		break;
 	case ARGP_KEY_END:
 		if (env.pid < 0 && !env.binary[0])
@@ -156,20 +111,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
-}
-
-static int libbpf_print_fn(enum libbpf_print_level level, const char *format,
-			   va_list args)
-{
-	if (level == LIBBPF_DEBUG && !env.verbose)
-		return 0;
-	return vfprintf(stderr, format, args);
-}
-
-static void sig_handler(int sig)
-{
-	(void)sig;
-	exiting = 1;
 }
 
 struct row {
@@ -312,10 +253,10 @@ static void warn_dropped(const struct p2pstat_bpf *skel, unsigned long long *rep
  * process has gone. */
 static void wait_interval(unsigned int seconds)
 {
-	for (unsigned int i = 0; i < seconds * 10 && !exiting; i++) {
+	for (unsigned int i = 0; i < seconds * 10 && !tool_exiting; i++) {
 		if (env.pid > 0 && kill(env.pid, 0) != 0 && errno == ESRCH) {
 			fprintf(stderr, "p2pstat: process %d has exited\n", (int)env.pid);
-			exiting = 1;
+			tool_exiting = 1;
 			break;
 		}
 		usleep(100 * 1000);
@@ -324,22 +265,15 @@ static void wait_interval(unsigned int seconds)
 
 static int attach(struct p2pstat_bpf *skel)
 {
-	int err;
-
-	skel->links.inbound_message = bpf_program__attach_usdt(
-		skel->progs.inbound_message, env.pid, env.binary, "net", "inbound_message", NULL);
+	skel->links.inbound_message = tool_attach_usdt("p2pstat", skel->progs.inbound_message,
+						       env.pid, env.binary, "net",
+						       "inbound_message");
 	if (!skel->links.inbound_message)
-		goto fail;
-	skel->links.outbound_message = bpf_program__attach_usdt(
-		skel->progs.outbound_message, env.pid, env.binary, "net", "outbound_message", NULL);
-	if (!skel->links.outbound_message)
-		goto fail;
-	return 0;
-fail:
-	err = -errno; /* before fprintf, which may change errno */
-	fprintf(stderr, "p2pstat: attaching to the net tracepoints of %s: %s\n", env.binary,
-		strerror(-err));
-	return err;
+		return -errno;
+	skel->links.outbound_message = tool_attach_usdt("p2pstat", skel->progs.outbound_message,
+							env.pid, env.binary, "net",
+							"outbound_message");
+	return skel->links.outbound_message ? 0 : -errno;
 }
 
 int main(int argc, char **argv)
@@ -359,9 +293,10 @@ int main(int argc, char **argv)
 			"CAP_BPF and CAP_PERFMON)\n");
 		return 1;
 	}
-	if (env.pid > 0 && resolve_pid_binary() != 0)
+	if (env.pid > 0 && tool_pid_binary("p2pstat", env.pid, env.binary, sizeof(env.binary)) != 0)
 		return 1;
-	libbpf_set_print(libbpf_print_fn);
+	if (tool_init("p2pstat") != 0)
+		return 1;
 
 	rows = calloc(P2P_MAX_ROWS, sizeof(*rows));
 	if (!rows) {
@@ -387,11 +322,6 @@ int main(int argc, char **argv)
 	err = attach(skel);
 	if (err)
 		goto cleanup;
-	if (signal(SIGINT, sig_handler) == SIG_ERR || signal(SIGTERM, sig_handler) == SIG_ERR) {
-		err = -errno;
-		fprintf(stderr, "p2pstat: setting signal handler: %s\n", strerror(errno));
-		goto cleanup;
-	}
 
 	{
 		/* With --json, stdout holds JSON only. */
@@ -406,9 +336,9 @@ int main(int argc, char **argv)
 		fflush(out);
 	}
 
-	while (!exiting) {
+	while (!tool_exiting) {
 		wait_interval(env.interval ? env.interval : UINT32_MAX / 10);
-		if (exiting)
+		if (tool_exiting)
 			break;
 		warn_dropped(skel, &dropped_reported);
 		err = report(skel, rows);

@@ -29,15 +29,12 @@
 
 #include "usdt_args.h"
 #include "usdt_args.skel.h"
+#include "tool.h"
 
 static struct env {
 	pid_t pid;
 	const char *binary;
-	bool verbose;
 } env;
-
-/* All the signal handler touches. */
-static volatile sig_atomic_t exiting;
 
 const char *argp_program_version = "usdt_args 0.2";
 static const char argp_doc[] =
@@ -62,22 +59,15 @@ static const struct argp_option opts[] = {
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
-	char *end;
-	long pid;
-
 	switch (key) {
 	case 'p':
-		errno = 0;
-		pid = strtol(arg, &end, 10);
-		if (errno || end == arg || *end || pid <= 0 || pid > INT32_MAX)
-			argp_error(state, "invalid PID: %s", arg);
-		env.pid = (pid_t)pid;
+		env.pid = (pid_t)tool_parse_number(state, "PID", arg, INT32_MAX);
 		break;
 	case 'b':
 		env.binary = arg;
 		break;
 	case 'v':
-		env.verbose = true;
+		tool_verbose = true;
 		break;
 	case 'h':
 		argp_state_help(state, stderr, ARGP_HELP_STD_HELP);
@@ -90,20 +80,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
-}
-
-static int libbpf_print_fn(enum libbpf_print_level level, const char *format,
-			   va_list args)
-{
-	if (level == LIBBPF_DEBUG && !env.verbose)
-		return 0;
-	return vfprintf(stderr, format, args);
-}
-
-static void sig_handler(int sig)
-{
-	(void)sig;
-	exiting = 1;
 }
 
 /* Documented types of arguments 1..12 (test/header/tracepoints.md). */
@@ -271,7 +247,8 @@ int main(int argc, char **argv)
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return err;
-	libbpf_set_print(libbpf_print_fn);
+	if (tool_init("usdt_args") != 0)
+		return 1;
 	/* Events are consumed by tests as they arrive: flush every line. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
@@ -296,15 +273,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usdt_args: creating ring buffer: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	if (signal(SIGINT, sig_handler) == SIG_ERR || signal(SIGTERM, sig_handler) == SIG_ERR) {
-		err = -errno;
-		fprintf(stderr, "usdt_args: setting signal handler: %s\n", strerror(-err));
-		goto cleanup;
-	}
 
 	printf("attached\n");
 	printf("PROBE ARGUMENTS\n");
-	while (!exiting) {
+	while (!tool_exiting) {
 		err = ring_buffer__poll(rb, 100 /* ms */);
 		if (err == -EINTR) {
 			err = 0;
