@@ -15,6 +15,8 @@ DAEMON=${MONEYROCKETD:-$ROOT/src/moneyrocketd}
 CLI=${MONEYROCKET_CLI:-$ROOT/src/moneyrocket-cli}
 TRACE=${MONEYROCKET_TRACE:-$ROOT/src/moneyrocket-trace}
 PY=/usr/bin/python3
+# shellcheck source=scripts/demo-lib.sh
+. "$ROOT/scripts/demo-lib.sh"
 DIR=""
 NODE_PID=""
 CLIENT_PID=""
@@ -30,29 +32,11 @@ cleanup() {
 		cli stop >/dev/null 2>&1 || kill -TERM "$NODE_PID" 2>/dev/null || true
 		wait "$NODE_PID" 2>/dev/null || true
 	fi
-	if [ -n "$DIR" ] && [ -d "$DIR" ]; then
-		if [ "${DEMO_KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then
-			echo "demo-stream: files kept in $DIR"
-		else
-			rm -rf "$DIR"
-		fi
-	fi
+	demo_remove_dir demo-stream "$DIR" $rc
 	exit $rc
 }
 trap cleanup EXIT
 trap 'echo; echo "demo-stream: interrupted"; exit 130' INT TERM
-
-wait_for() { # wait_for SECONDS CMD...
-	local deadline=$((SECONDS + $1)); shift
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $deadline ] || return 1
-		sleep 0.1
-	done
-}
-
-free_port() {
-	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # "${AS_USER[@]}" CMD...: run CMD as the demo's ordinary user (setpriv
 # execs it, so a signal to $! reaches the program itself).

@@ -38,6 +38,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DAEMON=${MONEYROCKETD:-$ROOT/src/moneyrocketd}
 CLI=${MONEYROCKET_CLI:-$ROOT/src/moneyrocket-cli}
 PY=/usr/bin/python3
+# shellcheck source=scripts/demo-lib.sh
+. "$ROOT/scripts/demo-lib.sh"
 # The BCC tracers print into pipes: line by line, not when a buffer fills.
 export PYTHONUNBUFFERED=1
 DEMO_SECONDS=${DEMO_SECONDS:-5}
@@ -61,30 +63,11 @@ cleanup() {
 	stop_tracers
 	stop_nodes
 	stop_prometheus
-	if [ -n "$TMP" ] && [ -d "$TMP" ]; then
-		if [ "${DEMO_KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then
-			echo "demo: files kept in $TMP"
-		else
-			rm -rf "$TMP"
-		fi
-	fi
+	demo_remove_dir demo "$TMP" $rc
 	exit $rc
 }
 trap cleanup EXIT
 trap 'echo; echo "demo: interrupted"; exit 130' INT TERM
-
-# wait_for SECONDS CMD...: run CMD until it succeeds, or fail after SECONDS.
-wait_for() {
-	local deadline=$((SECONDS + $1)); shift
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $deadline ] || return 1
-		sleep 0.1
-	done
-}
-
-free_port() {
-	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 cli() { # cli N METHOD ARGS...
 	local n=$1; shift
