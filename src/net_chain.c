@@ -210,15 +210,19 @@ static int32_t height_cb(void *ctx)
 	return chainstate_height(nc->cs);
 }
 
-static void on_handshake(struct net_chain *nc, struct peer *p)
+static void handshake_done_cb(void *ctx, struct peer *p)
 {
+	struct net_chain *nc = ctx;
+
 	net_download_peer_init(&st(p)->dl, p->id);
 	if (p->type != CONN_FEELER)
 		send_getheaders(nc, p);
 }
 
-static void on_closed(struct net_chain *nc, struct peer *p)
+static void closed_cb(void *ctx, struct peer *p)
 {
+	struct net_chain *nc = ctx;
+
 	net_download_peer_gone(nc->dl, &st(p)->dl);
 	net_txrequest_peer_gone(nc->txreq, p->id);
 }
@@ -298,6 +302,12 @@ static void request_txs(struct net_chain *nc, struct peer *p, int64_t now_us)
 static void on_inv(struct net_chain *nc, struct peer *p, const struct msg_inv *inv)
 {
 	int64_t now = util_mono_us();
+	bool novel = false;
+
+	for (uint64_t i = 0; i < inv->count; i++)
+		novel |= seen_novel(nc, inv->entries[i].hash);
+	if (novel)
+		p->last_useful_us = now;
 	bool unknown_block = false;
 
 	for (uint64_t i = 0; i < inv->count; i++) {
@@ -338,8 +348,9 @@ static void on_notfound(struct net_chain *nc, struct peer *p, const struct msg_i
 	}
 }
 
-static void tick(struct net_chain *nc, struct peer *p, int64_t now_us)
+static void tick_cb(void *ctx, struct peer *p, int64_t now_us)
 {
+	struct net_chain *nc = ctx;
 	int64_t timeout_s = net_config(p->cm)->blockdownloadtimeout;
 
 	if (net_download_peer_timed_out(&st(p)->dl, now_us, timeout_s * 1000000)) {
@@ -465,11 +476,17 @@ static void getdata_continue(struct net_chain *nc, struct peer *p)
 	}
 }
 
+/* Blocks from the store, transactions from the mempool, notfound for the
+ * rest. */
 static void on_getdata(struct net_chain *nc, struct peer *p, const struct msg_inv *inv)
 {
 	struct net_processing_peer *s = st(p);
 	struct msg_inv_entry *unique;
-	long n = getdata_unique(inv, &unique);
+	long n;
+
+	if (!inv->count)
+		return;
+	n = getdata_unique(inv, &unique);
 
 	if (n < 0) {
 		log_printf("net: peer=%lld getdata: out of memory, ignored", (long long)p->id);
@@ -756,47 +773,6 @@ static int decode_inv(struct peer *p, const char *command, const uint8_t *payloa
 	return rc < 0 ? -1 : 0;
 }
 
-static void msg_inv_cb(struct net_chain *nc, struct peer *p, const uint8_t *payload,
-		       size_t len)
-{
-	struct msg_inv inv;
-	bool novel = false;
-
-	if (decode_inv(p, "inv", payload, len, &inv) < 0)
-		return;
-	for (uint64_t i = 0; i < inv.count; i++)
-		novel |= seen_novel(nc, inv.entries[i].hash);
-	if (novel)
-		p->last_useful_us = util_mono_us();
-	on_inv(nc, p, &inv);
-	msg_inv_free(&inv);
-}
-
-/* Blocks from the store, transactions from the mempool, notfound for the
- * rest. */
-static void msg_getdata_cb(struct net_chain *nc, struct peer *p, const uint8_t *payload,
-			   size_t len)
-{
-	struct msg_inv inv;
-
-	if (decode_inv(p, "getdata", payload, len, &inv) < 0)
-		return;
-	if (inv.count)
-		on_getdata(nc, p, &inv);
-	msg_inv_free(&inv);
-}
-
-static void msg_notfound_cb(struct net_chain *nc, struct peer *p, const uint8_t *payload,
-			    size_t len)
-{
-	struct msg_inv inv;
-
-	if (decode_inv(p, "notfound", payload, len, &inv) < 0)
-		return;
-	on_notfound(nc, p, &inv);
-	msg_inv_free(&inv);
-}
-
 static void msg_getheaders_cb(struct net_chain *nc, struct peer *p, const uint8_t *payload,
 			      size_t len)
 {
@@ -842,42 +818,41 @@ static void msg_headers_cb(struct net_chain *nc, struct peer *p, const uint8_t *
 
 typedef void (*msg_fn)(struct net_chain *nc, struct peer *p, const uint8_t *payload,
 		       size_t len);
+typedef void (*inv_fn)(struct net_chain *nc, struct peer *p, const struct msg_inv *inv);
 
+/* Each message type's handler: of the payload, or (inv, getdata,
+ * notfound) of the decoded inventory. */
 static const struct {
 	const char *command;
 	msg_fn fn;
+	inv_fn inv;
 } msg_handlers[] = {
-	{ "inv", msg_inv_cb },             { "getdata", msg_getdata_cb },
-	{ "notfound", msg_notfound_cb },   { "getheaders", msg_getheaders_cb },
-	{ "headers", msg_headers_cb },     { "block", on_block },
-	{ "tx", on_tx },
+	{ "inv", NULL, on_inv },
+	{ "getdata", NULL, on_getdata },
+	{ "notfound", NULL, on_notfound },
+	{ "getheaders", msg_getheaders_cb, NULL },
+	{ "headers", msg_headers_cb, NULL },
+	{ "block", on_block, NULL },
+	{ "tx", on_tx, NULL },
 };
 
 static bool message_cb(void *ctx, struct peer *p, const char *command,
 		       const uint8_t *payload, size_t len)
 {
 	for (size_t i = 0; i < sizeof(msg_handlers) / sizeof(msg_handlers[0]); i++) {
-		if (strcmp(msg_handlers[i].command, command) == 0) {
+		struct msg_inv inv;
+
+		if (strcmp(msg_handlers[i].command, command) != 0)
+			continue;
+		if (msg_handlers[i].fn) {
 			msg_handlers[i].fn(ctx, p, payload, len);
-			return true;
+		} else if (decode_inv(p, command, payload, len, &inv) == 0) {
+			msg_handlers[i].inv(ctx, p, &inv);
+			msg_inv_free(&inv);
 		}
+		return true;
 	}
 	return false;
-}
-
-static void handshake_done_cb(void *ctx, struct peer *p)
-{
-	on_handshake(ctx, p);
-}
-
-static void closed_cb(void *ctx, struct peer *p)
-{
-	on_closed(ctx, p);
-}
-
-static void tick_cb(void *ctx, struct peer *p, int64_t now_us)
-{
-	tick(ctx, p, now_us);
 }
 
 static void send_more_cb(void *ctx, struct peer *p)
