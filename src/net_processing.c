@@ -132,7 +132,6 @@ static void send_version(struct net_processing *np, struct peer *p)
 	v.relay = p->type != CONN_BLOCK_RELAY;
 	ser_write_init(&w);
 	msg_version_encode(&w, &v);
-	st(p)->sent_version = true;
 	send_wbuf(p, "version", &w);
 }
 
@@ -240,7 +239,7 @@ static void on_version(struct net_processing *np, struct peer *p, const uint8_t 
 	s->relaytxes = v.relay;
 	log_debug(LOG_NET, "net: peer=%lld version %d %s height %d", (long long)p->id,
 		  v.version, s->subver, v.start_height);
-	if (!s->sent_version)
+	if (!p->local_nonce) /* we have not sent ours yet */
 		send_version(np, p);
 	net_send(p, "verack", NULL, 0);
 }

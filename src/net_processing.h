@@ -42,7 +42,7 @@
 /* Per-peer protocol state (getpeerinfo reads it; net_chain.c keeps its
  * sync state here too). */
 struct net_processing_peer {
-	bool got_version, got_verack, sent_version;
+	bool got_version, got_verack; /* sent ours: p->local_nonce != 0 */
 	int32_t version;          /* the peer's protocol version; 0 until known */
 	uint64_t services;
 	char subver[257];         /* printable characters only */
