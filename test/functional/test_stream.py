@@ -19,29 +19,19 @@ import pytest
 from conftest import ROOT, require
 from framework import netpeer
 from framework.node import wait_until
-from framework.stream import (OTHER_USER, UNPRIVILEGED, Programs, StreamTracer,
-                              UnprivilegedNodes, client_cmd, parse_event, trace_socket)
+from framework.stream import (OTHER_USER, UNPRIVILEGED, StreamTracer, client_cmd,
+                              parse_event, programs, trace_socket,  # noqa: F401
+                              unprivileged_nodes)
 from framework.unprivileged import as_user, user_ids
 from framework.tracers import TracerProcess
 
 TRACE_EVENTS = ROOT / "src" / "trace-events"
 
 
-@pytest.fixture(scope="module")
-def programs():
-    p = Programs()
-    yield p
-    p.close()
-
-
 @pytest.fixture
-def nodes(request, programs):
-    ns = UnprivilegedNodes(programs, prefix="mr_stream_svc_")
-    before = request.session.testsfailed
-    try:
+def nodes(request, programs):  # noqa: F811
+    with unprivileged_nodes(request, programs, "mr_stream_svc_") as ns:
         yield ns
-    finally:
-        ns.stop(failed=request.session.testsfailed > before)
 
 
 def run_client(programs, node, *args, user=UNPRIVILEGED, client="c", timeout_s=60):

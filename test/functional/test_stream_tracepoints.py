@@ -15,43 +15,33 @@ from framework import chain_scenarios as cs
 from framework import net_scenarios as ns
 from framework import netpeer
 from framework import wallet_scenarios as ws
-from framework.stream import Programs, StreamTracer, UnprivilegedNodes
+from framework.stream import StreamTracer, programs, unprivileged_nodes  # noqa: F401
 
 WHOLE_MESSAGE = 4_000_000
 
 
-@pytest.fixture(scope="module")
-def programs():
-    p = Programs()
-    yield p
-    p.close()
-
-
 @pytest.fixture
-def net_node(request, programs):
+def net_node(request, programs):  # noqa: F811
     """Start a node as nobody and a C stream client on its net:* events."""
-    nodes = UnprivilegedNodes(programs, prefix="mr_stream_net_")
     tracers = []
-    failed_before = request.session.testsfailed
+    with unprivileged_nodes(request, programs, "mr_stream_net_") as nodes:
+        def start(extra_args=()):
+            node = nodes.add(list(extra_args))
+            node.wait_for_rpc()
+            tracer = StreamTracer(programs, node, ["net:*"], net_style=True)
+            tracers.append(tracer)
+            return node, tracer
 
-    def start(extra_args=()):
-        node = nodes.add(list(extra_args))
-        node.wait_for_rpc()
-        tracer = StreamTracer(programs, node, ["net:*"], net_style=True)
-        tracers.append(tracer)
-        return node, tracer
-
-    try:
-        yield start
-        for t in tracers:
-            code, err = t.close()
-            assert code == 0, err
-            assert t.lost == 0
-            assert t.seqs == list(range(1, len(t.seqs) + 1)), "sequence numbers with gaps"
-    finally:
-        for t in tracers:
-            t.proc.kill()
-        nodes.stop(failed=request.session.testsfailed > failed_before)
+        try:
+            yield start
+            for t in tracers:
+                code, err = t.close()
+                assert code == 0, err
+                assert t.lost == 0
+                assert t.seqs == list(range(1, len(t.seqs) + 1)), "sequence numbers with gaps"
+        finally:
+            for t in tracers:
+                t.proc.kill()
 
 
 def test_net_version_messages_whole(net_node):
@@ -97,11 +87,9 @@ def test_net_closed_connection(net_node):
 # ---- validation, utxocache, mempool: the Python client ----------------------
 
 @pytest.fixture
-def chain_node(request, programs):
-    nodes = UnprivilegedNodes(programs, prefix="mr_stream_chain_")
-    failed_before = request.session.testsfailed
-    (node,) = nodes.start(1)
-    try:
+def chain_node(request, programs):  # noqa: F811
+    with unprivileged_nodes(request, programs, "mr_stream_chain_") as nodes:
+        (node,) = nodes.start(1)
         tracer = StreamTracer(programs, node, ["validation:*", "utxocache:*", "mempool:*"],
                               client="py")
         yield node, tracer, cs.Wallet(node)
@@ -109,8 +97,6 @@ def chain_node(request, programs):
         code, err = tracer.close()
         assert code == 0, err
         assert tracer.lost == 0
-    finally:
-        nodes.stop(failed=request.session.testsfailed > failed_before)
 
 
 def test_chain_mining_mempool_block_flush(chain_node):
@@ -124,19 +110,15 @@ def test_chain_mining_mempool_block_flush(chain_node):
 # ---- coin_selection: the C client ---------------------------------------------
 
 @pytest.fixture(scope="module")
-def wallet_node(request, programs):
-    nodes = UnprivilegedNodes(programs, prefix="mr_stream_wallet_")
-    failed_before = request.session.testsfailed
-    (node,) = nodes.start(1, [ws.NODE_ARGS])
-    try:
+def wallet_node(request, programs):  # noqa: F811
+    with unprivileged_nodes(request, programs, "mr_stream_wallet_") as nodes:
+        (node,) = nodes.start(1, [ws.NODE_ARGS])
         tracer = StreamTracer(programs, node, ["coin_selection:*"])
         yield node, ws.Funder(node), tracer
         tracer.drain()
         code, err = tracer.close()
         assert code == 0, err
         assert tracer.lost == 0
-    finally:
-        nodes.stop(failed=request.session.testsfailed > failed_before)
 
 
 def test_coin_selection_plain_send(wallet_node):

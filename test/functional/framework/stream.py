@@ -13,11 +13,14 @@ the event dicts the shared scenario checks (net_scenarios, chain_scenarios,
 wallet_scenarios) expect from the BCC and bpftrace tracers.
 """
 import json
+from contextlib import contextmanager
 import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
+
+import pytest
 
 from framework.node import NodeSet, default_binary, wait_until
 from framework.tracers import TracerProcess
@@ -108,6 +111,27 @@ def parse_event(line):
         e[_RENAME.get(k, k)] = v
     return e
 
+
+
+@pytest.fixture(scope="module")
+def programs():
+    """The programs, copied where `nobody` can run them (one copy per
+    module); import it into a test module to use it."""
+    p = Programs()
+    yield p
+    p.close()
+
+
+@contextmanager
+def unprivileged_nodes(request, programs, prefix):
+    """UnprivilegedNodes for one fixture: stopped at its end, their files
+    kept when a test failed meanwhile."""
+    nodes = UnprivilegedNodes(programs, prefix=prefix)
+    failed_before = request.session.testsfailed
+    try:
+        yield nodes
+    finally:
+        nodes.stop(failed=request.session.testsfailed > failed_before)
 
 class StreamTracer:
     """A stream client on one node, recording events like the BCC tracers.
